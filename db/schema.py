@@ -1,0 +1,98 @@
+"""The public database's schema, as migrations. Nothing personal is stored here."""
+from __future__ import annotations
+
+import sqlite_utils
+
+from db.migrations import Migrations
+
+public = Migrations("public")
+
+# Columns every record table shares. Source-specific columns come from the item dataclasses (alter=True).
+RECORD_COLUMNS = {
+    "id": str,              # "<source>:<ref>"
+    "source": str,
+    "ref": str,             # the source's stable identifier
+    "scope": str,           # the crawl scope it belongs to (a local authority for pubs, else the source)
+    "name": str,
+    "latitude": float,
+    "longitude": float,
+    "postcode": str,
+    "ward_code": str,       # 2017 best-fit ward, NULL when unresolved
+    "geo_method": str,      # which resolver step answered
+    "geo_reason": str,      # why it is unresolved, when it is
+    "status": str,          # open | closed
+    "closed_at": str,
+    "missing_count": int,   # consecutive healthy crawls of its scope it was missing from
+    "content_hash": str,
+    "first_seen_at": str,
+    "last_seen_at": str,
+    "first_crawl_id": int,
+    "last_crawl_id": int,
+    "source_url": str,
+    "licence": str,
+}
+RECORD_TABLES = ("groups", "grants", "pubs", "libraries", "news_mentions")
+
+
+@public
+def m001_reference(db: sqlite_utils.Database) -> None:
+    db["wards"].create({
+        "code": str, "name": str, "lad_code": str, "lad_name": str, "region": str, "population": int,
+        "imd_score": float, "cni_score": float, "civic_assets_score": float, "connectedness_score": float,
+        "engaged_community_score": float, "left_behind": int, "most_deprived_10pc": int, "other_deprived": int,
+    }, pk="code")
+    db["wards"].create_index(["lad_code"])
+    db["lsoas"].create({"code": str, "ward_code": str, "population": int, "imd_decile": int}, pk="code",
+                       foreign_keys=[("ward_code", "wards", "code")])
+    db["ward_aliases"].create({"code": str, "vintage": str, "ward_code": str, "rule": str}, pk="code",
+                              foreign_keys=[("ward_code", "wards", "code")])
+    db["postcode_cache"].create({"postcode": str, "result": str, "fetched_at": str}, pk="postcode")
+    db["place_cache"].create({"query": str, "result": str, "fetched_at": str}, pk="query")
+
+
+@public
+def m002_crawls(db: sqlite_utils.Database) -> None:
+    db["crawl_runs"].create({
+        "id": int, "source": str, "scope": str, "start_url": str, "started_at": str, "finished_at": str,
+        "now": str, "status": str, "reason": str, "items": int, "new": int, "changed": int, "unchanged": int,
+        "quarantined": int, "unresolved": int, "healthy_scopes": int, "unhealthy_scopes": int, "stats": str,
+    }, pk="id")
+    db["crawl_runs"].create_index(["source", "started_at"])
+    db["scope_runs"].create({
+        "id": int, "crawl_id": int, "source": str, "scope": str, "items": int, "errors": int,
+        "healthy": int, "reason": str, "at": str,
+    }, pk="id", foreign_keys=[("crawl_id", "crawl_runs", "id")])
+    db["scope_runs"].create_index(["source", "scope", "id"])
+    db["quarantine"].create({
+        "id": int, "crawl_id": int, "source": str, "ref": str, "reason": str, "raw": str, "at": str,
+    }, pk="id", foreign_keys=[("crawl_id", "crawl_runs", "id")])
+
+
+@public
+def m003_records(db: sqlite_utils.Database) -> None:
+    for table in RECORD_TABLES:
+        db[table].create(dict(RECORD_COLUMNS), pk="id")
+        db[table].create_index(["ward_code"])
+        db[table].create_index(["source", "scope"])
+    db["versions"].create({
+        "id": int, "record_id": str, "record_table": str, "crawl_id": int, "at": str, "content_hash": str,
+        "data": str,
+    }, pk="id")
+    db["versions"].create_index(["record_id"])
+    db["versions"].create_index(["crawl_id"])
+
+
+@public
+def m004_events_indicators(db: sqlite_utils.Database) -> None:
+    db["events"].create({
+        "id": int, "kind": str, "source": str, "record_id": str, "ref": str, "name": str, "ward_code": str,
+        "lad_code": str, "at": str, "crawl_id": int, "evidence": str, "baseline": int,
+    }, pk="id")
+    db["events"].create_index(["kind", "at"])
+    db["events"].create_index(["crawl_id"])
+    db["events"].create_index(["ward_code"])
+    db["indicators"].create({
+        "id": int, "computed_at": str, "indicator": str, "area_group": str, "numerator": float,
+        "population": int, "value": float, "coverage": str, "window_from": str, "window_to": str,
+    }, pk="id")
+    db["indicators"].create_index(["indicator", "area_group", "computed_at"])

@@ -1,0 +1,108 @@
+"""Items: one dataclass per kind of record. `ref` is the source's stable identifier; the id is (source, ref).
+
+Location fields are what the source gave; the geo-match pipeline fills `ward_code`, `geo_method` and
+`geo_reason`. Fields starting with an underscore are hints for the pipelines and are not stored.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass
+class Record:
+    source: str
+    ref: str
+    name: str
+    scope: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    postcode: str | None = None
+    ward_code: str | None = None          # an explicit 2017 (or other-vintage) ward code from the source
+    lsoa_code: str | None = None          # an LSOA 2011 code from the source
+    place: str | None = None              # a place name, looked up with postcodes.io /places
+    geo_method: str | None = None
+    geo_reason: str | None = None
+    status: str = "open"
+    closed_at: str | None = None          # when the source itself says it closed (YYYY or YYYY-MM-DD)
+    source_url: str | None = None
+    licence: str | None = None
+    raw: dict[str, Any] | None = field(default=None, repr=False)   # the source row, kept for quarantine
+
+    TABLE: ClassVar[str] = ""
+    # Fields left out of the content hash, so that a re-crawl with the same content is "unchanged".
+    VOLATILE: ClassVar[tuple[str, ...]] = ("raw", "source_url", "geo_method", "geo_reason")
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.ref}"
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row.pop("raw", None)
+        row.pop("lsoa_code", None)
+        row.pop("place", None)
+        row["id"] = self.id
+        return row
+
+
+@dataclass
+class Group(Record):
+    link: str | None = None
+    location_name: str | None = None
+    updated_at: str | None = None
+    TABLE: ClassVar[str] = "groups"
+
+
+@dataclass
+class Grant(Record):
+    title: str | None = None
+    description: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+    award_date: str | None = None
+    funder_id: str | None = None
+    funder_name: str | None = None
+    recipient_id: str | None = None
+    recipient_name: str | None = None
+    recipient_postcode: str | None = None
+    programme: str | None = None
+    beneficiary_locations: str | None = None   # JSON list of {name, geoCode, geoCodeType}
+    publisher: str | None = None
+    covid: int = 0
+    TABLE: ClassVar[str] = "grants"
+
+
+@dataclass
+class Pub(Record):
+    address: str | None = None
+    authority: str | None = None
+    authority_code: str | None = None
+    business_type: str | None = None
+    rating_date: str | None = None
+    TABLE: ClassVar[str] = "pubs"
+    VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + ("rating_date",)
+
+
+@dataclass
+class Library(Record):
+    authority: str | None = None
+    address: str | None = None
+    uprn: str | None = None
+    statutory: str | None = None
+    library_type: str | None = None
+    year_opened: str | None = None
+    year_closed: str | None = None
+    TABLE: ClassVar[str] = "libraries"
+
+
+@dataclass
+class NewsMention(Record):
+    authority: str | None = None
+    lad_code: str | None = None
+    library_id: str | None = None
+    signal: str | None = None        # closure | threatened | reopening
+    post_url: str | None = None
+    post_date: str | None = None
+    text: str | None = None
+    TABLE: ClassVar[str] = "news_mentions"
