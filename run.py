@@ -11,6 +11,7 @@ from monitor.cli import cli
 # Each module adds its commands to `cli` with @cli.command.
 COMMAND_MODULES = (
     "db.commands",
+    "db.commands_resolve",
     "spiders.commands",
     "monitor.commands_events",
     "monitor.commands_indicators",
