@@ -20,8 +20,11 @@ RECORD_COLUMNS = {
     "ward_code": str,       # 2017 best-fit ward, NULL when unresolved
     "geo_method": str,      # which resolver step answered
     "geo_reason": str,      # why it is unresolved, when it is
-    "status": str,          # open | closed
+    "status": str,          # open | closed: set by the closures step (monitor/closures.py), never by a crawl
     "closed_at": str,
+    "closed_by": str,       # source (the source said so) | absence (missing from N healthy crawls)
+    "source_status": str,   # what the source itself says: open | closed
+    "source_closed_at": str,
     "missing_count": int,   # consecutive healthy crawls of its scope it was missing from
     "content_hash": str,
     "first_seen_at": str,

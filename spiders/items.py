@@ -23,31 +23,35 @@ class Record:
     place: str | None = None              # a place name, looked up with postcodes.io /places
     geo_method: str | None = None
     geo_reason: str | None = None
-    status: str = "open"
-    closed_at: str | None = None          # when the source itself says it closed (YYYY or YYYY-MM-DD)
+    status: str = "open"                  # what the source says (stored as source_status)
+    closed_at: str | None = None          # when the source says it closed, YYYY or YYYY-MM-DD (source_closed_at)
     source_url: str | None = None
     licence: str | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False)   # the source row, kept for quarantine
+    problems: list[str] = field(default_factory=list, repr=False)  # why it cannot be stored, if anything
 
     TABLE: ClassVar[str] = ""
     # Fields left out of the content hash, so that a re-crawl with the same content is "unchanged".
-    VOLATILE: ClassVar[tuple[str, ...]] = ("raw", "source_url", "geo_method", "geo_reason")
+    VOLATILE: ClassVar[tuple[str, ...]] = ("source_url", "geo_method", "geo_reason")
 
     @property
     def id(self) -> str:
         return f"{self.source}:{self.ref}"
 
     def to_row(self) -> dict[str, Any]:
+        """Return the columns to store: the source's status goes to source_status (closures own `status`)."""
         row = asdict(self)
-        row.pop("raw", None)
-        row.pop("lsoa_code", None)
-        row.pop("place", None)
+        for hint in ("raw", "problems", "lsoa_code", "place"):
+            row.pop(hint, None)
+        row["source_status"] = row.pop("status")
+        row["source_closed_at"] = row.pop("closed_at")
         row["id"] = self.id
         return row
 
 
 @dataclass
 class Group(Record):
+    source_id: str | None = None
     link: str | None = None
     location_name: str | None = None
     updated_at: str | None = None
