@@ -99,3 +99,41 @@ def m004_events_indicators(db: sqlite_utils.Database) -> None:
         "population": int, "value": float, "coverage": str, "window_from": str, "window_to": str,
     }, pk="id")
     db["indicators"].create_index(["indicator", "area_group", "computed_at"])
+
+
+def _item_columns() -> dict[str, dict[str, type]]:
+    """Return each record table's item-specific columns and types, from the item dataclasses."""
+    import dataclasses
+
+    from spiders import items
+
+    kinds = {"int": int, "float": float}
+    base = {f.name for f in dataclasses.fields(items.Record)}
+    out: dict[str, dict[str, type]] = {}
+    for cls in vars(items).values():
+        if isinstance(cls, type) and issubclass(cls, items.Record) and cls.TABLE:
+            out[cls.TABLE] = {f.name: kinds.get(str(f.type).split(" |")[0], str)
+                              for f in dataclasses.fields(cls) if f.name not in base}
+    return out
+
+
+@public
+def m005_browse_item_columns(db: sqlite_utils.Database) -> None:
+    # Datasette's canned queries name item columns (grants.amount, funder_name...); a store with no rows of a
+    # kind yet would otherwise lack them, since upserts add them with alter=True only when a row arrives.
+    for table, columns in _item_columns().items():
+        have = set(db[table].columns_dict)
+        for name, kind in columns.items():
+            if name not in have:
+                db[table].add_column(name, kind)
+
+
+@public
+def m006_browse_places_view(db: sqlite_utils.Database) -> None:
+    # One table of every place with coordinates and its ward's groups, for the map and its facets.
+    parts = [f"""select '{kind}' as kind, r.id, r.name, r.status, r.closed_at, r.source, r.latitude, r.longitude,
+               r.ward_code, w.name as ward_name, w.lad_name, w.left_behind, w.other_deprived
+        from {table} r left join wards w on w.code = r.ward_code
+        where r.latitude is not null and r.longitude is not null"""
+             for kind, table in (("group", "groups"), ("pub", "pubs"), ("library", "libraries"))]
+    db.create_view("places", "\nunion all\n".join(parts), replace=True)
