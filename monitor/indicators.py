@@ -1,0 +1,207 @@
+"""Indicators per 100,000 residents for the left-behind wards and their comparators, coverage-aware.
+
+Numerator = records resolved to covered wards of the group; population = those wards' population.
+One SQL scan per source aggregates every indicator of that source by ward; the groups are sums over wards.
+Pure: `now` is passed in; nothing here reads the clock.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlite_utils
+
+from monitor.area_groups import AREA_GROUPS, Ward, group_totals, load_wards
+from monitor.coverage import SOURCES, Coverage, Source, source_coverage
+
+PER = 100_000
+
+
+def within(column: str, lo: str, hi: str) -> str:
+    """SQL: the date in `column` lies in [lo, hi], compared at the column's own precision (a bare year counts)."""
+    n = f"min(length({column}), 10)"
+    return (f"({column} IS NOT NULL AND substr({column}, 1, {n}) "
+            f"BETWEEN substr({lo}, 1, {n}) AND substr({hi}, 1, {n}))")
+
+
+GBP = "upper(coalesce(r.currency, '')) = 'GBP'"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    source: str
+    condition: str          # SQL over record alias r: which records count
+    measure: str = "1"      # SQL: what a counted record adds to the numerator
+    excluded: str = ""      # SQL: counted records left out of the numerator (reported as excluded_non_gbp)
+    window: str = ""        # "window" (from..to) or "since" (library_closures_since..to); stored with the row
+    unit: str = "count"     # "gbp" for money
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("mutual_aid_groups_per_100k", "mutual_aid", "r.status = 'open' AND r.last_crawl_id = :crawl_id"),
+    Indicator("grants_gbp_per_100k", "threesixty_giving", within("r.award_date", ":window_from", ":window_to"),
+              measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", window="window", unit="gbp"),
+    Indicator("grants_count_per_100k", "threesixty_giving", within("r.award_date", ":window_from", ":window_to"),
+              window="window"),
+    Indicator("covid_grants_gbp_per_100k", "threesixty_giving", "r.covid = 1",
+              measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", unit="gbp"),
+    Indicator("pubs_per_100k", "fhrs_pubs", "r.status = 'open'"),
+    Indicator("pub_closures_per_100k", "fhrs_pubs",
+              "r.status = 'closed' AND " + within("r.closed_at", ":window_from", ":window_to"), window="window"),
+    Indicator("libraries_per_100k", "libraries", "r.status = 'open'"),
+    Indicator("library_closures_per_100k", "libraries",
+              "r.status = 'closed' AND " + within("r.closed_at", ":since", ":window_to"), window="since"),
+)
+BY_NAME = {i.name: i for i in INDICATORS}
+
+
+@dataclass
+class Tally:
+    """One indicator's counts by ward (None = unresolved records)."""
+    records: dict[str | None, int] = field(default_factory=dict)
+    numerator: dict[str | None, float] = field(default_factory=dict)
+    excluded: int = 0
+
+
+@dataclass
+class Measurement:
+    """Everything one computation found: per-indicator tallies and per-source coverage."""
+    computed_at: str
+    window: dict[str, str]
+    wards: dict[str, Ward]
+    coverage: dict[str, Coverage]
+    tallies: dict[str, Tally]
+
+
+def as_datetime(now: datetime | str) -> datetime:
+    return now if isinstance(now, datetime) else datetime.fromisoformat(now)
+
+
+def as_day(value: date | datetime | str) -> str:
+    """Return a date as YYYY-MM-DD."""
+    if isinstance(value, str):
+        return value[:10]
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
+def default_window(now: datetime, settings: dict) -> tuple[str, str]:
+    """Return the grants/closures window: the `grants_window_days` days before now."""
+    return as_day(now - timedelta(days=int(settings["grants_window_days"]))), as_day(now)
+
+
+def tally_source(db: sqlite_utils.Database, source: Source, cov: Coverage, params: dict) -> dict[str, Tally]:
+    """Aggregate every indicator of one source by ward in a single scan of its record table."""
+    inds = [i for i in INDICATORS if i.source == source.name]
+    cols = []
+    for k, ind in enumerate(inds):
+        cols.append(f"sum(CASE WHEN {ind.condition} THEN 1 ELSE 0 END) AS n{k}")
+        cols.append(f"total(CASE WHEN {ind.condition} THEN {ind.measure} END) AS v{k}")
+        excl = f"({ind.condition}) AND ({ind.excluded})" if ind.excluded else "0"
+        cols.append(f"sum(CASE WHEN {excl} THEN 1 ELSE 0 END) AS x{k}")
+    where = ["r.source = :source", "(" + " OR ".join(f"({i.condition})" for i in inds) + ")"]
+    if cov.record_scopes is not None:
+        where.append("r.scope IN (SELECT value FROM json_each(:scopes))")
+    sql = (f"SELECT r.ward_code, {', '.join(cols)} FROM [{source.table}] r "
+           f"WHERE {' AND '.join(where)} GROUP BY r.ward_code")
+    bind = dict(params, source=source.name, crawl_id=cov.crawl_id, scopes=json.dumps(cov.record_scopes or []))
+    tallies = {i.name: Tally() for i in inds}
+    for row in db.execute(sql, bind).fetchall():
+        ward = row[0]
+        for k, ind in enumerate(inds):
+            t = tallies[ind.name]
+            n, v, x = row[1 + 3 * k: 4 + 3 * k]
+            if n:
+                t.records[ward] = n
+                t.numerator[ward] = v
+                t.excluded += x
+    return tallies
+
+
+def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
+            window_from: str | date | None = None, window_to: str | date | None = None) -> Measurement:
+    """Tally every indicator by ward, with each source's coverage."""
+    now = as_datetime(now)
+    dflt_from, dflt_to = default_window(now, settings)
+    window = {"window_from": as_day(window_from) if window_from else dflt_from,
+              "window_to": as_day(window_to) if window_to else dflt_to,
+              "since": as_day(settings["library_closures_since"])}
+    wards = load_wards(db)
+    by_lad: dict[str, set[str]] = defaultdict(set)
+    for w in wards.values():
+        by_lad[w.lad_code].add(w.code)
+    coverage, tallies = {}, {}
+    for source in SOURCES.values():
+        coverage[source.name] = cov = source_coverage(db, source, by_lad)
+        tallies.update(tally_source(db, source, cov, window))
+    return Measurement(now.isoformat(timespec="seconds"), window, wards, coverage, tallies)
+
+
+def rate(numerator: float | None, population: int | None) -> float | None:
+    """Return numerator per 100,000 people, or None when there are no people to divide by."""
+    if numerator is None or not population:
+        return None
+    return numerator * PER / population
+
+
+def group_row(m: Measurement, ind: Indicator, group: str, group_population: int) -> dict:
+    """Return one stored row: an indicator for one area group, over the wards its source covered."""
+    cov, tally = m.coverage[ind.source], m.tallies[ind.name]
+    records = sum(tally.records.values())
+    resolved = records - tally.records.get(None, 0)
+    wards = [w for w in m.wards.values() if group in w.groups and cov.covers(w.code)]
+    population = sum(w.population for w in wards)
+    numerator = sum(tally.numerator.get(w.code, 0) for w in wards)
+    outside = sum(n for code, n in tally.records.items() if code is not None and not cov.covers(code))
+    note = cov.note()
+    if cov.has_data and not wards:
+        note += "; no covered wards in this group"
+    coverage = {"wards": len(wards), "population": population,
+                "share_of_group_population": round(population / group_population, 4) if group_population else 0.0,
+                "records": records, "resolved_share": round(resolved / records, 4) if records else None,
+                "outside_coverage": outside, "note": note}
+    if ind.excluded:
+        coverage["excluded_non_gbp"] = tally.excluded
+    has_data = cov.has_data and bool(wards)
+    win_from = {"window": m.window["window_from"], "since": m.window["since"]}.get(ind.window)
+    return {"indicator": ind.name, "area_group": group,
+            "numerator": numerator if has_data else None, "population": population if has_data else None,
+            "value": rate(numerator, population) if has_data else None, "coverage": coverage,
+            "computed_at": m.computed_at, "window_from": win_from,
+            "window_to": m.window["window_to"] if ind.window else None}
+
+
+def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
+            window_from: str | date | None = None, window_to: str | date | None = None) -> list[dict]:
+    """Return one row per indicator and area group; store nothing."""
+    m = measure(db, now, settings, window_from, window_to)
+    totals = group_totals(m.wards)
+    return [group_row(m, ind, g, totals[g][1]) for ind in INDICATORS for g in AREA_GROUPS]
+
+
+def ward_rows(m: Measurement, ward_code: str) -> list[dict]:
+    """Return one row per indicator for a single ward (value None where its source did not cover it)."""
+    ward = m.wards[ward_code]
+    out = []
+    for ind in INDICATORS:
+        cov, tally = m.coverage[ind.source], m.tallies[ind.name]
+        covered = cov.covers(ward_code)
+        numerator = tally.numerator.get(ward_code, 0) if covered else None
+        out.append({"indicator": ind.name, "area_group": f"ward:{ward_code}", "numerator": numerator,
+                    "population": ward.population if covered else None,
+                    "value": rate(numerator, ward.population) if covered else None,
+                    "coverage": {"covered": covered, "note": cov.note()}, "computed_at": m.computed_at})
+    return out
+
+
+def compute_and_store(db: sqlite_utils.Database, now: datetime | str, settings: dict) -> list[dict]:
+    """Compute every indicator with the default windows and append the rows to `indicators`."""
+    rows = compute(db, now, settings)
+    stored = [dict(r, coverage=json.dumps(r["coverage"], sort_keys=True)) for r in rows]
+    with db.conn:
+        # Recomputing at the same instant replaces that computation instead of doubling it.
+        db.execute("DELETE FROM indicators WHERE computed_at = ?", [rows[0]["computed_at"]])
+        db["indicators"].insert_all(stored)
+    return rows
