@@ -31,6 +31,8 @@ class Record:
     problems: list[str] = field(default_factory=list, repr=False)  # why it cannot be stored, if anything
 
     TABLE: ClassVar[str] = ""
+    NUMBER_FIELDS: ClassVar[tuple[str, ...]] = ("latitude", "longitude")
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ()
     # Fields left out of the content hash, so that a re-crawl with the same content is "unchanged".
     VOLATILE: ClassVar[tuple[str, ...]] = ("source_url", "geo_method", "geo_reason")
 
@@ -56,6 +58,8 @@ class Group(Record):
     location_name: str | None = None
     updated_at: str | None = None
     TABLE: ClassVar[str] = "groups"
+    # The sheet, the wiki and its export number and stamp the same group differently: not a change of the group.
+    VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + ("source_id", "link", "updated_at")
 
 
 @dataclass
@@ -75,6 +79,8 @@ class Grant(Record):
     publisher: str | None = None
     covid: int = 0
     TABLE: ClassVar[str] = "grants"
+    NUMBER_FIELDS: ClassVar[tuple[str, ...]] = Record.NUMBER_FIELDS + ("amount",)
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("award_date",)
 
 
 @dataclass
@@ -85,6 +91,7 @@ class Pub(Record):
     business_type: str | None = None
     rating_date: str | None = None
     TABLE: ClassVar[str] = "pubs"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("rating_date",)
     VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + ("rating_date",)
 
 

@@ -1,0 +1,1 @@
+"""The replay server and the recorded snapshots it serves."""

@@ -1,0 +1,65 @@
+"""Base spider: start URL as an argument, provenance declared once, errors attributed to a crawl scope.
+
+A scope is the unit of health: the whole source, or one local authority of it. Stats written here:
+  scope/<scope>/seen    the spider reached this scope
+  scope/<scope>/errors  fetch or parse errors in this scope (the store counts scope/<scope>/items)
+  scope/<scope>/reason  the last error's reason
+"""
+from __future__ import annotations
+
+import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+
+
+class SourceSpider(scrapy.Spider):
+    """A spider for one source. Subclasses declare name, default_start_url, licence and attribution."""
+
+    default_start_url: str = ""
+    licence: str = ""
+    attribution: str = ""
+    scope_is_source: bool = True   # False when scopes are local authorities (set per item)
+
+    def __init__(self, start_url: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.start_url = start_url or self.default_start_url
+
+    @property
+    def default_scope(self) -> str:
+        return self.name
+
+    async def start(self):
+        for request in self.first_requests():
+            yield request
+
+    def first_requests(self):
+        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error,
+                             meta={"scope": self.default_scope}, dont_filter=True)
+
+    def seen(self, scope: str) -> None:
+        self.crawler.stats.set_value(f"scope/{scope}/seen", 1)
+
+    def scope_error(self, scope: str, reason: str) -> None:
+        """Count an error against a scope, so its crawl is judged unhealthy."""
+        stats = self.crawler.stats
+        stats.inc_value(f"scope/{scope}/errors")
+        stats.set_value(f"scope/{scope}/reason", reason[:300])
+        self.logger.warning("scope %s: %s", scope, reason)
+
+    def on_error(self, failure):
+        request = failure.request
+        scope = request.meta.get("scope", self.default_scope)
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status} from {request.url}"
+        elif failure.check(TwistedTimeoutError):
+            reason = f"timeout fetching {request.url}"
+        else:
+            reason = f"{failure.type.__name__} fetching {request.url}: {failure.getErrorMessage()}"
+        self.seen(scope)
+        self.scope_error(scope, reason)
+
+    def stamp(self, item, scope: str | None = None):
+        """Set the provenance and scope every item carries."""
+        item.scope = scope or self.default_scope
+        item.licence = item.licence or self.licence
+        return item

@@ -1,0 +1,36 @@
+"""Batch: gather items so that geo-matching is vectorised and writes are grouped, then geo-match and store."""
+from __future__ import annotations
+
+from spiders.pipelines.geomatch import resolve_items
+
+
+class BatchPipeline:
+    """Scrapy pipeline 300: every LBM_BATCH_SIZE items, geo-match them together and store them."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.size = crawler.settings.getint("LBM_BATCH_SIZE", 1000)
+        self.buffer = []
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item, spider=None):
+        self.buffer.append(item)
+        if len(self.buffer) >= self.size:
+            self.flush()
+        return item
+
+    def close_spider(self, spider=None):
+        self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        items, self.buffer = self.buffer, []
+        resolve_items(items, self.crawler.lbm_resolver, self.stats)
+        counts = self.crawler.lbm_store.write(items)
+        for key, n in counts.items():
+            self.stats.inc_value(key if key.startswith("scope/") else f"store/{key}", n)

@@ -1,0 +1,21 @@
+"""Geo-match: resolve a batch of items to 2017 best-fit wards with the resolver chain; count each step."""
+from __future__ import annotations
+
+from db.resolver import Query, Resolver
+from spiders.items import Record
+
+
+def resolve_items(items: list[Record], resolver: Resolver, stats=None) -> None:
+    """Set ward_code, geo_method and geo_reason on every item, in one batch."""
+    queries = [Query(ward_code=i.ward_code, lsoa_code=i.lsoa_code, lat=i.latitude, lng=i.longitude,
+                     postcode=i.postcode, place=i.place) for i in items]
+    for item, answer in zip(items, resolver.resolve_many(queries)):
+        item.ward_code = answer.ward_code
+        item.geo_method = answer.method
+        item.geo_reason = answer.reason
+        if stats is not None:
+            if answer.ward_code:
+                stats.inc_value(f"geo/method/{answer.method}")
+            else:
+                stats.inc_value("geo/unresolved")
+                stats.inc_value(f"geo/unresolved/{answer.reason}")

@@ -1,0 +1,102 @@
+"""Normalise: trim text, parse numbers, dates and coordinates; record what cannot be parsed as a problem."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from dataclasses import fields
+
+from spiders.items import Record
+
+_AMOUNT = re.compile(r"^[£$€]?\s*-?[\d,]*\.?\d+\s*$")
+
+
+def clean_text(value):
+    """Trim a string and fold inner runs of white space; empty becomes None."""
+    if not isinstance(value, str):
+        return value
+    value = re.sub(r"\s+", " ", value).strip()
+    return value or None
+
+
+def parse_number(value) -> float | None:
+    """Parse '£1,000.50', '12', 3.5 to a float; None for empty; ValueError when it is not a number."""
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None if value is None else float(value)
+    text = str(value).strip()
+    if text in ("", r"\N", "NA", "N/A", "null"):
+        return None
+    if not _AMOUNT.match(text):
+        raise ValueError(f"not a number: {text[:40]!r}")
+    return float(re.sub(r"[£$€,\s]", "", text))
+
+
+def parse_date(value) -> str | None:
+    """Return YYYY-MM-DD from a date, an ISO date-time (with offset or Z), or DD/MM/YYYY; ValueError otherwise."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    for candidate in (text.replace("Z", "+00:00"), text[:10]):
+        try:
+            return datetime.fromisoformat(candidate).date().isoformat()
+        except ValueError:
+            pass
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date().isoformat()
+    except ValueError:
+        raise ValueError(f"not a date: {text[:40]!r}") from None
+
+
+def normalise_item(item: Record, stats=None) -> Record:
+    """Clean every text field, parse number and date fields in place, collecting problems."""
+    for f in fields(item):
+        value = getattr(item, f.name)
+        if isinstance(value, str):
+            setattr(item, f.name, clean_text(value))
+    for name in item.NUMBER_FIELDS:
+        try:
+            setattr(item, name, parse_number(getattr(item, name)))
+        except ValueError as e:
+            if name in ("latitude", "longitude"):   # a bad coordinate is a missing one, not a bad record
+                setattr(item, name, None)
+                _inc(stats, "normalise/coordinate/invalid")
+            else:
+                item.problems.append(f"{name} {e}")
+    if item.latitude == 0 and item.longitude == 0:
+        item.latitude = item.longitude = None
+        _inc(stats, "normalise/coordinate/null_island")
+    for name in item.DATE_FIELDS:
+        try:
+            setattr(item, name, parse_date(getattr(item, name)))
+        except ValueError as e:
+            item.problems.append(f"{name} {e}")
+    if item.postcode:
+        from db.postcodes import normalise_postcode
+        good = normalise_postcode(item.postcode)
+        if good:
+            item.postcode = good
+        else:
+            _inc(stats, "normalise/postcode/invalid")   # kept as given: the resolver says it is invalid
+    return item
+
+
+def _inc(stats, key):
+    if stats is not None:
+        stats.inc_value(key)
+
+
+class NormalisePipeline:
+    """Scrapy pipeline 100: normalise each item."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item, spider=None):
+        return normalise_item(item, self.stats)

@@ -1,0 +1,103 @@
+"""Store: upsert the current row, append a version only when the content hash changes, keep quarantined rows.
+
+A record's `status`, `closed_at` and `missing_count` belong to the closures step; a crawl writes what the source
+says into `source_status` and `source_closed_at`, and only sets `status` when it first inserts a record.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+import sqlite_utils
+
+from spiders.items import Record
+
+BOOKKEEPING = ("first_seen_at", "last_seen_at", "first_crawl_id", "last_crawl_id", "content_hash")
+
+
+def content_hash(item: Record) -> str:
+    """Return the sha1 of the item's canonical JSON, leaving out fields that change without meaning."""
+    row = item.to_row()
+    for name in item.VOLATILE:
+        row.pop(name, None)
+    return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class RecordStore:
+    """Writes the items of one crawl."""
+
+    def __init__(self, db: sqlite_utils.Database, crawl_id: int, now: str):
+        self.db = db
+        self.crawl_id = crawl_id
+        self.now = now
+        self.known: dict[str, dict[str, str]] = {}   # table -> id -> content hash
+        self.counts: Counter = Counter()
+        self.seen: set[str] = set()   # ids written in this crawl: a source listing one twice is counted once
+
+    def _hashes(self, table: str, source: str) -> dict[str, str]:
+        if table not in self.known:
+            rows = self.db.execute(f"select id, content_hash from [{table}] where source = ?", [source])
+            self.known[table] = dict(rows.fetchall())
+        return self.known[table]
+
+    def write(self, items: list[Record]) -> Counter:
+        """Store a batch; return counts of new, changed and unchanged records and items per scope."""
+        counts: Counter = Counter()
+        by_table: dict[str, list[Record]] = {}
+        for item in items:
+            by_table.setdefault(item.TABLE, []).append(item)
+        with self.db.conn:
+            for table, batch in by_table.items():
+                counts.update(self._write_table(table, batch))
+        self.counts.update(counts)
+        return counts
+
+    def _write_table(self, table: str, items: list[Record]) -> Counter:
+        known = self._hashes(table, items[0].source)
+        counts: Counter = Counter()
+        upserts, inserts, versions, touched = [], [], [], []
+        for item in items:
+            if item.id in self.seen:
+                counts["duplicate"] += 1
+                continue
+            self.seen.add(item.id)
+            digest = content_hash(item)
+            row = item.to_row()
+            row.update(content_hash=digest, last_seen_at=self.now, last_crawl_id=self.crawl_id)
+            counts[f"scope/{item.scope}/items"] += 1
+            previous = known.get(item.id)
+            if previous is None:
+                row.update(first_seen_at=self.now, first_crawl_id=self.crawl_id, status="open", missing_count=0)
+                inserts.append(row)
+                counts["new"] += 1
+            elif previous != digest:
+                upserts.append(row)
+                counts["changed"] += 1
+            else:
+                touched.append((self.now, self.crawl_id, item.id))
+                counts["unchanged"] += 1
+                continue
+            known[item.id] = digest
+            versions.append({"record_id": item.id, "record_table": table, "crawl_id": self.crawl_id,
+                             "at": self.now, "content_hash": digest,
+                             "data": json.dumps(row, sort_keys=True, default=str)})
+        if inserts:
+            self.db[table].insert_all(inserts, pk="id", alter=True, replace=True, batch_size=500)
+        if upserts:
+            self.db[table].upsert_all(upserts, pk="id", alter=True, batch_size=500)
+        if touched:
+            self.db.conn.executemany(
+                f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where id = ?", touched)
+        if versions:
+            self.db["versions"].insert_all(versions, pk="id", batch_size=500)
+        return counts
+
+    def quarantine(self, item: Record, reason: str) -> None:
+        """Keep a record that cannot be stored, with its raw row and the reason."""
+        raw = item.raw if item.raw is not None else item.to_row()
+        with self.db.conn:
+            self.db["quarantine"].insert({
+                "crawl_id": self.crawl_id, "source": item.source, "ref": item.ref or "", "reason": reason,
+                "raw": json.dumps(raw, default=str, ensure_ascii=False), "at": self.now}, pk="id")
+        self.counts["quarantined"] += 1

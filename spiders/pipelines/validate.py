@@ -1,0 +1,41 @@
+"""Validate: a record that cannot be stored goes to quarantine with its raw row and the reason, and is counted."""
+from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+
+from spiders.items import Record
+
+
+def problems_of(item: Record) -> list[str]:
+    """Return why the item cannot be stored (empty when it can)."""
+    problems = list(item.problems)
+    if not item.ref:
+        problems.append("no stable identifier")
+    if not item.name:
+        problems.append("no name")
+    lat, lng = item.latitude, item.longitude
+    if lat is not None and not -90 <= lat <= 90 or lng is not None and not -180 <= lng <= 180:
+        problems.append(f"coordinates out of range: {lat}, {lng}")
+    return problems
+
+
+class ValidatePipeline:
+    """Scrapy pipeline 200: quarantine what cannot be stored."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item, spider=None):
+        problems = problems_of(item)
+        if not problems:
+            return item
+        reason = "; ".join(problems)
+        self.stats.inc_value("validate/quarantined")
+        self.stats.inc_value(f"validate/reason/{problems[0].split(' ')[0]}")
+        self.crawler.lbm_store.quarantine(item, reason)
+        raise DropItem(f"quarantined {item.source}:{item.ref}: {reason}")

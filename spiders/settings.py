@@ -1,0 +1,36 @@
+"""Scrapy settings: polite defaults for crawling public sources. The crawl runner adds the database paths."""
+
+BOT_NAME = "leftbehind"
+SPIDER_MODULES = ["spiders.sources"]
+NEWSPIDER_MODULE = "spiders.sources"
+
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1        # one request at a time per host
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 120
+DOWNLOAD_MAXSIZE = 1024 * 1024 * 1024      # some 360Giving files are hundreds of MB
+DOWNLOAD_WARNSIZE = 0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+HTTPCACHE_ENABLED = False                  # never in production: a cached page would hide a closure or a failure
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "WARNING"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# normalise -> validate -> (batched) geo-match -> store. Gaps leave room for more steps.
+ITEM_PIPELINES = {
+    "spiders.pipelines.normalise.NormalisePipeline": 100,
+    "spiders.pipelines.validate.ValidatePipeline": 200,
+    "spiders.pipelines.batch.BatchPipeline": 300,
+}
+# Items go to the database in batches: points are resolved in one vectorised call, postcodes 100 at a time.
+LBM_BATCH_SIZE = 1000
