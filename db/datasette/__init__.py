@@ -1,0 +1,1 @@
+"""Datasette configuration of the public database: metadata.yml, settings.json and queries/*.sql."""

@@ -1,0 +1,73 @@
+-- One ward (:ward, a 2017 ward code such as E05001234): what it is, its figures per 100,000 people beside the
+-- latest figures of the area groups, then its groups, grants, pubs, libraries and events.
+with ward as (select * from wards where code = :ward),
+latest as (select indicator, max(computed_at) as computed_at from indicators group by indicator),
+figures as (
+    select i.indicator,
+           max(case when i.area_group = 'left_behind' then i.value end) as left_behind,
+           max(case when i.area_group = 'other_deprived' then i.value end) as other_deprived,
+           max(case when i.area_group = 'england' then i.value end) as england,
+           coalesce(max(i.window_from), '') as wf, coalesce(max(i.window_to), '9999') as wt
+    from indicators i join latest l on l.indicator = i.indicator and l.computed_at = i.computed_at
+    group by i.indicator
+),
+ward_numerators as (
+    select f.*, case f.indicator
+        when 'mutual_aid_groups_per_100k' then
+            (select count(*) from groups where ward_code = :ward and status = 'open')
+        when 'grants_gbp_per_100k' then
+            (select coalesce(sum(amount), 0) from grants where ward_code = :ward and award_date between f.wf and f.wt)
+        when 'grants_count_per_100k' then
+            (select count(*) from grants where ward_code = :ward and award_date between f.wf and f.wt)
+        when 'covid_grants_gbp_per_100k' then
+            (select coalesce(sum(amount), 0) from grants
+              where ward_code = :ward and covid = 1 and award_date between f.wf and f.wt)
+        when 'pubs_per_100k' then
+            (select count(*) from pubs where ward_code = :ward and status = 'open')
+        when 'pub_closures_per_100k' then
+            (select count(*) from pubs where ward_code = :ward and status = 'closed' and closed_at between f.wf and f.wt)
+        when 'libraries_per_100k' then
+            (select count(*) from libraries where ward_code = :ward and status = 'open')
+        when 'library_closures_per_100k' then
+            (select count(*) from libraries
+              where ward_code = :ward and status = 'closed' and closed_at between f.wf and f.wt)
+        end as numerator
+    from figures f
+),
+profile as (
+    select 0 as part, 'ward' as section, name as item, null as status, null as date,
+           lad_name || ', ' || region || '; population ' || population || '; '
+             || case when left_behind = 1 then 'left behind' when other_deprived = 1 then 'other deprived'
+                     else 'neither left behind nor other deprived' end as detail,
+           null as ward_value, null as left_behind, null as other_deprived, null as england, code as id
+    from ward
+    union all
+    select 1, 'figure', n.indicator, null, nullif(n.wf, '') || ' to ' || nullif(n.wt, '9999'),
+           'ward numerator ' || coalesce(n.numerator, 'not computed for this indicator'),
+           round(n.numerator * 100000.0 / nullif(w.population, 0), 2),
+           round(n.left_behind, 2), round(n.other_deprived, 2), round(n.england, 2), null
+    from ward_numerators n, ward w
+    union all
+    select 2, 'group', name, status, first_seen_at, coalesce(location_name, postcode), null, null, null, null, id
+    from groups where ward_code = :ward
+    union all
+    select 3, 'grant', coalesce(title, recipient_name, name), status, award_date,
+           coalesce(funder_name, funder_id, '') || ' to ' || coalesce(recipient_name, '?')
+             || coalesce(': £' || cast(round(amount) as integer), ''), null, null, null, null, id
+    from grants where ward_code = :ward
+    union all
+    select 4, 'pub', name, status, coalesce(closed_at, first_seen_at), coalesce(address, postcode),
+           null, null, null, null, id
+    from pubs where ward_code = :ward
+    union all
+    select 5, 'library', name, status, coalesce(closed_at, first_seen_at), coalesce(address, postcode),
+           null, null, null, null, id
+    from libraries where ward_code = :ward
+    union all
+    select 6, 'event', kind || case when baseline = 1 then ' (baseline)' else '' end || ': ' || coalesce(name, ''),
+           null, at, evidence, null, null, null, null, record_id
+    from events where ward_code = :ward
+)
+select section, item, status, date, detail, ward_value, left_behind, other_deprived, england, id
+from profile
+order by part, date desc, item

@@ -1,0 +1,286 @@
+"""Tests for db/commands_serve.py: metadata, guards, and a real Datasette over a filled public database."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from db import commands_serve as serve_mod
+from db.schema import RECORD_TABLES, public
+from db.store import init_private, init_public
+
+ROOT = Path(__file__).resolve().parent.parent
+LEFT_BEHIND = "E05000028"      # Becontree, Barking and Dagenham: one of the 225
+OTHER_DEPRIVED = "E05001250"   # Netherton, Woodside and St Andrews, Dudley
+ORDINARY = "E05000026"         # Abbey, Barking and Dagenham
+
+
+def _record(source: str, ref: str, name: str, ward: str, lat: float, lon: float, **extra) -> dict:
+    return {"id": f"{source}:{ref}", "source": source, "ref": ref, "scope": source, "name": name,
+            "latitude": lat, "longitude": lon, "ward_code": ward, "status": "open",
+            "first_seen_at": "2024-01-01T06:00:00+00:00", "licence": "test", **extra}
+
+
+def fill_sample(db, today: datetime) -> None:
+    """Insert a handful of records, events, indicators and crawls, dated relative to today."""
+    recent = (today - timedelta(days=10)).isoformat(timespec="seconds")
+    old = (today - timedelta(days=200)).isoformat(timespec="seconds")
+    db["groups"].insert_all([
+        _record("mutual_aid", "g1", "Becontree Mutual Aid", LEFT_BEHIND, 51.5556, 0.1318, location_name="Becontree"),
+        _record("mutual_aid", "g2", "Abbey Helpers", ORDINARY, 51.5390, 0.0790),
+    ], pk="id", alter=True)
+    db["pubs"].insert_all([
+        _record("fhrs_pubs", "p1", "The Royal Oak", LEFT_BEHIND, 51.5560, 0.1300, address="1 High Road"),
+        _record("fhrs_pubs", "p2", "The Old Crown", LEFT_BEHIND, 51.5570, 0.1350, address="2 High Road",
+                status="closed", closed_at=recent[:10], closed_by="absence"),
+        _record("fhrs_pubs", "p3", "The Netherton Arms", OTHER_DEPRIVED, 52.4900, -2.0800),
+    ], pk="id", alter=True)
+    db["libraries"].insert_all([
+        _record("libraries", "l1", "Becontree Library", LEFT_BEHIND, 51.5540, 0.1290, status="closed",
+                closed_at="2015", closed_by="source"),
+        _record("libraries", "l2", "Barking Library", ORDINARY, 51.5380, 0.0810),
+    ], pk="id", alter=True)
+    db["grants"].insert_all([
+        _record("threesixty_giving", "t1", "Food bank", LEFT_BEHIND, None, None, amount=5000.0,
+                award_date="2020-05-01", funder_name="A B Charitable Trust", recipient_name="Becontree Food Bank",
+                covid=1),
+        _record("threesixty_giving", "t2", "Youth club", LEFT_BEHIND, None, None, amount=2500.0,
+                award_date="2021-02-01", funder_name="Power to Change", recipient_name="Becontree Youth", covid=0),
+        _record("threesixty_giving", "t3", "Elsewhere", ORDINARY, None, None, amount=9999.0,
+                award_date="2021-02-01", funder_name="Lloyds Bank Foundation", covid=0),
+    ], pk="id", alter=True)
+    db["crawl_runs"].insert_all([
+        {"id": 1, "source": "fhrs_pubs", "scope": "fhrs_pubs", "started_at": old, "status": "ok", "items": 3},
+        {"id": 2, "source": "fhrs_pubs", "scope": "fhrs_pubs", "started_at": recent, "status": "ok", "items": 2},
+        {"id": 3, "source": "libraries", "scope": "libraries", "started_at": recent, "status": "failed",
+         "reason": "HTTP 503"},
+    ], pk="id")
+    db["scope_runs"].insert_all([
+        {"crawl_id": 1, "source": "fhrs_pubs", "scope": "Barking and Dagenham", "items": 3, "healthy": 1,
+         "at": old},
+        {"crawl_id": 2, "source": "fhrs_pubs", "scope": "Barking and Dagenham", "items": 2, "healthy": 1,
+         "at": recent},
+        {"crawl_id": 2, "source": "fhrs_pubs", "scope": "Dudley", "items": 0, "healthy": 0,
+         "reason": "0 items, median 40", "at": recent},
+    ])
+    db["events"].insert_all([
+        {"kind": "closed", "source": "fhrs_pubs", "record_id": "fhrs_pubs:p2", "ref": "p2", "name": "The Old Crown",
+         "ward_code": LEFT_BEHIND, "at": recent, "crawl_id": 2, "evidence": '{"missing_crawls": 2}', "baseline": 0},
+        {"kind": "closed", "source": "libraries", "record_id": "libraries:l1", "ref": "l1",
+         "name": "Becontree Library", "ward_code": LEFT_BEHIND, "at": recent, "crawl_id": 1,
+         "evidence": '{"closed_year": "2015"}', "baseline": 1},
+        {"kind": "closed", "source": "fhrs_pubs", "record_id": "fhrs_pubs:p9", "ref": "p9", "name": "Long Gone Inn",
+         "ward_code": LEFT_BEHIND, "at": old, "crawl_id": 1, "evidence": "{}", "baseline": 0},
+        {"kind": "new", "source": "mutual_aid", "record_id": "mutual_aid:g1", "ref": "g1",
+         "name": "Becontree Mutual Aid", "ward_code": LEFT_BEHIND, "at": recent, "crawl_id": 2, "baseline": 0},
+    ])
+    rows = []
+    for computed_at, lb in ((old, 3.0), (recent, 4.2)):
+        for group, value, population in (("left_behind", lb, 2386368), ("other_deprived", 7.7, 5000000),
+                                         ("england", 10.5, 56286961)):
+            rows.append({"computed_at": computed_at, "indicator": "pubs_per_100k", "area_group": group,
+                         "numerator": value * population / 1e5, "population": population, "value": value,
+                         "coverage": "{}"})
+    db["indicators"].insert_all(rows)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """Serve a filled public database through `run.py serve`, beside a private database with a subscriber."""
+    folder = tmp_path_factory.mktemp("serve")
+    db_path, private_path = folder / "leftbehind.db", folder / "private.db"
+    fill_sample(init_public(db_path), datetime.now(timezone.utc))
+    private = init_private(private_path)
+    private["subscriptions"].insert({"email": "secret@example.org", "token": "tok", "active": 1}, alter=True)
+    port = serve_mod.free_port()
+    log = open(folder / "serve.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "run.py", "--db", str(db_path), "--private-db", str(private_path),
+         "serve", "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        serve_mod.wait_until_ready(process, url)
+        yield {"url": url, "db": db_path.stem, "db_path": db_path, "private_path": private_path}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+
+
+def fetch(url: str, data: bytes | None = None) -> tuple[int, str]:
+    """Return the status and body of a GET (or a POST when data is given), errors included."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=10) as r:
+            return r.status, r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+
+
+def rows_of(served, path: str, **params) -> list[dict]:
+    query = urllib.parse.urlencode({**params, "_shape": "objects"})
+    status, body = fetch(f"{served['url']}/{served['db']}/{path}.json?{query}")
+    assert status == 200, body
+    return json.loads(body)["rows"]
+
+
+# ---- metadata and guards, no server ----
+
+def test_metadata_is_keyed_by_the_file_stem_and_queries_have_their_sql():
+    metadata = serve_mod.build_metadata("snapshot-2024")
+    assert list(metadata["databases"]) == ["snapshot-2024"]
+    queries = metadata["databases"]["snapshot-2024"]["queries"]
+    assert tuple(queries) == serve_mod.CANNED_QUERIES
+    assert ":ward" in queries["ward_profile"]["sql"]
+    assert "/snapshot-2024/ward_profile" in metadata["description_html"]
+    assert "{db}" not in json.dumps(metadata)
+
+
+def test_every_public_table_has_provenance_or_is_hidden(fresh_db):
+    tables = serve_mod.build_metadata("x")["databases"]["x"]["tables"]
+    for name in fresh_db.table_names() + fresh_db.view_names():
+        meta = tables.get(name)
+        assert meta is not None, f"no metadata for {name}"
+        if not meta.get("hidden"):
+            assert meta["description"] and meta["source"] and meta["license"], name
+    for name in RECORD_TABLES:
+        assert tables[name].get("source_url") and tables[name].get("license_url"), name
+    assert tables["groups"]["license"].startswith("CC BY-NC-SA 4.0")
+    assert "OCSI / Local Trust" in tables["wards"]["source"] + tables["wards"]["license"]
+
+
+def test_settings_are_datasette_settings():
+    from datasette.app import SETTINGS
+
+    known = {s.name for s in SETTINGS}
+    assert set(serve_mod.load_settings()) <= known
+
+
+def test_argv_serves_only_the_public_file(tmp_path):
+    argv = serve_mod.datasette_argv(tmp_path / "leftbehind.db", tmp_path / "m.json", "127.0.0.1", 9000)
+    assert argv[:4] == [sys.executable, "-m", "datasette", "serve"]
+    assert [a for a in argv if a.endswith(".db")] == [str(tmp_path / "leftbehind.db")]
+    assert "--crossdb" not in argv and "-i" not in argv
+    assert "-i" in serve_mod.datasette_argv(tmp_path / "a.db", tmp_path / "m.json", "127.0.0.1", 1, True)
+
+
+def test_refuses_private_missing_or_mixed_databases(tmp_path, fresh_db, db_path, private_db, private_db_path):
+    with pytest.raises(serve_mod.InputError, match="no database"):
+        serve_mod.check_servable(tmp_path / "absent.db")
+    with pytest.raises(serve_mod.InputError, match="private database"):
+        serve_mod.check_servable(private_db_path, private_db_path)
+    with pytest.raises(serve_mod.InputError, match="private tables"):
+        serve_mod.check_servable(init_private(tmp_path / "innocent.db").conn.close() or tmp_path / "innocent.db")
+    (tmp_path / "notes.db").write_text("not a database " * 100)
+    with pytest.raises(serve_mod.InputError, match="cannot be read"):
+        serve_mod.check_servable(tmp_path / "notes.db")
+    serve_mod.check_servable(db_path, tmp_path / "private.db")
+
+
+def test_every_canned_query_runs_on_an_empty_store(fresh_db):
+    queries = serve_mod.build_metadata("x")["databases"]["x"]["queries"]
+    for name, query in queries.items():
+        params = {p: "" for p in ("ward", "indicator", "since") if f":{p}" in query["sql"]}
+        assert fresh_db.execute(query["sql"], params).fetchall() == [], name
+    assert "m006_browse_places_view" in {n for n, _ in public.steps}
+
+
+# ---- a real server ----
+
+def test_home_and_table_pages_show_provenance(served):
+    status, home = fetch(served["url"] + "/")
+    assert status == 200 and "Left-behind neighbourhoods monitor" in home
+    assert f'href="/{served["db"]}/ward_profile"' in home
+    status, groups = fetch(f"{served['url']}/{served['db']}/groups")
+    assert status == 200
+    assert "CC BY-NC-SA 4.0" in groups and "mutualaid.wiki" in groups and "Becontree Mutual Aid" in groups
+
+
+def test_recent_closures_lists_only_recent_non_baseline_closures_in_left_behind_wards(served):
+    rows = rows_of(served, "recent_closures")
+    assert [r["name"] for r in rows] == ["The Old Crown"]
+    assert rows[0]["ward_name"] == "Becontree" and rows[0]["closed_by"] == "absence"
+    assert rows[0]["reopened_at"] is None
+
+
+def test_ward_profile_shows_records_events_and_figures(served):
+    rows = rows_of(served, "ward_profile", ward=LEFT_BEHIND)
+    sections = [r["section"] for r in rows]
+    assert sections[0] == "ward" and rows[0]["item"] == "Becontree"
+    assert "left behind" in rows[0]["detail"]
+    assert {"group", "pub", "library", "grant", "event"} <= set(sections)
+    figure = next(r for r in rows if r["section"] == "figure")
+    population = 15261
+    assert figure["item"] == "pubs_per_100k"
+    assert figure["ward_value"] == round(1 * 100000 / population, 2)   # one open pub; the closed one not counted
+    assert (figure["left_behind"], figure["other_deprived"], figure["england"]) == (4.2, 7.7, 10.5)
+    assert rows_of(served, "ward_profile", ward="E05999999") == []
+
+
+def test_indicator_history_and_grants_by_funder(served):
+    history = rows_of(served, "indicator_history", indicator="pubs_per_100k")
+    assert [r["left_behind"] for r in history] == [4.2, 3.0]
+    assert history[0]["left_behind_pct_of_england"] == 40.0
+    funders = rows_of(served, "grants_by_funder")
+    assert [(f["funder"], f["amount_gbp"]) for f in funders] == [("A B Charitable Trust", 5000.0),
+                                                                 ("Power to Change", 2500.0)]
+    assert [f["funder"] for f in rows_of(served, "grants_by_funder", since="2021-01-01")] == ["Power to Change"]
+
+
+def test_source_health_shows_failing_scopes_first(served):
+    rows = rows_of(served, "source_health")
+    assert [(r["source"], r["scope"], r["last_status"]) for r in rows] == [
+        ("fhrs_pubs", "Dudley", "failing"), ("libraries", "(whole source)", "failing"),
+        ("fhrs_pubs", "Barking and Dagenham", "healthy")]
+    assert rows[0]["failures_since_healthy"] == 1 and rows[0]["last_healthy_at"] is None
+    assert rows[1]["last_crawl_of_source"] == "failed: HTTP 503"
+
+
+@pytest.mark.parametrize("path", ["/private", "/private.db", "/private/subscriptions", "/_internal",
+                                  "/-/databases.json?x=private"])
+def test_private_database_has_no_url(served, path):
+    status, body = fetch(served["url"] + path)
+    assert "secret@example.org" not in body
+    if path.startswith("/-/databases"):
+        assert status == 200 and [d["name"] for d in json.loads(body)] == [served["db"]]
+    else:
+        assert status in (403, 404), (path, status)
+
+
+@pytest.mark.parametrize("sql", [
+    "attach database '{private}' as p",
+    "select * from p.subscriptions",
+    "select * from subscriptions",
+    "insert into wards (code) values ('X')",
+    "delete from events",
+    "with x as (select 1) insert into wards (code) select 'X'",  # passes Datasette's check; SQLite refuses
+    "pragma writable_schema = 1",
+    "select load_extension('x')",
+])
+def test_arbitrary_sql_cannot_reach_the_private_database_or_write(served, sql):
+    sql = sql.format(private=served["private_path"])
+    status, body = fetch(f"{served['url']}/{served['db']}.json?" + urllib.parse.urlencode({"sql": sql}))
+    assert status >= 400, (sql, status, body)
+    assert "secret@example.org" not in body
+
+
+def test_only_the_public_file_is_attached(served):
+    sql = "select name, file from pragma_database_list"
+    status, body = fetch(f"{served['url']}/{served['db']}.json?" + urllib.parse.urlencode({"sql": sql}))
+    assert status == 200
+    assert [(r[0], Path(r[1]).name) for r in json.loads(body)["rows"]] == [("main", "leftbehind.db")]
+
+
+def test_writes_over_http_are_refused(served):
+    before = sqlite_utils.Database(served["db_path"])["events"].count
+    for path in (f"/{served['db']}/events", f"/{served['db']}/recent_closures", f"/{served['db']}/wards/-/insert"):
+        status, body = fetch(served["url"] + path, data=b'{"row": {"kind": "closed"}}')
+        assert (status, body) == (405, "This Datasette is read-only: only GET and HEAD requests are answered.\n")
+    assert sqlite_utils.Database(served["db_path"])["events"].count == before
