@@ -16,3 +16,32 @@ def m001_subscriptions(db: sqlite_utils.Database) -> None:
     }, pk="id")
     db["subscriptions"].create_index(["email"], unique=True)
     db["subscriptions"].create_index(["token"], unique=True)
+
+
+@private
+def m002_outbox(db: sqlite_utils.Database) -> None:
+    # The delivery ledger: one row per message, written before anything is sent. `dedupe_key` makes enqueueing
+    # idempotent (one alert per subscriber per crawl, one digest per subscriber per week).
+    db["outbox"].create({
+        "id": int, "message_id": str, "dedupe_key": str, "kind": str, "recipient": str, "subject": str,
+        "message": bytes, "status": str, "attempts": int, "next_attempt_at": str, "last_error": str,
+        "created_at": str, "claimed_at": str, "handed_over_at": str, "sent_at": str, "note": str,
+    }, pk="id")
+    db["outbox"].create_index(["message_id"], unique=True)
+    db["outbox"].create_index(["dedupe_key"], unique=True)
+    db["outbox"].create_index(["status", "next_attempt_at"])
+    db["delivery_runs"].create({
+        "id": int, "kind": str, "at": str, "crawl_id": int, "stats": str,
+    }, pk="id")
+
+
+@private
+def m003_scheduler_state(db: sqlite_utils.Database) -> None:
+    db["heartbeat"].create({
+        "name": str, "at": str, "pid": int, "job": str, "status": str, "detail": str,
+    }, pk="name")
+    db["job_runs"].create({
+        "id": int, "job": str, "scheduled_for": str, "started_at": str, "finished_at": str, "status": str,
+        "detail": str,
+    }, pk="id")
+    db["job_runs"].create_index(["job", "started_at"])

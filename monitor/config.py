@@ -64,6 +64,14 @@ SETTINGS: tuple[Setting, ...] = (
                              "replay server)."),
     Setting("enabled_sources", ["mutual_aid", "threesixty_giving", "fhrs_pubs", "libraries", "library_news"],
             "Sources that `crawl --all` and the scheduler run."),
+    Setting("smtp_timeout", 30.0, "Seconds an SMTP conversation may stall before the message is retried later."),
+    Setting("mail_retry_seconds", 60, "First retry delay for a message the transport refused; doubled on each "
+                                      "attempt, capped at six hours."),
+    Setting("mail_max_attempts", 12, "Attempts before a message is marked failed and left in the outbox."),
+    Setting("misfire_grace_seconds", 21600, "A scheduled job missed by more than this (machine off) waits for its "
+                                            "next time; within it, missed runs are coalesced into one."),
+    Setting("notable_grant_amount", 10000, "Grants of at least this many pounds into left-behind wards are listed "
+                                           "in the digest."),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
