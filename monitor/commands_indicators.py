@@ -61,7 +61,8 @@ def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
             raise InputError(f"unknown ward code {ward_code!r} (expected a 2017 English ward code like E05008942)")
         mine = ward_rows(m, ward_code)
         if as_json:
-            click.echo(json.dumps([history.public_row(r) for r in mine + rows], indent=2))
+            groups = [r for r in rows if r["area_group"] in m.wards[ward_code].groups]
+            click.echo(json.dumps([history.public_row(r) for r in mine + groups], indent=2))
         else:
             click.echo(format_ward(m.wards[ward_code], mine, rows))
         return
