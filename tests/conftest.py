@@ -1,9 +1,21 @@
 """Shared fixtures: fresh databases in a temporary folder."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from db.store import init_private, init_public
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """A migrated public database with the reference geography, built once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "leftbehind.db"
+    db = init_public(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    return path
 
 
 @pytest.fixture
@@ -17,8 +29,9 @@ def private_db_path(tmp_path):
 
 
 @pytest.fixture
-def fresh_db(db_path):
+def fresh_db(db_path, template_db):
     """A migrated public database with the reference geography loaded."""
+    shutil.copyfile(template_db, db_path)
     return init_public(db_path)
 
 
