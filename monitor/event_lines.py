@@ -15,7 +15,8 @@ KIND_ORDER = {"closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}
 KIND_LABELS = {"closed": "Closed", "reopened": "Reopened", "reported": "Reported", "new": "New",
                "changed": "Changed"}
 _DETAIL_FIELDS = ("address", "postcode", "recipient_name", "funder_name", "title", "authority", "signal")
-_EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name"}
+_EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url"}
+_EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by"}
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _scalar_items(data: dict, skip: set[str], limit: int = 6) -> list[tuple[str,
         if key in skip or value in (None, "", [], {}) or isinstance(value, (dict, list)):
             continue
         text = str(value)
-        out.append((_humanise(key), text if len(text) <= 160 else text[:159] + "…"))
+        out.append((_EVIDENCE_LABELS.get(key) or _humanise(key), text if len(text) <= 160 else text[:159] + "…"))
         if len(out) == limit:
             break
     return out
@@ -109,7 +110,8 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
     return EventLine(
         event_id=event["id"], kind=kind, kind_label=KIND_LABELS.get(kind, kind.capitalize()),
         source=event["source"], source_label=SOURCE_LABELS.get(event["source"], event["source"]),
-        noun=SOURCE_NOUNS.get(event["source"], "record"), name=event.get("name") or record.get("name") or "",
+        noun=SOURCE_NOUNS.get(event["source"], "record"),
+        name=" ".join((event.get("name") or record.get("name") or "").split()),  # one line, whatever the source sent
         ward_code=event.get("ward_code"), ward_name=ward.get("name", ""), lad_name=lad_name,
         left_behind=bool(ward.get("left_behind")), at=(event.get("at") or "")[:10],
         details=[(_humanise(k), str(record[k])) for k in _DETAIL_FIELDS if record.get(k)],
