@@ -102,3 +102,19 @@ def load(path: str | os.PathLike | None = None, environ: dict | None = None) -> 
         values[name] = environ.get(env, "")
     values["user_agent"] = values["user_agent"].format(contact_url=values["contact_url"])
     return values
+
+
+def markdown_table() -> str:
+    """Return the settings as a Markdown table, for the README."""
+    lines = ["| setting | default | environment | what it does |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        default = s.default
+        if isinstance(default, dict):
+            default = ", ".join(f"{k}: {v}" for k, v in default.items()) or "{}"
+        lines.append(f"| `{s.name}` | `{default}` | {('`' + s.env + '`') if s.env else ''} | {s.help} |")
+    lines.append("| (secret) `smtp_password` | | `LBM_SMTP_PASSWORD` | SMTP password, only from the environment. |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

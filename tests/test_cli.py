@@ -1,0 +1,30 @@
+import run
+from click.testing import CliRunner
+
+EXPECTED = {"init", "resolve", "crawl", "events", "indicators", "subscribe", "unsubscribe", "subscriptions",
+            "digest", "schedule", "serve", "demo"}
+
+
+def test_every_command_module_is_importable():
+    import importlib
+    for name in run.COMMAND_MODULES:
+        importlib.import_module(name)
+
+
+def test_every_command_is_there_with_help_and_an_example():
+    commands = run.cli.commands
+    assert EXPECTED <= set(commands), sorted(EXPECTED - set(commands))
+    for name, command in commands.items():
+        doc = command.help or ""
+        assert doc.strip().splitlines()[0].endswith("."), name
+        assert "Example: python run.py" in doc, f"{name} has no example"
+        result = CliRunner().invoke(run.cli, [name, "--help"])
+        assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_unknown_source_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(run.cli, ["--db", str(tmp_path / "a.db"), "--private-db", str(tmp_path / "p.db"),
+                                          "crawl", "no_such_source"])
+    assert result.exit_code == 2
+    assert "unknown source 'no_such_source'" in result.output
+    assert "Traceback" not in result.output

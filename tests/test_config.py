@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import pytest
+
+from monitor import config
+from monitor.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_setting_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for s in config.SETTINGS:
+        assert s.help.strip(), s.name
+    assert config.markdown_table() in readme, "README settings table is stale: paste `python -m monitor.config`"
+
+
+def test_file_then_environment_override_defaults(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('health_min_share = 0.5\nsmtp_host = "mail.example.org"\n[start_urls]\nmutual_aid = "http://x"\n')
+    values = config.load(f, environ={"LBM_SMTP_HOST": "smtp.example.net", "LBM_SMTP_PORT": "2525",
+                                     "LBM_SMTP_PASSWORD": "s3cret"})
+    assert values["health_min_share"] == 0.5
+    assert values["start_urls"] == {"mutual_aid": "http://x"}
+    assert values["smtp_host"] == "smtp.example.net"
+    assert values["smtp_port"] == 2525
+    assert values["smtp_password"] == "s3cret"
+    assert values["closure_missing_crawls"] == 2
+
+
+def test_secrets_cannot_come_from_the_file(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('smtp_password = "in the file"\n')
+    with pytest.raises(ConfigError, match="unknown setting.*smtp_password"):
+        config.load(f, environ={})
+
+
+def test_bad_toml_is_a_clear_error(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text("health_min_share = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(f, environ={})
