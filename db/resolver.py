@@ -106,8 +106,8 @@ class Resolver:
         for p in pending:
             self._by_codes(p)
         self._by_points([p for p in pending if not p.done()])
-        self._by_postcodes([p for p in pending if not p.done() and p.query.postcode], now)
-        self._by_places([p for p in pending if not p.done() and p.query.place], now)
+        self._by_postcodes([p for p in pending if not p.done() and _code(p.query.postcode)], now)
+        self._by_places([p for p in pending if not p.done() and _code(p.query.place)], now)
         results = [p.result() for p in pending]
         for r in results:
             self.counts[f"method/{r.method}" if r.ward_code else f"unresolved/{r.reason}"] += 1
