@@ -137,3 +137,12 @@ def m006_browse_places_view(db: sqlite_utils.Database) -> None:
         where r.latitude is not null and r.longitude is not null"""
              for kind, table in (("group", "groups"), ("pub", "pubs"), ("library", "libraries"))]
     db.create_view("places", "\nunion all\n".join(parts), replace=True)
+
+
+@public
+def m007_download_state(db: sqlite_utils.Database) -> None:
+    # HTTP validators of each downloaded file (360Giving publishers' files), for conditional GETs next time.
+    db["download_state"].create({
+        "url": str, "etag": str, "last_modified": str, "registry_modified": str, "crawl_id": int, "grants": int,
+    }, pk="url")
+    db["grants"].create_index(["source", "source_url"], if_not_exists=True)   # touching a not-modified file's grants

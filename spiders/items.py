@@ -78,9 +78,11 @@ class Grant(Record):
     beneficiary_locations: str | None = None   # JSON list of {name, geoCode, geoCodeType}
     publisher: str | None = None
     covid: int = 0
+    geo_input: str | None = None               # which input located it: beneficiary_location, recipient_postcode...
     TABLE: ClassVar[str] = "grants"
     NUMBER_FIELDS: ClassVar[tuple[str, ...]] = Record.NUMBER_FIELDS + ("amount",)
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("award_date",)
+    VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + ("geo_input",)
 
 
 @dataclass

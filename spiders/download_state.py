@@ -1,0 +1,56 @@
+"""Validators of downloaded files, so an unchanged file is not downloaded again (conditional GET).
+
+A file's validators are trusted only when they were recorded by a crawl that finished ok or partial: after a
+failed crawl every file is downloaded in full again. Grants of a file the publisher says is unchanged (304)
+are touched as seen in this crawl, so closures, indicators and health treat them as still present.
+"""
+from __future__ import annotations
+
+import sqlite_utils
+
+GOOD_CRAWLS = ("ok", "partial")
+
+
+def load(db: sqlite_utils.Database) -> dict[str, dict]:
+    """Return url -> {etag, last_modified, registry_modified} recorded by good crawls."""
+    if "download_state" not in db.table_names():
+        return {}
+    rows = db.query(
+        "select d.url, d.etag, d.last_modified, d.registry_modified from download_state d "
+        "join crawl_runs c on c.id = d.crawl_id where c.status in (?, ?)", list(GOOD_CRAWLS))
+    return {r["url"]: r for r in rows}
+
+
+def conditional_headers(state: dict | None, registry_modified: str | None) -> dict[str, str]:
+    """Return If-None-Match / If-Modified-Since for a file, or {} when it must be downloaded in full."""
+    if not state or (state.get("registry_modified") or "") != (registry_modified or ""):
+        return {}
+    headers = {}
+    if state.get("etag"):
+        headers["If-None-Match"] = state["etag"]
+    if state.get("last_modified"):
+        headers["If-Modified-Since"] = state["last_modified"]
+    return headers
+
+
+def remember(db: sqlite_utils.Database, url: str, etag: str | None, last_modified: str | None,
+             registry_modified: str | None, crawl_id: int, grants: int) -> None:
+    """Record a file's validators after it was downloaded and parsed without error."""
+    with db.conn:
+        db["download_state"].upsert({"url": url, "etag": etag, "last_modified": last_modified,
+                                     "registry_modified": registry_modified, "crawl_id": crawl_id,
+                                     "grants": grants}, pk="url")
+
+
+def keep(db: sqlite_utils.Database, url: str, crawl_id: int) -> None:
+    """Carry a not-modified file's validators into this crawl, so they stay trusted after it."""
+    with db.conn:
+        db.execute("update download_state set crawl_id = ? where url = ?", [crawl_id, url])
+
+
+def touch_grants(db: sqlite_utils.Database, source: str, url: str, crawl_id: int, now: str) -> int:
+    """Mark the stored grants of a not-modified file as seen in this crawl; return how many."""
+    with db.conn:
+        cur = db.execute("update grants set last_seen_at = ?, last_crawl_id = ? where source = ? and source_url = ?",
+                         [now, crawl_id, source, url])
+    return cur.rowcount

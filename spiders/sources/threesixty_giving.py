@@ -1,0 +1,127 @@
+"""360Giving grants: every publisher file listed in the 360Giving registry, under an acceptable licence.
+
+Each file is parsed by Content-Type, then the Content-Disposition filename, then the URL extension (as
+360Giving's datagetter does). A file whose registry `modified` and ETag/Last-Modified are unchanged since the
+last good crawl is asked for conditionally; on 304 its stored grants are counted as seen (spiders/download_state.py).
+Stats: threesixty/datasets, threesixty/licence/<verdict>, threesixty/format/<type>, threesixty/not_modified,
+threesixty/not_modified_grants, threesixty/grants.
+"""
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import scrapy
+
+from spiders import download_state
+from spiders.base import SourceSpider
+from spiders.grant_fields import grant_fields
+from spiders.grants_json import json_grants
+from spiders.grants_table import csv_grants, xlsx_grants
+from spiders.items import Grant
+from spiders.licences import licence_verdict
+
+CONTENT_TYPES = {
+    "application/json": "json",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "text/csv": "csv",
+}
+PARSERS = {"json": json_grants, "csv": csv_grants, "xlsx": xlsx_grants}
+
+
+def file_type(content_type: str, disposition: str, url: str) -> str | None:
+    """Return json, csv or xlsx from the Content-Type, else the Content-Disposition filename, else the URL."""
+    kind = CONTENT_TYPES.get(content_type.split(";")[0].strip().lower())
+    if kind:
+        return kind
+    found = re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)", disposition or "", re.I)
+    name = found.group(1) if found else urlsplit(url).path
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name.rsplit("/", 1)[-1] else ""
+    return ext if ext in PARSERS else None
+
+
+class ThreeSixtyGivingSpider(SourceSpider):
+    name = "threesixty_giving"
+    default_start_url = "https://registry.threesixtygiving.org/data.json"
+    licence = ""    # each grant carries its publisher's licence
+    attribution = "360Giving publishers, via the 360Giving Data Registry"
+
+    def parse(self, response):
+        """Read the registry and ask for every file under an acceptable licence."""
+        scope = self.default_scope
+        self.seen(scope)
+        try:
+            datasets = json.loads(response.body)
+        except ValueError as e:
+            return self.scope_error(scope, f"cannot parse the registry {response.url}: {e}")
+        db = self.crawler.lbm_store.db
+        known = download_state.load(db)
+        for dataset in datasets if isinstance(datasets, list) else []:
+            request = self.file_request(dataset, known)
+            if request is not None:
+                yield request
+
+    def file_request(self, dataset: dict, known: dict):
+        stats = self.crawler.stats
+        stats.inc_value("threesixty/datasets")
+        verdict = licence_verdict(dataset.get("license"))
+        stats.inc_value(f"threesixty/licence/{verdict}")
+        distribution = (dataset.get("distribution") or [{}])[0]
+        url = (distribution.get("downloadURL") or "").strip()
+        if verdict != "acceptable" or not url:
+            if not url:
+                stats.inc_value("threesixty/no_download_url")
+            return None
+        headers = download_state.conditional_headers(known.get(url), dataset.get("modified"))
+        stats.inc_value("threesixty/conditional_requests" if headers else "threesixty/full_requests")
+        meta = {"scope": self.default_scope, "dataset": dataset, "handle_httpstatus_list": [304]}
+        return scrapy.Request(url, headers=headers, callback=self.parse_file, errback=self.on_error,
+                              meta=meta, dont_filter=True)
+
+    def parse_file(self, response):
+        """Parse one publisher's file into grants, or count it as not modified."""
+        dataset, scope, stats = response.meta["dataset"], self.default_scope, self.crawler.stats
+        store = self.crawler.lbm_store
+        if response.status == 304:
+            stats.inc_value("threesixty/not_modified")
+            n = download_state.touch_grants(store.db, self.name, response.url, store.crawl_id, store.now)
+            download_state.keep(store.db, response.url, store.crawl_id)
+            stats.inc_value("threesixty/not_modified_grants", n)
+            stats.inc_value(f"scope/{scope}/items", n)   # still there: health must not see an empty crawl
+            stats.inc_value("store/unchanged", n)
+            return
+        kind = file_type(response.headers.get("Content-Type", b"").decode("latin-1"),
+                         response.headers.get("Content-Disposition", b"").decode("latin-1"), response.url)
+        if kind is None:
+            return self.scope_error(scope, f"unrecognised file type at {response.url}")
+        stats.inc_value(f"threesixty/format/{kind}")
+        count = 0
+        try:
+            for grant, raw in self.rows(kind, response.body):
+                count += 1
+                yield self.item(grant, raw, dataset, response.url)
+        except Exception as e:   # ijson, csv and openpyxl each raise their own kinds for a broken file
+            return self.scope_error(scope, f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}")
+        stats.inc_value("threesixty/grants", count)
+        download_state.remember(store.db, response.url, _header(response, "ETag"),
+                                _header(response, "Last-Modified"), dataset.get("modified"), store.crawl_id, count)
+
+    def rows(self, kind: str, body: bytes):
+        if kind == "json":
+            return ((g, g) for g in json_grants(body, self.crawler.stats))
+        return PARSERS[kind](body, self.crawler.stats)
+
+    def item(self, grant: dict, raw: dict, dataset: dict, url: str) -> Grant:
+        publisher = dataset.get("publisher") or {}
+        item = Grant(source=self.name, source_url=url, publisher=publisher.get("name"),
+                     licence=dataset.get("license"), raw=raw, **grant_fields(grant))
+        return self.stamp(item)
+
+
+def _header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+SPIDER = ThreeSixtyGivingSpider
