@@ -44,6 +44,7 @@ def _fill_placeholders(value, db_name: str):
 def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR) -> dict:
     """Return Datasette metadata for a database named db_name, with each canned query's SQL from its file."""
     metadata = yaml.safe_load((config_dir / "metadata.yml").read_text(encoding="utf-8"))
+    metadata.pop("derived", None)  # a YAML anchor shared by the queries, not a Datasette key
     database = metadata["databases"].pop(METADATA_KEY)
     queries = database.get("queries", {})
     files = {p.stem for p in (config_dir / "queries").glob("*.sql")}

@@ -139,6 +139,7 @@ def test_metadata_is_keyed_by_the_file_stem_and_queries_have_their_sql():
     queries = metadata["databases"]["snapshot-2024"]["queries"]
     assert tuple(queries) == serve_mod.CANNED_QUERIES
     assert ":ward" in queries["ward_profile"]["sql"]
+    assert all(q["source"] and q["license"] and q["title"] and q["description"] for q in queries.values())
     assert "/snapshot-2024/ward_profile" in metadata["description_html"]
     assert "{db}" not in json.dumps(metadata)
 
