@@ -17,7 +17,7 @@ from spiders.fhrs_xml import (PUB_BUSINESS_TYPE, authorities_in_scope, establish
 from spiders.items import Pub
 
 API_HEADERS = {"x-api-version": "2", "Accept": "application/json"}
-PAGE_SIZE = 500
+PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page through small pages)
 
 
 class FhrsPubsSpider(SourceSpider):
@@ -74,7 +74,7 @@ class FhrsPubsSpider(SourceSpider):
 
     def page_request(self, authority: dict, page: int, meta: dict):
         query = urlencode({"businessTypeId": PUB_BUSINESS_TYPE, "localAuthorityId": authority["LocalAuthorityId"],
-                           "pageNumber": page, "pageSize": PAGE_SIZE})
+                           "pageNumber": page, "pageSize": self.settings.getint("FHRS_PAGE_SIZE", PAGE_SIZE)})
         return scrapy.Request(f"{self.start_url.rstrip('/')}/Establishments?{query}", headers=API_HEADERS,
                               callback=self.parse_page, errback=self.on_error, meta={**meta, "page": page})
 
