@@ -1,0 +1,20 @@
+"""Helpers for tests that crawl through the replay server: fast Scrapy settings and settings pointing at it."""
+from __future__ import annotations
+
+import json
+
+from monitor.config import load
+
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+
+
+def replay_env(server) -> dict:
+    """Environment for crawl children: fast local crawling, postcodes.io on the replay server."""
+    return {"LBM_SCRAPY_SETTINGS": json.dumps(FAST), "LBM_POSTCODES_URL": server.url}
+
+
+def replay_settings(server, **overrides) -> dict:
+    settings = load(None, environ={"LBM_POSTCODES_URL": server.url})
+    settings.update(overrides)
+    return settings

@@ -1,0 +1,56 @@
+import json
+
+import pytest
+
+from spiders.crawl import run_crawl
+from spiders.replay.catalogue import replay_server
+from tests.crawling import replay_env, replay_settings
+
+
+@pytest.fixture
+def server():
+    with replay_server() as s:
+        s.clock.date = "2020-03-27"
+        yield s
+
+
+def _crawl(server, db_path, now, **kw):
+    return run_crawl("mutual_aid", db_path, replay_settings(server), now,
+                     start_url=server.url + "/api/group/get", extra_env=replay_env(server), **kw)
+
+
+def test_healthy_crawl_records_run_stats_and_scope(server, db_path, fresh_db):
+    result = _crawl(server, db_path, "2020-03-30T06:00:00")
+    assert result.status == "ok"
+    row = fresh_db["crawl_runs"].get(result.crawl_id)
+    assert (row["status"], row["items"], row["new"]) == ("ok", 2790, 2790)
+    stats = json.loads(row["stats"])
+    assert stats["scope/mutual_aid/items"] == 2790
+    assert stats["geo/method/point"] + stats["geo/unresolved"] == 2790
+    scope = next(fresh_db["scope_runs"].rows_where("crawl_id = ?", [result.crawl_id]))
+    assert (scope["scope"], scope["healthy"], scope["items"]) == ("mutual_aid", 1, 2790)
+    assert ("GET", "/api/group/get", 200) in server.log
+
+
+def test_http_500_is_a_failed_crawl_that_stores_nothing(server, db_path, fresh_db):
+    server.set_fault("/api/group/get", status=500)
+    result = _crawl(server, db_path, "2020-03-30T06:00:00")
+    assert result.status == "failed"
+    assert "HTTP 500" in result.reason
+    assert fresh_db["groups"].count == 0
+    assert len(server.requests("/api/group/get")) == 2    # one retry
+
+
+def test_truncated_json_is_unhealthy(server, db_path, fresh_db):
+    server.set_fault("/api/group/get", truncate=0.5)
+    result = _crawl(server, db_path, "2020-03-30T06:00:00")
+    assert result.status == "failed"
+    assert "cannot parse" in result.reason
+
+
+def test_crawl_timeout_is_recorded(server, db_path, fresh_db):
+    server.set_fault("/api/group/get", delay=30)
+    result = _crawl(server, db_path, "2020-03-30T06:00:00", timeout=4)
+    assert result.status == "failed"
+    assert "timeout" in result.reason
+    assert fresh_db["crawl_runs"].get(result.crawl_id)["status"] == "failed"
