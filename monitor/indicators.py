@@ -1,20 +1,21 @@
 """Indicators per 100,000 residents for the left-behind wards and their comparators, coverage-aware.
 
 Numerator = records resolved to covered wards of the group; population = those wards' population.
-One SQL scan per source aggregates every indicator of that source by ward; the groups are sums over wards.
+SQL aggregates the records by ward (monitor/indicator_tally.py); the groups are sums over the ~7,400 wards.
 Pure: `now` is passed in; nothing here reads the clock.
 """
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlite_utils
 
 from monitor.area_groups import AREA_GROUPS, Ward, group_totals, load_wards
-from monitor.coverage import SOURCES, Coverage, Source, source_coverage
+from monitor.coverage import SOURCES, Coverage, source_coverage
+from monitor.indicator_tally import Tally, tally_source
 
 PER = 100_000
 
@@ -24,6 +25,11 @@ def within(column: str, lo: str, hi: str) -> str:
     n = f"min(length({column}), 10)"
     return (f"({column} IS NOT NULL AND substr({column}, 1, {n}) "
             f"BETWEEN substr({lo}, 1, {n}) AND substr({hi}, 1, {n}))")
+
+
+def in_days(column: str, first: str, after_last: str) -> str:
+    """SQL: the ISO date or date-time in `column` falls on a day in [first, after_last); can use an index."""
+    return f"({column} >= {first} AND {column} < {after_last})"
 
 
 GBP = "upper(coalesce(r.currency, '')) = 'GBP'"
@@ -42,9 +48,9 @@ class Indicator:
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("mutual_aid_groups_per_100k", "mutual_aid", "r.status = 'open' AND r.last_crawl_id = :crawl_id"),
-    Indicator("grants_gbp_per_100k", "threesixty_giving", within("r.award_date", ":window_from", ":window_to"),
+    Indicator("grants_gbp_per_100k", "threesixty_giving", in_days("r.award_date", ":window_from", ":window_end"),
               measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", window="window", unit="gbp"),
-    Indicator("grants_count_per_100k", "threesixty_giving", within("r.award_date", ":window_from", ":window_to"),
+    Indicator("grants_count_per_100k", "threesixty_giving", in_days("r.award_date", ":window_from", ":window_end"),
               window="window"),
     Indicator("covid_grants_gbp_per_100k", "threesixty_giving", "r.covid = 1",
               measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", unit="gbp"),
@@ -56,14 +62,6 @@ INDICATORS: tuple[Indicator, ...] = (
               "r.status = 'closed' AND " + within("r.closed_at", ":since", ":window_to"), window="since"),
 )
 BY_NAME = {i.name: i for i in INDICATORS}
-
-
-@dataclass
-class Tally:
-    """One indicator's counts by ward (None = unresolved records)."""
-    records: dict[str | None, int] = field(default_factory=dict)
-    numerator: dict[str | None, float] = field(default_factory=dict)
-    excluded: int = 0
 
 
 @dataclass
@@ -92,34 +90,6 @@ def default_window(now: datetime, settings: dict) -> tuple[str, str]:
     return as_day(now - timedelta(days=int(settings["grants_window_days"]))), as_day(now)
 
 
-def tally_source(db: sqlite_utils.Database, source: Source, cov: Coverage, params: dict) -> dict[str, Tally]:
-    """Aggregate every indicator of one source by ward in a single scan of its record table."""
-    inds = [i for i in INDICATORS if i.source == source.name]
-    cols = []
-    for k, ind in enumerate(inds):
-        cols.append(f"sum(CASE WHEN {ind.condition} THEN 1 ELSE 0 END) AS n{k}")
-        cols.append(f"total(CASE WHEN {ind.condition} THEN {ind.measure} END) AS v{k}")
-        excl = f"({ind.condition}) AND ({ind.excluded})" if ind.excluded else "0"
-        cols.append(f"sum(CASE WHEN {excl} THEN 1 ELSE 0 END) AS x{k}")
-    where = ["r.source = :source", "(" + " OR ".join(f"({i.condition})" for i in inds) + ")"]
-    if cov.record_scopes is not None:
-        where.append("r.scope IN (SELECT value FROM json_each(:scopes))")
-    sql = (f"SELECT r.ward_code, {', '.join(cols)} FROM [{source.table}] r "
-           f"WHERE {' AND '.join(where)} GROUP BY r.ward_code")
-    bind = dict(params, source=source.name, crawl_id=cov.crawl_id, scopes=json.dumps(cov.record_scopes or []))
-    tallies = {i.name: Tally() for i in inds}
-    for row in db.execute(sql, bind).fetchall():
-        ward = row[0]
-        for k, ind in enumerate(inds):
-            t = tallies[ind.name]
-            n, v, x = row[1 + 3 * k: 4 + 3 * k]
-            if n:
-                t.records[ward] = n
-                t.numerator[ward] = v
-                t.excluded += x
-    return tallies
-
-
 def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
             window_from: str | date | None = None, window_to: str | date | None = None) -> Measurement:
     """Tally every indicator by ward, with each source's coverage."""
@@ -128,6 +98,7 @@ def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     window = {"window_from": as_day(window_from) if window_from else dflt_from,
               "window_to": as_day(window_to) if window_to else dflt_to,
               "since": as_day(settings["library_closures_since"])}
+    window["window_end"] = as_day(date.fromisoformat(window["window_to"]) + timedelta(days=1))
     wards = load_wards(db)
     by_lad: dict[str, set[str]] = defaultdict(set)
     for w in wards.values():
@@ -135,7 +106,7 @@ def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     coverage, tallies = {}, {}
     for source in SOURCES.values():
         coverage[source.name] = cov = source_coverage(db, source, by_lad)
-        tallies.update(tally_source(db, source, cov, window))
+        tallies.update(tally_source(db, source, cov, window, [i for i in INDICATORS if i.source == source.name]))
     return Measurement(now.isoformat(timespec="seconds"), window, wards, coverage, tallies)
 
 
@@ -146,31 +117,55 @@ def rate(numerator: float | None, population: int | None) -> float | None:
     return numerator * PER / population
 
 
-def group_row(m: Measurement, ind: Indicator, group: str, group_population: int) -> dict:
-    """Return one stored row: an indicator for one area group, over the wards its source covered."""
+def covered_totals(m: Measurement, cov: Coverage) -> dict[str, tuple[int, int]]:
+    """Return (wards, population) per area group over the wards a source covered."""
+    if not cov.has_data:
+        return {g: (0, 0) for g in AREA_GROUPS}
+    if cov.wards is None:
+        return group_totals(m.wards)
+    return group_totals({c: m.wards[c] for c in cov.wards if c in m.wards})
+
+
+def numerators_by_group(m: Measurement, cov: Coverage, tally: Tally) -> tuple[dict[str, float], int]:
+    """Return each group's numerator over covered wards, and how many resolved records fell outside them."""
+    sums, outside = dict.fromkeys(AREA_GROUPS, 0.0), 0
+    for code, value in tally.numerator.items():
+        if code is None:
+            continue
+        ward = m.wards.get(code)
+        if ward is None or not cov.covers(code):
+            outside += tally.records[code]
+            continue
+        for g in ward.groups:
+            sums[g] += value
+    return sums, outside
+
+
+def indicator_rows(m: Measurement, ind: Indicator, totals: dict[str, tuple[int, int]],
+                   covered: dict[str, tuple[int, int]]) -> list[dict]:
+    """Return an indicator's row for each area group, over the wards its source covered (`covered` totals)."""
     cov, tally = m.coverage[ind.source], m.tallies[ind.name]
+    sums, outside = numerators_by_group(m, cov, tally)
     records = sum(tally.records.values())
     resolved = records - tally.records.get(None, 0)
-    wards = [w for w in m.wards.values() if group in w.groups and cov.covers(w.code)]
-    population = sum(w.population for w in wards)
-    numerator = sum(tally.numerator.get(w.code, 0) for w in wards)
-    outside = sum(n for code, n in tally.records.items() if code is not None and not cov.covers(code))
-    note = cov.note()
-    if cov.has_data and not wards:
-        note += "; no covered wards in this group"
-    coverage = {"wards": len(wards), "population": population,
-                "share_of_group_population": round(population / group_population, 4) if group_population else 0.0,
-                "records": records, "resolved_share": round(resolved / records, 4) if records else None,
-                "outside_coverage": outside, "note": note}
-    if ind.excluded:
-        coverage["excluded_non_gbp"] = tally.excluded
-    has_data = cov.has_data and bool(wards)
     win_from = {"window": m.window["window_from"], "since": m.window["since"]}.get(ind.window)
-    return {"indicator": ind.name, "area_group": group,
-            "numerator": numerator if has_data else None, "population": population if has_data else None,
-            "value": rate(numerator, population) if has_data else None, "coverage": coverage,
-            "computed_at": m.computed_at, "window_from": win_from,
-            "window_to": m.window["window_to"] if ind.window else None}
+    rows = []
+    for g in AREA_GROUPS:
+        n_wards, population = covered[g]
+        has_data = cov.has_data and n_wards > 0
+        note = cov.note() + ("; no covered wards in this group" if cov.has_data and not n_wards else "")
+        coverage = {"wards": n_wards, "population": population,
+                    "share_of_group_population": round(population / totals[g][1], 4) if totals[g][1] else 0.0,
+                    "records": records, "resolved_share": round(resolved / records, 4) if records else None,
+                    "outside_coverage": outside, "note": note}
+        if ind.excluded:
+            coverage["excluded_non_gbp"] = tally.excluded
+        numerator = (int(sums[g]) if ind.measure == "1" else sums[g]) if has_data else None
+        rows.append({"indicator": ind.name, "area_group": g, "numerator": numerator,
+                     "population": population if has_data else None, "value": rate(numerator, population),
+                     "coverage": coverage, "computed_at": m.computed_at, "window_from": win_from,
+                     "window_to": m.window["window_to"] if ind.window else None})
+    return rows
 
 
 def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
@@ -178,7 +173,8 @@ def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     """Return one row per indicator and area group; store nothing."""
     m = measure(db, now, settings, window_from, window_to)
     totals = group_totals(m.wards)
-    return [group_row(m, ind, g, totals[g][1]) for ind in INDICATORS for g in AREA_GROUPS]
+    covered = {name: covered_totals(m, cov) for name, cov in m.coverage.items()}
+    return [row for ind in INDICATORS for row in indicator_rows(m, ind, totals, covered[ind.source])]
 
 
 def ward_rows(m: Measurement, ward_code: str) -> list[dict]:
