@@ -45,7 +45,8 @@ def rows(source: str, first: int, n: int, wards: list[tuple], rnd: random.Random
 def grant_extra(rnd: random.Random) -> tuple:
     year = rnd.randint(2015, 2024)
     return (round(rnd.uniform(500, 50_000), 2), "GBP" if rnd.random() < 0.95 else "USD",
-            f"{year}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}", int(year in (2020, 2021) and rnd.random() < 0.3))
+            f"{year}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            int(year in (2020, 2021) and rnd.random() < 0.3))
 
 
 def build(path: Path, n_grants: int, seed: int = 7):

@@ -31,15 +31,15 @@ def _by_key(rows: list[dict]) -> dict[tuple[str, str], dict]:
 def coverage_lines(rows: list[dict]) -> list[str]:
     """Return one line per source saying what its figures cover."""
     by_key = _by_key(rows)
-    lines, seen = [], set()
-    for ind in INDICATORS:
+    lines, best = [], {}
+    for ind in INDICATORS:   # per source, the indicator that counted the most records speaks for it
         r = by_key.get((ind.name, "england"))
-        if r is None or ind.source in seen:
-            continue
-        seen.add(ind.source)
+        if r and (ind.source not in best or r["coverage"].get("records", 0) > best[ind.source]["coverage"]["records"]):
+            best[ind.source] = r
+    for source, r in best.items():
         c = r["coverage"]
         resolved = "-" if c.get("resolved_share") is None else f"{100 * c['resolved_share']:.0f}%"
-        lines.append(f"  {ind.source}: {c.get('wards', 0):,} wards, {100 * c.get('share_of_group_population', 0):.1f}%"
+        lines.append(f"  {source}: {c.get('wards', 0):,} wards, {100 * c.get('share_of_group_population', 0):.1f}%"
                      f" of England's people; {c.get('records', 0):,} records, {resolved} resolved to a ward"
                      f" ({c.get('note', '')})")
     return lines

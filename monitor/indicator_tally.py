@@ -17,7 +17,18 @@ class Tally:
     excluded: int = 0
 
 
-def tally_source(db: sqlite_utils.Database, source: Source, cov: Coverage, params: dict, indicators) -> dict[str, Tally]:
+def tally_query(source: Source, condition: str, indicators, scoped: str = "") -> str:
+    """Return the SQL that counts records meeting `condition` by ward, with each indicator's sum and exclusions."""
+    cols = []
+    for ind in indicators:
+        excluded = f"sum(CASE WHEN {ind.excluded} THEN 1 ELSE 0 END)" if ind.excluded else "0"
+        cols.append(f"total({ind.measure}), {excluded}")
+    return (f"SELECT r.ward_code, count(*), {', '.join(cols)} FROM [{source.table}] r "
+            f"WHERE r.source = :source AND {condition}{scoped} GROUP BY r.ward_code")
+
+
+def tally_source(db: sqlite_utils.Database, source: Source, cov: Coverage, params: dict,
+                 indicators) -> dict[str, Tally]:
     """Tally the source's indicators by ward; indicators sharing a condition share one query (and its index)."""
     bind = dict(params, source=source.name, crawl_id=cov.crawl_id, scopes=json.dumps(cov.record_scopes or []))
     scoped = " AND r.scope IN (SELECT value FROM json_each(:scopes))" if cov.record_scopes is not None else ""
@@ -26,12 +37,7 @@ def tally_source(db: sqlite_utils.Database, source: Source, cov: Coverage, param
         by_condition.setdefault(ind.condition, []).append(ind)
     tallies = {}
     for condition, inds in by_condition.items():
-        cols = []
-        for ind in inds:
-            excluded = f"sum(CASE WHEN {ind.excluded} THEN 1 ELSE 0 END)" if ind.excluded else "0"
-            cols.append(f"total({ind.measure}), {excluded}")
-        sql = (f"SELECT r.ward_code, count(*), {', '.join(cols)} FROM [{source.table}] r "
-               f"WHERE r.source = :source AND {condition}{scoped} GROUP BY r.ward_code")
+        sql = tally_query(source, condition, inds, scoped)
         for ind in inds:
             tallies[ind.name] = Tally()
         for ward, n, *values in db.execute(sql, bind).fetchall():

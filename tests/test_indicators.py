@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from monitor.config import DEFAULTS
-from monitor.indicators import INDICATORS, compute, compute_and_store, measure, rate, ward_rows, within
+from monitor.coverage import SOURCES
+from monitor.indicator_tally import tally_query
+from monitor.indicators import BY_NAME, INDICATORS, compute, compute_and_store, measure, rate, ward_rows, within
 from tests.indicator_records import (
     BURN_VALLEY, DE_BRUCE, ENGLAND_POP, HART, HARTLEPOOL_LB_POP, HARTLEPOOL_OD_POP, HARTLEPOOL_POP, JESMOND,
     LEFT_BEHIND_POP, MANOR_HOUSE, OTHER_DEPRIVED_POP, VICTORIA, KINGSWOOD, by_key, crawl, record,
@@ -198,8 +200,32 @@ def test_history_across_two_computations(fresh_db):
     assert len(first) == len(INDICATORS) * 3
     assert fresh_db["indicators"].count == 2 * len(INDICATORS) * 3
     values = fresh_db.execute("""SELECT computed_at, numerator, value FROM indicators
-        WHERE indicator = 'mutual_aid_groups_per_100k' AND area_group = 'left_behind' ORDER BY computed_at""").fetchall()
+        WHERE indicator = 'mutual_aid_groups_per_100k' AND area_group = 'left_behind'
+        ORDER BY computed_at""").fetchall()
     assert values == [("2024-06-01T07:00:00", 1, pytest.approx(rate(1, LEFT_BEHIND_POP))),
                       ("2024-06-08T07:00:00", 2, pytest.approx(rate(2, LEFT_BEHIND_POP)))]
     stored = fresh_db.execute("SELECT coverage FROM indicators LIMIT 1").fetchone()[0]
     assert '"share_of_group_population": 1.0' in stored
+
+
+def test_record_in_an_unknown_ward_counts_outside_coverage(fresh_db):
+    c = crawl(fresh_db, "mutual_aid", {"mutual_aid": True})
+    record(fresh_db, "mutual_aid", DE_BRUCE, c)
+    record(fresh_db, "mutual_aid", "W05000001", c)            # a Welsh ward: no English area group
+    eng = by_key(compute(fresh_db, NOW, DEFAULTS))[("mutual_aid_groups_per_100k", "england")]
+    assert eng["numerator"] == 1
+    assert (eng["coverage"]["records"], eng["coverage"]["outside_coverage"]) == (2, 1)
+
+
+@pytest.mark.parametrize("name, index", [
+    ("grants_gbp_per_100k", "idx_grants_indicator_window"),
+    ("covid_grants_gbp_per_100k", "idx_grants_indicator_covid"),
+    ("pubs_per_100k", "idx_pubs_indicators"),
+])
+def test_tallies_read_covering_indexes(fresh_db, name, index):
+    ind = BY_NAME[name]
+    scoped = " AND r.scope IN (SELECT value FROM json_each(:scopes))" if ind.source == "fhrs_pubs" else ""
+    sql = tally_query(SOURCES[ind.source], ind.condition, [ind], scoped)
+    params = {"source": ind.source, "window_from": "2023-07-01", "window_end": "2024-07-01", "scopes": "[]"}
+    plan = " ".join(r[3] for r in fresh_db.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    assert f"COVERING INDEX {index}" in plan
