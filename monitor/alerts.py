@@ -99,6 +99,7 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
         if not mine:
             continue
         lines = sort_lines([lines_by_event.setdefault(e["id"], event_line(db, e, base)) for e in mine])
+        stats["alerts/names_cleaned"] += sum(line.name_cleaned for line in lines)
         ctx = build_alert(db, settings, sub, lines, now, base)
         html, text = render_pair("alert", c=ctx)
         message_id, data = compose(mail_from=settings["mail_from"], to=sub.email, subject=ctx.subject, text=text,

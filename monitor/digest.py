@@ -75,13 +75,15 @@ def _headline(sections: list[EventSection]) -> str:
     return "This week: " + ", ".join(parts) + "."
 
 
-def build_context(db: sqlite_utils.Database, settings: dict, now) -> DigestContext:
+def build_context(db: sqlite_utils.Database, settings: dict, now, stats: Counter | None = None) -> DigestContext:
     """Assemble the digest's typed context for `now` (the week ending then), for no one in particular."""
     when = outbox.to_datetime(now)
     until, week_from = outbox._iso(when), outbox._iso(when - timedelta(days=7))
     base = datasette_base(db, settings)
     rows, (latest, previous, first) = indicator_rows(db, now)
     sections = event_sections(db, settings, week_from, until, base)
+    if stats is not None:
+        stats["digest/names_cleaned"] += sum(line.name_cleaned for s in sections for line in s.lines)
     closures = next(s.total for s in sections if s.key == "closures")
     week_to = when.strftime("%d %B %Y").lstrip("0")
     subject = (f"Weekly digest: left-behind neighbourhoods, week to {week_to} — "
@@ -115,7 +117,7 @@ def render_digest(db: sqlite_utils.Database, settings: dict, now) -> tuple[str, 
 def send_digest(db, private_db, settings: dict, now, transport=None) -> int:
     """Queue this week's digest for every active subscriber and deliver what is due; return messages sent."""
     stats: Counter = Counter()
-    ctx = build_context(db, settings, now)
+    ctx = build_context(db, settings, now, stats)
     png = gap_chart(chart_series(db, now), share_history(db, now))
     year, week, _ = outbox.to_datetime(now).isocalendar()
     messages = []

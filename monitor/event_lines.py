@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -14,6 +15,7 @@ from monitor.sources_meta import SOURCE_LABELS, SOURCE_LICENCES, SOURCE_NOUNS, S
 KIND_ORDER = {"closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}
 KIND_LABELS = {"closed": "Closed", "reopened": "Reopened", "reported": "Reported", "new": "New",
                "changed": "Changed"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _DETAIL_FIELDS = ("address", "postcode", "recipient_name", "funder_name", "title", "authority", "signal")
 _EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url"}
 _EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by"}
@@ -40,6 +42,7 @@ class EventLine:
     ward_link: str = ""
     source_url: str = ""
     licence: str = ""
+    name_cleaned: bool = False   # the source's name had line breaks or control characters (counted by callers)
 
     @property
     def place(self) -> str:
@@ -106,12 +109,13 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
         lad_name = next(iter(db.query("select lad_name from wards where lad_code = ? limit 1",
                                       [event["lad_code"]])), {}).get("lad_name", "")
     kind = "reported" if event["source"] == "library_news" and event["kind"] == "new" else event["kind"]
+    raw_name = event.get("name") or record.get("name") or ""
+    name = " ".join(_CONTROL.sub(" ", raw_name).split())  # one line, whatever the source sent
     table = SOURCE_TABLES.get(event["source"], "events")
     return EventLine(
         event_id=event["id"], kind=kind, kind_label=KIND_LABELS.get(kind, kind.capitalize()),
         source=event["source"], source_label=SOURCE_LABELS.get(event["source"], event["source"]),
-        noun=SOURCE_NOUNS.get(event["source"], "record"),
-        name=" ".join((event.get("name") or record.get("name") or "").split()),  # one line, whatever the source sent
+        noun=SOURCE_NOUNS.get(event["source"], "record"), name=name, name_cleaned=name != raw_name.strip(),
         ward_code=event.get("ward_code"), ward_name=ward.get("name", ""), lad_name=lad_name,
         left_behind=bool(ward.get("left_behind")), at=(event.get("at") or "")[:10],
         details=[(_humanise(k), str(record[k])) for k in _DETAIL_FIELDS if record.get(k)],

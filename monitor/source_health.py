@@ -65,7 +65,8 @@ def source_health(db: sqlite_utils.Database, settings: dict, now, week_from: str
 
 def _judge(last: dict | None, healthy_at: str | None, events: int, now, stale_after: timedelta) -> tuple[str, str]:
     if last is None or healthy_at is None:
-        reason = f" (last attempt {last['started_at'][:10]}: {last.get('reason') or last.get('status')})" if last else ""
+        why = last.get("reason") or last.get("status") if last else ""
+        reason = f" (last attempt {last['started_at'][:10]}: {why})" if last else ""
         return "never", f"No healthy crawl yet{reason}: its figures are blank, not zero."
     changes = f"{events} change{'s' if events != 1 else ''} this week" if events else \
         "no changes this week (checked: this is no news, not missing data)"

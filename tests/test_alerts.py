@@ -103,7 +103,7 @@ def test_hostile_name_is_text_not_markup_nor_header(fresh_db, private_db, tmp_pa
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     runs = list(private_db.query("select stats from delivery_runs"))
-    assert '"mail/header_sanitised": 1' in runs[-1]["stats"]
+    assert '"alerts/names_cleaned": 1' in runs[-1]["stats"]
 
 
 def test_other_ward_subscriber_gets_nothing_from_left_behind_closure(fresh_db, private_db, tmp_path):
