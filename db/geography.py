@@ -10,16 +10,25 @@ import numpy as np
 import shapely
 
 BOUNDARIES = Path(__file__).parent / "reference" / "raw" / "ward17_bestfit_boundaries.geojson.gz"
+CELL_DEGREES = 0.01     # grid cell of the candidate index: about 1.1 km by 0.7 km in England
+CHUNK = 200_000         # points per pass: bounds the memory of the candidate pairs
 
 
 class WardIndex:
-    """An STRtree over the ward polygons; `locate` answers all points at once."""
+    """Ward polygons behind a grid of candidates; `locate` answers all points at once.
+
+    A point's candidates are the wards whose bounding box covers its grid cell, narrowed by the exact bounding
+    box in numpy; only those pairs are tested with shapely.contains_xy on prepared polygons. No point geometry
+    is ever built, which is what made the STRtree route slower (`tree` is kept for callers that want it).
+    """
 
     def __init__(self, codes: list[str], polygons: np.ndarray):
         self.codes = np.asarray(codes, dtype=object)
-        self.polygons = polygons
+        self.polygons = np.asarray(polygons)
         shapely.prepare(self.polygons)
         self.tree = shapely.STRtree(self.polygons)
+        self.bounds = shapely.bounds(self.polygons)   # xmin, ymin, xmax, ymax per polygon
+        self._build_grid()
 
     @classmethod
     def from_geojson(cls, path: Path = BOUNDARIES) -> "WardIndex":
@@ -29,21 +38,69 @@ class WardIndex:
         polygons = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
         return cls(codes, polygons)
 
+    def _build_grid(self) -> None:
+        """Index each polygon under every grid cell its bounding box touches (cells sorted, CSR layout)."""
+        b = self.bounds
+        self.x0, self.y0 = b[:, 0].min(), b[:, 1].min()
+        self.nx = int((b[:, 2].max() - self.x0) // CELL_DEGREES) + 1
+        self.ny = int((b[:, 3].max() - self.y0) // CELL_DEGREES) + 1
+        ix0, iy0 = self._cell_xy(b[:, 0], b[:, 1])
+        ix1, iy1 = self._cell_xy(b[:, 2], b[:, 3])
+        cells, polys = [], []
+        for i in range(len(b)):
+            c = (np.arange(iy0[i], iy1[i] + 1)[:, None] * self.nx + np.arange(ix0[i], ix1[i] + 1)).ravel()
+            cells.append(c)
+            polys.append(np.full(len(c), i, dtype=np.int32))
+        cells_all = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
+        order = np.argsort(cells_all, kind="stable")
+        self.cell_polys = np.concatenate(polys)[order] if polys else np.zeros(0, dtype=np.int32)
+        self.cell_start = np.searchsorted(cells_all[order], np.arange(self.nx * self.ny + 1)).astype(np.int64)
+
+    def _cell_xy(self, xs, ys) -> tuple[np.ndarray, np.ndarray]:
+        return (np.floor((xs - self.x0) / CELL_DEGREES).astype(np.int64),
+                np.floor((ys - self.y0) / CELL_DEGREES).astype(np.int64))
+
     def locate(self, lats, lngs) -> np.ndarray:
         """Return the ward code of each point (None outside every ward)."""
         lats = np.asarray(lats, dtype=float)
         lngs = np.asarray(lngs, dtype=float)
         out = np.full(len(lats), None, dtype=object)
-        ok = np.isfinite(lats) & np.isfinite(lngs)
-        if not ok.any():
-            return out
-        idx = np.flatnonzero(ok)
-        points = shapely.points(lngs[idx], lats[idx])
-        point_i, poly_i = self.tree.query(points, predicate="intersects")
-        # A point on a shared edge matches two wards: keep the first, deterministically.
-        first = np.unique(point_i, return_index=True)[1]
-        out[idx[point_i[first]]] = self.codes[poly_i[first]]
+        for s in range(0, len(lats), CHUNK):
+            point_i, poly_i = self._matches(lats[s:s + CHUNK], lngs[s:s + CHUNK])
+            out[s + point_i] = self.codes[poly_i]
         return out
+
+    def _candidates(self, lats: np.ndarray, lngs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (point, polygon) index pairs whose polygon bounding box holds the point."""
+        with np.errstate(invalid="ignore"):
+            fx, fy = np.floor((lngs - self.x0) / CELL_DEGREES), np.floor((lats - self.y0) / CELL_DEGREES)
+            inside = np.flatnonzero((fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny))  # NaN fails here
+        cell = fy[inside].astype(np.int64) * self.nx + fx[inside].astype(np.int64)
+        first, count = self.cell_start[cell], self.cell_start[cell + 1] - self.cell_start[cell]
+        point_i = np.repeat(inside, count)
+        offsets = np.arange(len(point_i)) - np.repeat(np.cumsum(count) - count, count)
+        poly_i = self.cell_polys[np.repeat(first, count) + offsets]
+        x, y, b = lngs[point_i], lats[point_i], self.bounds[poly_i]
+        keep = (x >= b[:, 0]) & (x <= b[:, 2]) & (y >= b[:, 1]) & (y <= b[:, 3])
+        return point_i[keep], poly_i[keep]
+
+    def _matches(self, lats: np.ndarray, lngs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (point, polygon) pairs, one per located point, the lowest polygon index winning ties."""
+        point_i, poly_i = self._candidates(lats, lngs)
+        x, y, polys = lngs[point_i], lats[point_i], self.polygons[poly_i]
+        hit = shapely.contains_xy(polys, x, y)
+        # A point on an edge is in no interior: test the boundary too, only for points without a hit.
+        found = np.zeros(len(lats), dtype=bool)
+        found[point_i[hit]] = True
+        edge = np.flatnonzero(~found[point_i])
+        if len(edge):
+            hit[edge] = shapely.intersects_xy(polys[edge], x[edge], y[edge])
+        point_i, poly_i = point_i[hit], poly_i[hit]
+        # Simplified neighbours overlap by a hair: keep the lowest polygon index, deterministically.
+        order = np.lexsort((poly_i, point_i))
+        point_i, poly_i = point_i[order], poly_i[order]
+        first = np.unique(point_i, return_index=True)[1]
+        return point_i[first], poly_i[first]
 
 
 @lru_cache(maxsize=1)
