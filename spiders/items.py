@@ -5,8 +5,17 @@ Location fields are what the source gave; the geo-match pipeline fills `ward_cod
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any, ClassVar
+
+
+_HINTS = frozenset({"raw", "problems", "lsoa_code", "place"})
+
+
+@lru_cache(maxsize=None)
+def _stored_fields(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name not in _HINTS)
 
 
 @dataclass
@@ -42,9 +51,7 @@ class Record:
 
     def to_row(self) -> dict[str, Any]:
         """Return the columns to store: the source's status goes to source_status (closures own `status`)."""
-        row = asdict(self)
-        for hint in ("raw", "problems", "lsoa_code", "place"):
-            row.pop(hint, None)
+        row = {name: getattr(self, name) for name in _stored_fields(type(self))}
         row["source_status"] = row.pop("status")
         row["source_closed_at"] = row.pop("closed_at")
         row["id"] = self.id

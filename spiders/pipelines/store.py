@@ -16,12 +16,11 @@ from spiders.items import Record
 BOOKKEEPING = ("first_seen_at", "last_seen_at", "first_crawl_id", "last_crawl_id", "content_hash")
 
 
-def content_hash(item: Record) -> str:
+def content_hash(item: Record, row: dict | None = None) -> str:
     """Return the sha1 of the item's canonical JSON, leaving out fields that change without meaning."""
-    row = item.to_row()
-    for name in item.VOLATILE:
-        row.pop(name, None)
-    return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
+    row = item.to_row() if row is None else row
+    meaningful = {k: v for k, v in row.items() if k not in item.VOLATILE}
+    return hashlib.sha1(json.dumps(meaningful, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class RecordStore:
@@ -62,8 +61,8 @@ class RecordStore:
                 counts["duplicate"] += 1
                 continue
             self.seen.add(item.id)
-            digest = content_hash(item)
             row = item.to_row()
+            digest = content_hash(item, row)
             row.update(content_hash=digest, last_seen_at=self.now, last_crawl_id=self.crawl_id)
             counts[f"scope/{item.scope}/items"] += 1
             previous = known.get(item.id)
