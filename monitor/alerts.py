@@ -1,6 +1,7 @@
 """Alerts: after a crawl, one message per subscriber with the new events in the wards they watch."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -67,12 +68,26 @@ def alert_subject(lines: list[EventLine]) -> str:
     return f"{first.kind_label}: {first.name} — {first.place}{lb}{more}"
 
 
+def _watching(db, sub) -> str:
+    """Describe what a subscriber watches with ward names, not codes."""
+    names = [f"{r['name']} ({r['lad_name']})" for r in db.query(
+        "select name, lad_name from wards where code in (select value from json_each(?)) order by name",
+        [json.dumps(sub.wards)])]
+    parts = (["all 225 left-behind wards"] if sub.left_behind else []) + names[:6]
+    if len(names) > 6:
+        parts.append(f"{len(names) - 6} more wards")
+    lads = [r["lad_name"] for r in db.query("select distinct lad_name from wards where lad_code in "
+                                            "(select value from json_each(?))", [json.dumps(sub.lad_codes)])]
+    parts += [f"all of {name}" for name in lads]
+    return ", ".join(parts)
+
+
 def build_alert(db, settings: dict, sub, lines: list[EventLine], now, base: str) -> AlertContext:
     """Assemble the typed context of one subscriber's alert."""
     counts = Counter(line.kind for line in lines)
     licences = sorted({line.licence or SOURCE_LICENCES.get(line.source, "") for line in lines} - {""})
     event_ids = sorted(line.event_id for line in lines)
-    return AlertContext(subject=alert_subject(lines), email=sub.email, watching=sub.describe(), lines=lines,
+    return AlertContext(subject=alert_subject(lines), email=sub.email, watching=_watching(db, sub), lines=lines,
                         counts=dict(counts), licences=licences,
                         unsubscribe_url=subscriptions.unsubscribe_url(settings, sub),
                         events_link=f"{base}/events?id__in={','.join(map(str, event_ids))}",

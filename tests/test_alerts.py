@@ -33,6 +33,7 @@ def test_one_alert_per_subscriber_closures_first(fresh_db, private_db, tmp_path)
     text, html = _parts(msg)
     assert text.index("The Red Lion") < text.index("The Crown")
     assert "REOPENED pub: The Crown" in text
+    assert "2 changes in the places you watch (Becontree (Barking and Dagenham))." in text
     assert "missing from 2 consecutive healthy crawls" in text
     assert "Food Standards Agency food hygiene register, Open Government Licence v3" in text
     assert "The Bull" not in text   # baseline event, other ward
