@@ -128,6 +128,12 @@ class ScopeStep:
         self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'source',
                             closed_at = coalesce(source_closed_at, ?)
                             where source = ? and scope = ? and {where}""", [self.now, self.source, self.scope])
+        # The source may date a closure it already reported (no year in 2016, "2015" later): follow its date.
+        self.db.execute(f"""update [{self.table}] as r set closed_at = source_closed_at
+                            where source = ? and scope = ? and {self._seen()} and status = 'closed'
+                              and closed_by = 'source' and source_status = 'closed'
+                              and source_closed_at is not null and closed_at != source_closed_at""",
+                        [self.source, self.scope])
 
     def reopened(self) -> None:
         where = (f"{self._seen()} and r.status = 'closed' and (r.closed_by = 'absence' or "

@@ -1,0 +1,165 @@
+"""A library's identity across sources and years: which stored library is this row?
+
+The match rule, in order; each stored library is claimed by at most one row of a file:
+  1. UPRN: the same Unique Property Reference Number (digits, leading zeros dropped, at least 5 digits, and
+     unique within the file: co-located services and mangled values share one, so a shared UPRN is no identity).
+  2. Postcode and name: the same postcode (spaces and case ignored), authorities not different (a row without
+     one, like the 2016 Taskforce list, matches any; the very same name at the very same postcode needs no
+     authority, as the 2019 file labels Hertfordshire's libraries "Herefordshire"), and names alike: after
+     dropping words such as "library", "community", "hub" and apostrophes, one name's words contain the
+     other's, or they share at least half their words. When several stored libraries at a postcode qualify,
+     the one with the most alike name wins; a tie is no match (unless the tied names are the same).
+  A library the source said closed is matched by an open row only through its UPRN: an open library of the
+  same name at the same place is, in these lists, its replacement (the 2016 list records "XLR" closures and
+  the new building as two rows), so the closure stands and the replacement is a library of its own.
+  3. Authority and name: the same authority and the same normalised name, unique among the stored libraries of
+     that authority and within the file (a library that moved, or whose postcode was corrected).
+Otherwise the row is a new library, whose ref is the source's own id where it has one (the 2016 list's `id`),
+else "uprn:<uprn>", else "key:<authority>|<name>|<postcode>" (a second row with the same key gets "#2").
+A matched row takes the stored library's ref, so history, closures and versions stay on one record.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+_NAME_NOISE = {"library", "libraries", "lib", "and", "the", "of", "community", "centre", "center", "hub",
+               "branch", "information", "learning", "local", "public", "point", "link", "plus", "services", "at"}
+_AUTHORITY_NOISE = re.compile(r"\b(london borough of|royal borough of|metropolitan borough|county council|"
+                              r"city council|borough council|district council|council|city of|borough of|the)\b")
+
+
+def norm_postcode(value: str | None) -> str:
+    return re.sub(r"[^A-Z0-9]", "", (value or "").upper())
+
+
+def norm_uprn(value: str | None) -> str:
+    digits = (value or "").strip()
+    if not digits.isdigit():
+        return ""
+    digits = digits.lstrip("0")
+    return digits if len(digits) >= 5 else ""
+
+
+def norm_authority(value: str | None) -> str:
+    text = re.sub(r"[^a-z ]", " ", (value or "").lower().replace("&", " and "))
+    return " ".join(_AUTHORITY_NOISE.sub(" ", text).split())
+
+
+def name_words(value: str | None) -> frozenset[str]:
+    text = re.sub(r"['’]", "", (value or "").lower().replace("&", " and "))   # Bishop's = Bishops
+    words = re.sub(r"[^a-z0-9 ]", " ", text).split()
+    kept = frozenset(w for w in words if w not in _NAME_NOISE)
+    return kept or frozenset(words)
+
+
+def name_likeness(a: frozenset[str], b: frozenset[str]) -> float:
+    """1.0 when one name's words contain the other's, else the share of words in common (Jaccard)."""
+    if not a or not b:
+        return 0.0
+    if a <= b or b <= a:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+@dataclass(frozen=True)
+class LibraryKey:
+    """What identifies a library: a stored one has its ref, a row has none yet."""
+    name: str
+    authority: str | None = None
+    postcode: str | None = None
+    uprn: str | None = None
+    ref: str | None = None
+    closed: bool = False
+    source_id: str | None = None   # a row's own stable id in its source, used as the ref of a new library
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def words(self) -> frozenset[str]:
+        return name_words(self.name)
+
+    def new_ref(self, uprn_is_unique: bool = True) -> str:
+        uprn = norm_uprn(self.uprn) if uprn_is_unique else ""
+        if uprn:
+            return f"uprn:{uprn}"
+        authority = norm_authority(self.authority)
+        return f"key:{authority}|{' '.join(sorted(self.words))}|{norm_postcode(self.postcode)}"
+
+
+def _authorities_agree(a: str | None, b: str | None) -> bool:
+    """Unknown on either side, or one's words contain the other's ("kingston upon hull" and "hull")."""
+    wa, wb = set(norm_authority(a).split()), set(norm_authority(b).split())
+    return not wa or not wb or wa <= wb or wb <= wa
+
+
+def match_refs(rows: list[LibraryKey], known: list[LibraryKey], counts: Counter | None = None) -> list[str]:
+    """Return the ref of each row: a stored library's when the rule matches, else a new one (counted by rule)."""
+    counts = counts if counts is not None else Counter()
+    refs: list[str | None] = [None] * len(rows)
+    claimed: set[str] = set()
+    file_uprns = Counter(norm_uprn(r.uprn) for r in rows)
+    by_uprn = {norm_uprn(k.uprn): k for k in known if norm_uprn(k.uprn)}
+    for i, row in enumerate(rows):                                     # rule 1
+        uprn = norm_uprn(row.uprn)
+        k = by_uprn.get(uprn) if uprn and file_uprns[uprn] == 1 else None
+        if k and k.ref not in claimed:
+            refs[i] = k.ref
+            claimed.add(k.ref)
+            counts["library_match/uprn"] += 1
+    by_postcode: dict[str, list[LibraryKey]] = {}
+    for k in known:
+        by_postcode.setdefault(norm_postcode(k.postcode), []).append(k)
+    for i, row in enumerate(rows):                                     # rule 2
+        if refs[i] or not norm_postcode(row.postcode):
+            continue
+        # Score: name likeness, then the same open/closed state (an old closed building and its replacement
+        # share a name and postcode), then the ref, so the choice is stable.
+        scored = sorted(((name_likeness(row.words, k.words), k.closed == row.closed, k)
+                         for k in by_postcode.get(norm_postcode(row.postcode), [])
+                         if k.ref not in claimed and not (k.closed and not row.closed) and (row.words == k.words
+                                                      or _authorities_agree(row.authority, k.authority))),
+                        key=lambda s: (-s[0], not s[1], s[2].ref))
+        scored = [s for s in scored if s[0] >= 0.5]
+        # A tie between stored libraries of the very same name is one library stored twice: take the first.
+        if scored and (len(scored) == 1 or scored[0][:2] != scored[1][:2] or scored[0][2].words == scored[1][2].words):
+            refs[i] = scored[0][2].ref
+            claimed.add(refs[i])
+            counts["library_match/postcode_name"] += 1
+    _match_by_name(rows, known, refs, claimed, counts)                 # rule 3
+    taken = Counter({k.ref: 1 for k in known} | {r: 1 for r in refs if r})   # a new ref never reuses a stored one
+    for i, row in enumerate(rows):
+        if not refs[i]:
+            ref = row.source_id or row.new_ref(file_uprns[norm_uprn(row.uprn)] == 1)
+            taken[ref] += 1
+            refs[i] = ref if taken[ref] == 1 else f"{ref}#{taken[ref]}"
+            counts["library_match/new"] += 1
+    return refs
+
+
+def _match_by_name(rows, known, refs, claimed, counts) -> None:
+    def key(k: LibraryKey):
+        return (norm_authority(k.authority), " ".join(sorted(k.words)))
+
+    known_keys = Counter(key(k) for k in known if k.authority)
+    row_keys = Counter(key(r) for r in rows if r.authority)
+    stored = {key(k): k for k in known if k.authority and known_keys[key(k)] == 1}
+    for i, row in enumerate(rows):
+        if refs[i] or not row.authority or row_keys[key(row)] != 1:
+            continue
+        k = stored.get(key(row))
+        if k and k.ref not in claimed and not (k.closed and not row.closed):
+            refs[i] = k.ref
+            claimed.add(k.ref)
+            counts["library_match/authority_name"] += 1
+
+
+def known_libraries(db, source: str = "libraries") -> list[LibraryKey]:
+    """Read the stored libraries' identities (a crawl matches its rows against what earlier crawls stored)."""
+    if not db["libraries"].exists() or "uprn" not in db["libraries"].columns_dict:
+        return []
+    rows = db.execute("select ref, name, authority, postcode, uprn, source_status, latitude, longitude "
+                      "from libraries where source = ?", [source])
+    return [LibraryKey(name=n or "", authority=a, postcode=p, uprn=u, ref=r, closed=st == "closed", latitude=lat,
+                       longitude=lng) for r, n, a, p, u, st, lat, lng in rows.fetchall()]
