@@ -54,7 +54,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
         try:
             datasets = json.loads(response.body)
         except ValueError as e:
-            return self.scope_error(scope, f"cannot parse the registry {response.url}: {e}")
+            self.scope_error(scope, f"cannot parse the registry {response.url}: {e}")
+            return
         db = self.crawler.lbm_store.db
         known = download_state.load(db)
         for dataset in datasets if isinstance(datasets, list) else []:
@@ -94,7 +95,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
         kind = file_type(response.headers.get("Content-Type", b"").decode("latin-1"),
                          response.headers.get("Content-Disposition", b"").decode("latin-1"), response.url)
         if kind is None:
-            return self.scope_error(scope, f"unrecognised file type at {response.url}")
+            self.scope_error(scope, f"unrecognised file type at {response.url}")
+            return
         stats.inc_value(f"threesixty/format/{kind}")
         count = 0
         try:
@@ -102,7 +104,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
                 count += 1
                 yield self.item(grant, raw, dataset, response.url)
         except Exception as e:   # ijson, csv and openpyxl each raise their own kinds for a broken file
-            return self.scope_error(scope, f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}")
+            self.scope_error(scope, f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}")
+            return
         stats.inc_value("threesixty/grants", count)
         download_state.remember(store.db, response.url, _header(response, "ETag"),
                                 _header(response, "Last-Modified"), dataset.get("modified"), store.crawl_id, count)
