@@ -285,3 +285,18 @@ def test_writes_over_http_are_refused(served):
         status, body = fetch(served["url"] + path, data=b'{"row": {"kind": "closed"}}')
         assert (status, body) == (405, "This Datasette is read-only: only GET and HEAD requests are answered.\n")
     assert sqlite_utils.Database(served["db_path"])["events"].count == before
+
+
+def test_links_from_alerts_and_the_digest_land_on_the_right_rows(served):
+    from monitor.event_lines import datasette_base, event_line
+
+    db = sqlite_utils.Database(served["db_path"])
+    base = datasette_base(db, {"datasette_url": served["url"] + "/"})
+    event = next(db["events"].rows_where("record_id = ?", ["fhrs_pubs:p2"]))
+    line = event_line(db, event, base)
+    for link, column, expected in ((line.record_link, "name", "The Old Crown"), (line.ward_link, "name", "Becontree")):
+        status, body = fetch(link.replace("?", ".json?", 1) + "&_shape=objects")
+        assert status == 200, link
+        assert [r[column] for r in json.loads(body)["rows"]] == [expected], link
+    status, body = fetch(f"{base}/ward_profile.json?ward={LEFT_BEHIND}&_shape=objects")
+    assert status == 200 and json.loads(body)["rows"][0]["item"] == "Becontree"

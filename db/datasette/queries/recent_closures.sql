@@ -1,17 +1,16 @@
 -- Closures in left-behind wards in the last 90 days, newest first.
 -- Baseline events (what was already closed when a source was first crawled) are left out;
 -- a closure later retracted because the place came back shows when in reopened_at.
-with places as (
-    select id, closed_at, closed_by from pubs
-    union all select id, closed_at, closed_by from libraries
-    union all select id, closed_at, closed_by from groups
-)
 select
     e.at as event_at,
     e.name,
     e.source,
-    p.closed_at,
-    p.closed_by,
+    coalesce((select closed_at from pubs where id = e.record_id),
+             (select closed_at from libraries where id = e.record_id),
+             (select closed_at from groups where id = e.record_id)) as closed_at,
+    coalesce((select closed_by from pubs where id = e.record_id),
+             (select closed_by from libraries where id = e.record_id),
+             (select closed_by from groups where id = e.record_id)) as closed_by,
     e.ward_code,
     w.name as ward_name,
     w.lad_name,
@@ -22,7 +21,6 @@ select
     e.crawl_id
 from events e
 join wards w on w.code = e.ward_code
-left join places p on p.id = e.record_id
 where e.kind = 'closed'
   and coalesce(e.baseline, 0) = 0
   and w.left_behind = 1
