@@ -195,7 +195,10 @@ class Resolver:
             if answers is None:
                 p.reasons.append("postcodes.io unavailable")
                 continue
-            best = best_place(q, answers.get(q, [])) if q else None
+            matches = answers.get(q, []) if q else []
+            best = best_place(q, matches) if q else None
+            if sum(_place_name(m) == q for m in matches) > 1:
+                self.counts["place/ambiguous"] += 1      # e.g. two Newports: the first exact match is taken
             if best is None:
                 p.reasons.append("place not found")
             elif best.get("country") in NOT_ENGLISH:
@@ -222,6 +225,11 @@ def best_place(query: str, matches: list[dict]) -> dict | None:
     """Pick the match whose name equals the query (else the first), among those with coordinates."""
     located = [m for m in matches if _coord(m.get("latitude")) is not None and _coord(m.get("longitude")) is not None]
     for m in located:
-        if (m.get("name_1") or m.get("place_name") or "").lower() == query.lower():
+        if _place_name(m) == query.lower():
             return m
     return located[0] if located else None
+
+
+def _place_name(match: dict) -> str:
+    # The live API names a place in name_1; an older documented shape uses place_name.
+    return (match.get("name_1") or match.get("place_name") or "").lower()

@@ -148,3 +148,19 @@ def test_best_place_skips_matches_without_coordinates():
     matches = [{"place_name": "London", "latitude": None, "longitude": None},
                {"place_name": "London Colney", "latitude": 51.724, "longitude": -0.2956}]
     assert best_place("london", matches)["place_name"] == "London Colney"
+
+
+def test_two_places_of_the_same_name_are_counted_as_ambiguous(resolver):
+    class TwoLondons:
+        """A place lookup answering two exact matches (as the live API does for, say, Newport)."""
+
+        def postcodes(self, postcodes, now=None):
+            return {}
+
+        def places(self, queries, now=None):
+            first = {"name_1": "London", "country": "England", "latitude": 51.51396, "longitude": -0.09853}
+            return {q: [first, dict(first, latitude=52.9464, longitude=-0.5726)] for q in queries}
+
+    resolver.postcodes = TwoLondons()
+    assert resolver.resolve_one(Query(place="London"), now=NOW) == Resolution("E05009311", "place")
+    assert resolver.counts["place/ambiguous"] == 1
