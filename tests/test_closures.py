@@ -1,0 +1,71 @@
+"""closures.apply_crawl on hand-made crawls: healthy scopes only, absence closes pubs, a return reopens."""
+from __future__ import annotations
+
+import json
+
+from monitor.closures import apply_crawl, changed_fields
+
+SETTINGS = {"closure_missing_crawls": 2}
+
+
+def crawl_with(db, crawl_id: int, healthy: bool, seen: list[str], now: str, table="pubs", source="fhrs_pubs",
+               scope="Wandsworth", source_status=None):
+    """Record a crawl of one scope that saw `seen` (the store's part, done by hand)."""
+    db["crawl_runs"].insert({"id": crawl_id, "source": source, "status": "ok" if healthy else "failed"}, pk="id")
+    db["scope_runs"].insert({"crawl_id": crawl_id, "source": source, "scope": scope, "items": len(seen),
+                             "healthy": int(healthy), "reason": "" if healthy else "HTTP 500"}, pk="id")
+    for ref in seen:
+        rid = f"{source}:{ref}"
+        row = {"id": rid, "source": source, "ref": ref, "name": f"Pub {ref}", "scope": scope,
+               "last_crawl_id": crawl_id, "source_status": (source_status or {}).get(ref, "open")}
+        if not db[table].count_where("id = ?", [rid]):
+            row.update(first_crawl_id=crawl_id, status="open", missing_count=0)
+            db["versions"].insert({"record_id": rid, "record_table": table, "crawl_id": crawl_id,
+                                   "data": json.dumps({"name": row["name"]})}, pk="id")
+        db[table].upsert(row, pk="id", alter=True)
+    return apply_crawl(db, crawl_id, SETTINGS, now)
+
+
+def kinds(db, crawl_id):
+    return sorted((r["kind"], r["ref"], r["baseline"]) for r in db.query("select * from events where crawl_id = ?",
+                                                                         [crawl_id]))
+
+
+def test_absence_closes_after_two_healthy_crawls_and_unhealthy_ones_change_nothing(fresh_db):
+    db = fresh_db
+    crawl_with(db, 1, True, ["a", "b"], "2024-01-01")
+    assert kinds(db, 1) == [("new", "a", 1), ("new", "b", 1)]
+    crawl_with(db, 2, True, ["a"], "2024-01-02")
+    assert kinds(db, 2) == [] and db["pubs"].get("fhrs_pubs:b")["missing_count"] == 1
+    assert crawl_with(db, 3, False, ["a"], "2024-01-03") == []
+    assert db["pubs"].get("fhrs_pubs:b")["missing_count"] == 1
+    crawl_with(db, 4, True, ["a"], "2024-01-04")
+    assert kinds(db, 4) == [("closed", "b", 0)]
+    b = db["pubs"].get("fhrs_pubs:b")
+    assert (b["status"], b["closed_by"], b["closed_at"]) == ("closed", "absence", "2024-01-04")
+    (event,) = db.query("select evidence from events where crawl_id = 4")
+    assert json.loads(event["evidence"])["crawl_ids"] == [2, 4]
+    crawl_with(db, 5, True, ["a", "b"], "2024-01-05")
+    assert kinds(db, 5) == [("reopened", "b", 0)]
+    b = db["pubs"].get("fhrs_pubs:b")
+    assert (b["status"], b["closed_at"], b["closed_by"], b["missing_count"]) == ("open", None, None, 0)
+
+
+def test_libraries_close_only_when_the_source_says_so(fresh_db):
+    db = fresh_db
+    crawl_with(db, 1, True, ["x", "y"], "2016-07-01", table="libraries", source="libraries", scope="libraries",
+               source_status={"y": "closed"})
+    assert kinds(db, 1) == [("closed", "y", 1), ("new", "x", 1), ("new", "y", 1)]
+    crawl_with(db, 2, True, ["y"], "2021-01-01", table="libraries", source="libraries", scope="libraries",
+               source_status={"y": "closed"})
+    crawl_with(db, 3, True, ["y"], "2023-01-01", table="libraries", source="libraries", scope="libraries",
+               source_status={"y": "closed"})
+    assert kinds(db, 2) == kinds(db, 3) == []
+    assert db["libraries"].get("libraries:x")["status"] == "open"          # missing is not closed for libraries
+    assert db["libraries"].get("libraries:y")["closed_by"] == "source"
+
+
+def test_changed_fields():
+    assert changed_fields('{"name": "A", "last_crawl_id": 1}', '{"name": "B", "last_crawl_id": 2}') == \
+        {"name": ["A", "B"]}
+    assert changed_fields(None, '{"name": "B"}') == {}
