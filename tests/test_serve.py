@@ -18,6 +18,7 @@ from db.schema import RECORD_TABLES, public
 from db.store import init_private, init_public
 
 ROOT = Path(__file__).resolve().parent.parent
+AREA_GROUPS = ("left_behind", "other_deprived", "england")
 LEFT_BEHIND = "E05000028"      # Becontree, Barking and Dagenham: one of the 225
 OTHER_DEPRIVED = "E05001250"   # Netherton, Woodside and St Andrews, Dudley
 ORDINARY = "E05000026"         # Abbey, Barking and Dagenham
@@ -51,9 +52,10 @@ def fill_sample(db, today: datetime) -> None:
     db["grants"].insert_all([
         _record("threesixty_giving", "t1", "Food bank", LEFT_BEHIND, None, None, amount=5000.0,
                 award_date="2020-05-01", funder_name="A B Charitable Trust", recipient_name="Becontree Food Bank",
-                covid=1),
+                covid=1, currency="GBP"),
         _record("threesixty_giving", "t2", "Youth club", LEFT_BEHIND, None, None, amount=2500.0,
-                award_date="2021-02-01", funder_name="Power to Change", recipient_name="Becontree Youth", covid=0),
+                award_date="2021-02-01", funder_name="Power to Change", recipient_name="Becontree Youth", covid=0,
+                currency="GBP"),
         _record("threesixty_giving", "t3", "Elsewhere", ORDINARY, None, None, amount=9999.0,
                 award_date="2021-02-01", funder_name="Lloyds Bank Foundation", covid=0),
     ], pk="id", alter=True)
@@ -89,7 +91,12 @@ def fill_sample(db, today: datetime) -> None:
             rows.append({"computed_at": computed_at, "indicator": "pubs_per_100k", "area_group": group,
                          "numerator": value * population / 1e5, "population": population, "value": value,
                          "coverage": "{}"})
-    db["indicators"].insert_all(rows)
+    for indicator, value, window_from, window_to in (
+            ("grants_gbp_per_100k", 900.0, "2021-01-01", "2021-12-31"),
+            ("library_closures_per_100k", 2.5, "2010-01-01", today.date().isoformat())):
+        rows += [{"computed_at": recent, "indicator": indicator, "area_group": group, "value": value,
+                  "window_from": window_from, "window_to": window_to} for group in AREA_GROUPS]
+    db["indicators"].insert_all(rows, alter=True)
 
 
 @pytest.fixture(scope="module")
@@ -217,11 +224,15 @@ def test_ward_profile_shows_records_events_and_figures(served):
     assert sections[0] == "ward" and rows[0]["item"] == "Becontree"
     assert "left behind" in rows[0]["detail"]
     assert {"group", "pub", "library", "grant", "event"} <= set(sections)
-    figure = next(r for r in rows if r["section"] == "figure")
+    figures = {r["item"]: r for r in rows if r["section"] == "figure"}
     population = 15261
-    assert figure["item"] == "pubs_per_100k"
-    assert figure["ward_value"] == round(1 * 100000 / population, 2)   # one open pub; the closed one not counted
-    assert (figure["left_behind"], figure["other_deprived"], figure["england"]) == (4.2, 7.7, 10.5)
+    assert set(figures) == {"pubs_per_100k", "grants_gbp_per_100k", "library_closures_per_100k"}
+    pubs = figures["pubs_per_100k"]
+    assert pubs["ward_value"] == round(1 * 100000 / population, 2)   # one open pub; the closed one not counted
+    assert (pubs["left_behind"], pubs["other_deprived"], pubs["england"]) == (4.2, 7.7, 10.5)
+    assert figures["grants_gbp_per_100k"]["ward_value"] == round(2500 * 100000 / population, 2)  # 2021 window only
+    assert figures["grants_gbp_per_100k"]["date"] == "2021-01-01 to 2021-12-31"
+    assert figures["library_closures_per_100k"]["ward_value"] == round(1 * 100000 / population, 2)  # closed 2015
     assert rows_of(served, "ward_profile", ward="E05999999") == []
 
 

@@ -7,30 +7,38 @@ figures as (
            max(case when i.area_group = 'left_behind' then i.value end) as left_behind,
            max(case when i.area_group = 'other_deprived' then i.value end) as other_deprived,
            max(case when i.area_group = 'england' then i.value end) as england,
-           coalesce(max(i.window_from), '') as wf, coalesce(max(i.window_to), '9999') as wt
+           coalesce(max(i.window_from), '') as wf, coalesce(max(i.window_to), '9999') as wt,
+           coalesce(date(max(i.window_to), '+1 day'), '9999-12-31') as wt_next
     from indicators i join latest l on l.indicator = i.indicator and l.computed_at = i.computed_at
     group by i.indicator
 ),
+-- The ward's numerators, counted as monitor/indicators.py counts them for the area groups.
 ward_numerators as (
     select f.*, case f.indicator
         when 'mutual_aid_groups_per_100k' then
-            (select count(*) from groups where ward_code = :ward and status = 'open')
+            (select count(*) from groups where ward_code = :ward and status = 'open' and last_crawl_id =
+                (select max(crawl_id) from scope_runs where source = 'mutual_aid' and healthy = 1))
         when 'grants_gbp_per_100k' then
-            (select coalesce(sum(amount), 0) from grants where ward_code = :ward and award_date between f.wf and f.wt)
+            (select coalesce(sum(amount), 0) from grants where ward_code = :ward and upper(currency) = 'GBP'
+               and award_date >= f.wf and award_date < f.wt_next)
         when 'grants_count_per_100k' then
-            (select count(*) from grants where ward_code = :ward and award_date between f.wf and f.wt)
+            (select count(*) from grants
+              where ward_code = :ward and award_date >= f.wf and award_date < f.wt_next)
         when 'covid_grants_gbp_per_100k' then
-            (select coalesce(sum(amount), 0) from grants
-              where ward_code = :ward and covid = 1 and award_date between f.wf and f.wt)
+            (select coalesce(sum(amount), 0) from grants where ward_code = :ward and covid = 1
+               and upper(currency) = 'GBP')
         when 'pubs_per_100k' then
             (select count(*) from pubs where ward_code = :ward and status = 'open')
         when 'pub_closures_per_100k' then
-            (select count(*) from pubs where ward_code = :ward and status = 'closed' and closed_at between f.wf and f.wt)
+            (select count(*) from pubs where ward_code = :ward and status = 'closed'
+               and substr(closed_at, 1, min(length(closed_at), 10))
+                   between substr(f.wf, 1, min(length(closed_at), 10)) and substr(f.wt, 1, min(length(closed_at), 10)))
         when 'libraries_per_100k' then
             (select count(*) from libraries where ward_code = :ward and status = 'open')
         when 'library_closures_per_100k' then
-            (select count(*) from libraries
-              where ward_code = :ward and status = 'closed' and closed_at between f.wf and f.wt)
+            (select count(*) from libraries where ward_code = :ward and status = 'closed'
+               and substr(closed_at, 1, min(length(closed_at), 10))
+                   between substr(f.wf, 1, min(length(closed_at), 10)) and substr(f.wt, 1, min(length(closed_at), 10)))
         end as numerator
     from figures f
 ),
