@@ -12,6 +12,7 @@ import shapely
 BOUNDARIES = Path(__file__).parent / "reference" / "raw" / "ward17_bestfit_boundaries.geojson.gz"
 CELL_DEGREES = 0.01     # grid cell of the candidate index: about 1.1 km by 0.7 km in England
 CHUNK = 200_000         # points per pass: bounds the memory of the candidate pairs
+INTERIOR_MIN_POINTS = 50_000   # batches this big first map the cells that lie inside a single ward
 
 
 class WardIndex:
@@ -20,6 +21,7 @@ class WardIndex:
     A point's candidates are the wards whose bounding box covers its grid cell, narrowed by the exact bounding
     box in numpy; only those pairs are tested with shapely.contains_xy on prepared polygons. No point geometry
     is ever built, which is what made the STRtree route slower (`tree` is kept for callers that want it).
+    Once a big batch comes, cells lying wholly inside one ward are mapped, and their points skip the test.
     """
 
     def __init__(self, codes: list[str], polygons: np.ndarray):
@@ -29,6 +31,7 @@ class WardIndex:
         self.tree = shapely.STRtree(self.polygons)
         self.bounds = shapely.bounds(self.polygons)   # xmin, ymin, xmax, ymax per polygon
         self._build_grid()
+        self.cell_owner: np.ndarray | None = None   # built on the first big batch: costs about a second
 
     @classmethod
     def from_geojson(cls, path: Path = BOUNDARIES) -> "WardIndex":
@@ -42,10 +45,10 @@ class WardIndex:
         """Index each polygon under every grid cell its bounding box touches (cells sorted, CSR layout)."""
         b = self.bounds
         self.x0, self.y0 = b[:, 0].min(), b[:, 1].min()
-        self.nx = int((b[:, 2].max() - self.x0) // CELL_DEGREES) + 1
-        self.ny = int((b[:, 3].max() - self.y0) // CELL_DEGREES) + 1
         ix0, iy0 = self._cell_xy(b[:, 0], b[:, 1])
         ix1, iy1 = self._cell_xy(b[:, 2], b[:, 3])
+        # Sized by the same arithmetic that places the polygons, so no edge cell falls off the grid.
+        self.nx, self.ny = int(ix1.max()) + 1, int(iy1.max()) + 1
         cells, polys = [], []
         for i in range(len(b)):
             c = (np.arange(iy0[i], iy1[i] + 1)[:, None] * self.nx + np.arange(ix0[i], ix1[i] + 1)).ravel()
@@ -65,19 +68,43 @@ class WardIndex:
         lats = np.asarray(lats, dtype=float)
         lngs = np.asarray(lngs, dtype=float)
         out = np.full(len(lats), None, dtype=object)
+        if self.cell_owner is None and len(lats) >= INTERIOR_MIN_POINTS:
+            self.cell_owner = self._interior_cells()
         for s in range(0, len(lats), CHUNK):
             point_i, poly_i = self._matches(lats[s:s + CHUNK], lngs[s:s + CHUNK])
             out[s + point_i] = self.codes[poly_i]
         return out
 
-    def _candidates(self, lats: np.ndarray, lngs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return (point, polygon) index pairs whose polygon bounding box holds the point."""
+    def _interior_cells(self) -> np.ndarray:
+        """Return, per grid cell, the one polygon that holds the whole cell and touches no other (else -1)."""
+        cells = np.repeat(np.arange(self.nx * self.ny), np.diff(self.cell_start))
+        inside = np.zeros(len(cells), dtype=bool)
+        for s in range(0, len(cells), CHUNK // 4):      # boxes in slices: bounds the memory
+            part = slice(s, s + CHUNK // 4)
+            inside[part] = shapely.contains_properly(self.polygons[self.cell_polys[part]], self._boxes(cells[part]))
+        owner = np.full(self.nx * self.ny, -1, dtype=np.int32)
+        owner[cells[inside]] = self.cell_polys[inside]
+        # A neighbour overlapping that cell by a hair would make the answer a tie: leave such cells to the test.
+        others = np.flatnonzero((owner[cells] >= 0) & ~inside)
+        touching = shapely.intersects(self.polygons[self.cell_polys[others]], self._boxes(cells[others]))
+        owner[cells[others[touching]]] = -1
+        return owner
+
+    def _boxes(self, cells: np.ndarray) -> np.ndarray:
+        x, y = self.x0 + (cells % self.nx) * CELL_DEGREES, self.y0 + (cells // self.nx) * CELL_DEGREES
+        return shapely.box(x, y, x + CELL_DEGREES, y + CELL_DEGREES)
+
+    def _cells(self, lats: np.ndarray, lngs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the indices of the points on the grid and their cells."""
         with np.errstate(invalid="ignore"):
             fx, fy = np.floor((lngs - self.x0) / CELL_DEGREES), np.floor((lats - self.y0) / CELL_DEGREES)
-            inside = np.flatnonzero((fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny))  # NaN fails here
-        cell = fy[inside].astype(np.int64) * self.nx + fx[inside].astype(np.int64)
+            on_grid = np.flatnonzero((fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny))  # NaN fails here
+        return on_grid, fy[on_grid].astype(np.int64) * self.nx + fx[on_grid].astype(np.int64)
+
+    def _candidates(self, lats, lngs, points: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (point, polygon) index pairs whose polygon bounding box holds the point."""
         first, count = self.cell_start[cell], self.cell_start[cell + 1] - self.cell_start[cell]
-        point_i = np.repeat(inside, count)
+        point_i = np.repeat(points, count)
         offsets = np.arange(len(point_i)) - np.repeat(np.cumsum(count) - count, count)
         poly_i = self.cell_polys[np.repeat(first, count) + offsets]
         x, y, b = lngs[point_i], lats[point_i], self.bounds[poly_i]
@@ -86,7 +113,14 @@ class WardIndex:
 
     def _matches(self, lats: np.ndarray, lngs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (point, polygon) pairs, one per located point, the lowest polygon index winning ties."""
-        point_i, poly_i = self._candidates(lats, lngs)
+        points, cell = self._cells(lats, lngs)
+        sure_point = sure_poly = np.zeros(0, dtype=np.int64)
+        if self.cell_owner is not None:     # points in a cell inside a single ward need no test
+            owner = self.cell_owner[cell]
+            sure = owner >= 0
+            sure_point, sure_poly = points[sure], owner[sure]
+            points, cell = points[~sure], cell[~sure]
+        point_i, poly_i = self._candidates(lats, lngs, points, cell)
         x, y, polys = lngs[point_i], lats[point_i], self.polygons[poly_i]
         hit = shapely.contains_xy(polys, x, y)
         # A point on an edge is in no interior: test the boundary too, only for points without a hit.
@@ -100,7 +134,7 @@ class WardIndex:
         order = np.lexsort((poly_i, point_i))
         point_i, poly_i = point_i[order], poly_i[order]
         first = np.unique(point_i, return_index=True)[1]
-        return point_i[first], poly_i[first]
+        return np.concatenate([sure_point, point_i[first]]), np.concatenate([sure_poly, poly_i[first]])
 
 
 @lru_cache(maxsize=1)

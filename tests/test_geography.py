@@ -50,3 +50,26 @@ def test_ties_go_to_the_lowest_polygon_index():
     square = shapely.box(0, 0, 1, 1)
     index = WardIndex(["B", "A"], np.array([square, shapely.box(0.5, 0, 1.5, 1)]))
     assert list(index.locate([0.5, 0.5, 0.5, 2], [0.25, 0.75, 1.25, 0.5])) == ["B", "B", "A", None]
+
+
+def test_cells_inside_one_ward_give_the_same_answers(index):
+    rng = np.random.default_rng(2)
+    lats, lngs = rng.uniform(50.0, 55.8, 60_000), rng.uniform(-5.7, 1.7, 60_000)
+    index.cell_owner = None
+    tested = index._matches(lats, lngs)
+    index.cell_owner = index._interior_cells()
+    assert (index.cell_owner >= 0).sum() > 50_000
+    mapped = index._matches(lats, lngs)
+    assert dict(zip(*tested)) == dict(zip(*mapped))
+    sure = index.cell_owner[index._cells(lats, lngs)[1]] >= 0
+    assert sure.sum() > 10_000          # the map answered many points without a test
+
+
+def test_a_big_batch_maps_the_interior_cells():
+    index = WardIndex(["B", "A"], np.array([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)]))
+    rng = np.random.default_rng(3)
+    lngs = rng.uniform(-0.5, 3.5, 60_000)
+    codes = index.locate(np.full(60_000, 0.5), lngs)
+    assert index.cell_owner is not None
+    expected = np.where((lngs > 0) & (lngs < 1), "B", np.where((lngs > 2) & (lngs < 3), "A", None))
+    assert (codes == expected).all()
