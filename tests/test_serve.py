@@ -195,7 +195,7 @@ def test_refuses_private_missing_or_mixed_databases(tmp_path, fresh_db, db_path,
 def test_every_canned_query_runs_on_an_empty_store(fresh_db):
     queries = serve_mod.build_metadata("x")["databases"]["x"]["queries"]
     for name, query in queries.items():
-        params = {p: "" for p in ("ward", "indicator", "since") if f":{p}" in query["sql"]}
+        params = {p: "" for p in ("ward", "indicator", "since", "as_of") if f":{p}" in query["sql"]}
         assert fresh_db.execute(query["sql"], params).fetchall() == [], name
     assert "m006_browse_places_view" in {n for n, _ in public.steps}
 
@@ -216,6 +216,8 @@ def test_recent_closures_lists_only_recent_non_baseline_closures_in_left_behind_
     assert [r["name"] for r in rows] == ["The Old Crown"]
     assert rows[0]["ward_name"] == "Becontree" and rows[0]["closed_by"] == "absence"
     assert rows[0]["reopened_at"] is None
+    as_of = (datetime.now(timezone.utc) - timedelta(days=150)).date().isoformat()
+    assert [r["name"] for r in rows_of(served, "recent_closures", as_of=as_of)] == ["Long Gone Inn"]
 
 
 def test_ward_profile_shows_records_events_and_figures(served):

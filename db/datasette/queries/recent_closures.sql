@@ -1,4 +1,4 @@
--- Closures in left-behind wards in the last 90 days, newest first.
+-- Closures in left-behind wards in the 90 days up to :as_of (a date; leave it blank for today), newest first.
 -- Baseline events (what was already closed when a source was first crawled) are left out;
 -- a closure later retracted because the place came back shows when in reopened_at.
 select
@@ -24,5 +24,6 @@ join wards w on w.code = e.ward_code
 where e.kind = 'closed'
   and coalesce(e.baseline, 0) = 0
   and w.left_behind = 1
-  and e.at >= date('now', '-90 days')
+  and e.at >= date(coalesce(nullif(:as_of, ''), 'now'), '-90 days')
+  and e.at < date(coalesce(nullif(:as_of, ''), 'now'), '+1 day')
 order by e.at desc, e.id desc
