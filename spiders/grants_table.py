@@ -6,11 +6,12 @@ are array indexes; columns we do not use are tolerated and counted.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from datetime import date, datetime
 
-from spiders.tabular import decode
+from spiders.grants_json import open_binary
 
 LOCATION = {"geographic code": "geoCode", "geographic code type": "geoCodeType", "name": "name",
             "country code": "countryCode"}
@@ -113,16 +114,31 @@ def grants_from_rows(rows, stats=None):
         yield unflatten(row, paths), raw
 
 
-def csv_grants(body: bytes, stats=None):
-    """Yield (grant, raw) from a CSV file's bytes."""
-    yield from grants_from_rows(csv.reader(io.StringIO(decode(body))), stats)
+def text_encoding(source) -> str:
+    """Return utf-8-sig when the whole file decodes as UTF-8, else cp1252 (as some publishers' files are)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        with open_binary(source) as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
 
 
-def xlsx_grants(body: bytes, stats=None):
-    """Yield (grant, raw) from the first sheet of an XLSX file that has an Identifier title (read-only mode)."""
+def csv_grants(source, stats=None):
+    """Yield (grant, raw) from a CSV file (a path or bytes), read as a stream."""
+    encoding = text_encoding(source)
+    with io.TextIOWrapper(open_binary(source), encoding=encoding, errors="replace", newline="") as text:
+        yield from grants_from_rows(csv.reader(text), stats)
+
+
+def xlsx_grants(source, stats=None):
+    """Yield (grant, raw) from the first sheet of an XLSX file (a path or bytes) with an Identifier title."""
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    book = load_workbook(open_binary(source), read_only=True, data_only=True)
     try:
         for sheet in book.worksheets:
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
@@ -46,6 +47,9 @@ class ThreeSixtyGivingSpider(SourceSpider):
     default_start_url = "https://registry.threesixtygiving.org/data.json"
     licence = ""    # each grant carries its publisher's licence
     attribution = "360Giving publishers, via the 360Giving Data Registry"
+    # Publishers' files are streamed to disk (spiders/file_download.py): some are hundreds of MB.
+    custom_settings = {"DOWNLOAD_HANDLERS": {"http": "spiders.file_download.FileToDiskHandler",
+                                             "https": "spiders.file_download.FileToDiskHandler"}}
 
     def parse(self, response):
         """Read the registry and ask for every file under an acceptable licence."""
@@ -76,7 +80,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
             return None
         headers = download_state.conditional_headers(known.get(url), dataset.get("modified"))
         stats.inc_value("threesixty/conditional_requests" if headers else "threesixty/full_requests")
-        meta = {"scope": self.default_scope, "dataset": dataset, "handle_httpstatus_list": [304]}
+        meta = {"scope": self.default_scope, "dataset": dataset, "handle_httpstatus_list": [304], "to_disk": True}
         return scrapy.Request(url, headers=headers, callback=self.parse_file, errback=self.on_error,
                               meta=meta, dont_filter=True)
 
@@ -94,26 +98,32 @@ class ThreeSixtyGivingSpider(SourceSpider):
             return
         kind = file_type(response.headers.get("Content-Type", b"").decode("latin-1"),
                          response.headers.get("Content-Disposition", b"").decode("latin-1"), response.url)
+        path = response.meta.get("body_path")
         if kind is None:
             self.scope_error(scope, f"unrecognised file type at {response.url}")
+            if path:
+                Path(path).unlink(missing_ok=True)
             return
         stats.inc_value(f"threesixty/format/{kind}")
         count = 0
         try:
-            for grant, raw in self.rows(kind, response.body):
+            for grant, raw in self.rows(kind, Path(path) if path else response.body):
                 count += 1
                 yield self.item(grant, raw, dataset, response.url)
         except Exception as e:   # ijson, csv and openpyxl each raise their own kinds for a broken file
             self.scope_error(scope, f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}")
             return
+        finally:
+            if path:
+                Path(path).unlink(missing_ok=True)
         stats.inc_value("threesixty/grants", count)
         download_state.remember(store.db, response.url, _header(response, "ETag"),
                                 _header(response, "Last-Modified"), dataset.get("modified"), store.crawl_id, count)
 
-    def rows(self, kind: str, body: bytes):
+    def rows(self, kind: str, source):
         if kind == "json":
-            return ((g, g) for g in json_grants(body, self.crawler.stats))
-        return PARSERS[kind](body, self.crawler.stats)
+            return ((g, g) for g in json_grants(source, self.crawler.stats))
+        return PARSERS[kind](source, self.crawler.stats)
 
     def item(self, grant: dict, raw: dict, dataset: dict, url: str) -> Grant:
         publisher = dataset.get("publisher") or {}

@@ -1,0 +1,89 @@
+"""A download handler that streams big files to disk: memory stays flat however large a publisher's file is.
+
+Scrapy keeps a whole response body in memory (twice, for a moment); some 360Giving files are hundreds of MB.
+A request with meta["to_disk"] = True whose answer is 200 has its body written to a temporary file, named in
+meta["body_path"] (the spider deletes it once parsed); its Response body is empty. Every other request, and every
+other status, goes through Scrapy's own HTTP handler. It runs inside Scrapy's downloader slots, so concurrency per
+host, delays, the User-Agent, robots.txt and retries all still apply.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import httpx
+from scrapy import exceptions
+from scrapy.http import Headers, Response
+from scrapy.utils.misc import build_from_crawler, load_object
+
+CHUNK = 1 << 20
+# Scrapy >= 2.13 names these; older versions retry on the built-in kinds.
+_TIMEOUT = getattr(exceptions, "DownloadTimeoutError", TimeoutError)
+_REFUSED = getattr(exceptions, "DownloadConnectionRefusedError", ConnectionRefusedError)
+_FAILED = getattr(exceptions, "DownloadFailedError", ConnectionError)
+_DROPPED = {b"content-encoding", b"content-length", b"transfer-encoding"}   # the file holds the decoded body
+
+
+class FileToDiskHandler:
+    """HTTP(S) handler: 200 answers to requests marked to_disk are streamed to a temporary file."""
+
+    lazy = False
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        fallback = crawler.settings.getdict("DOWNLOAD_HANDLERS_BASE")["http"]
+        self.fallback = build_from_crawler(load_object(fallback), crawler)
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.client = httpx.AsyncClient(follow_redirects=False)
+        crawler.stats.set_value("file_download/handler", type(self).__name__)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def download_request(self, request, spider=None) -> Response:
+        if not request.meta.get("to_disk"):
+            return await self.fallback.download_request(request)
+        timeout = request.meta.get("download_timeout", 180)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items() for v in vs]
+        try:
+            async with self.client.stream(request.method, request.url, headers=headers, content=request.body or None,
+                                          timeout=timeout) as answer:
+                if answer.status_code != 200:
+                    body = await answer.aread()
+                    return self._response(request, answer, body)
+                path = await self._save(answer, request.url)
+        except httpx.TimeoutException as e:
+            raise _TIMEOUT(f"getting {request.url} took longer than {timeout} s") from e
+        except httpx.ConnectError as e:
+            raise _REFUSED(str(e)) from e
+        except httpx.HTTPError as e:
+            raise _FAILED(f"{type(e).__name__}: {e}") from e
+        request.meta["body_path"] = path
+        self.crawler.stats.inc_value("file_download/to_disk")
+        self.crawler.stats.inc_value("file_download/bytes", os.path.getsize(path))
+        return self._response(request, answer, b"")
+
+    async def _save(self, answer: httpx.Response, url: str) -> str:
+        fd, path = tempfile.mkstemp(prefix="lbm-download-")
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                async for chunk in answer.aiter_bytes(CHUNK):
+                    size += len(chunk)
+                    if self.maxsize and size > self.maxsize:
+                        raise exceptions.IgnoreRequest(f"{url} is larger than DOWNLOAD_MAXSIZE {self.maxsize}")
+                    out.write(chunk)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return path
+
+    @staticmethod
+    def _response(request, answer: httpx.Response, body: bytes) -> Response:
+        headers = Headers([(k, v) for k, v in answer.headers.raw if k.lower() not in _DROPPED])
+        return Response(str(answer.url), status=answer.status_code, headers=headers, body=body, request=request)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.fallback.close()
