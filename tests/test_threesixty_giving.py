@@ -9,8 +9,8 @@ import pytest
 from db.store import connect
 from monitor.config import load
 from spiders.crawl import run_crawl
-from spiders.grant_fields import is_covid, location_input
-from spiders.grants_table import title_path, unflatten
+from spiders.grant_fields import grant_fields, is_covid, location_input
+from spiders.grants_table import csv_grants, title_path, unflatten
 from spiders.licences import licence_verdict
 from spiders.replay import postcodes_io
 from spiders.replay.catalogue import replay_server
@@ -66,6 +66,14 @@ def test_flattened_titles_match_by_name_with_multi_value_columns():
     assert grant == {"amountAwarded": "10", "id": "G-1",
                      "beneficiaryLocation": [{"geoCode": "E01000001"}, {"geoCode": "E05000001"}],
                      "recipientOrganization": [{"location": [{"geoCodeType": "WD"}]}]}
+
+
+def test_windows_1252_csv_and_foreign_currency_are_read_not_guessed():
+    body = "Identifier,Title,Amount Awarded,Currency,Award Date\nG-9,Caf\xe9 fund,\xa31\xa0000.50,USD,2020-05-01\n"
+    grant, raw = next(csv_grants(body.encode("cp1252")))
+    fields = grant_fields(grant)
+    assert (fields["title"], fields["currency"], fields["amount"]) == ("Caf\xe9 fund", "USD", "\xa31\xa0000.50")
+    assert raw["Title"] == "Caf\xe9 fund"
 
 
 BEN_WARD = {"beneficiaryLocation": [{"geoCode": "K02000001", "geoCodeType": "CTRY"},
@@ -139,6 +147,7 @@ def test_first_crawl_stores_each_format(two_crawls):
     xlsx_row = grant(db, "360G-ptc-gr-01654-xlsx")
     assert xlsx_row["award_date"] and xlsx_row["programme"] and xlsx_row["source_url"].endswith("/download?file=42")
     assert stats["threesixty/table/rows_above_header"] == 2   # the XLSX's Readme sheet line and title row
+    assert stats["file_download/to_disk"] == 5                 # every file streamed to disk, none held in memory
 
 
 def test_unacceptable_licence_is_skipped_counted_and_never_requested(two_crawls):
