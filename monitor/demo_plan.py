@@ -31,7 +31,7 @@ STEPS = (
     Step("2020-06-29", ("mutual_aid", "threesixty_giving"),
          "mutualaid.wiki UK export, 28 June; 360Giving files unchanged (conditional GET)"),
     Step("2021-01-04", ("libraries",), "LibrariesHacked list, last changed January 2021"),
-    Step("2023-10-02", ("libraries", "library_news"), "DCMS / Arts Council England basic dataset, 2023; library news"),
+    Step("2023-12-04", ("libraries", "library_news"), "DCMS / Arts Council England basic dataset, 2023; library news"),
     Step("2024-01-01", ("fhrs_pubs",), "food hygiene register: pubs of five authorities"),
     Step("2024-02-05", ("fhrs_pubs",), "Wandsworth's file without the pubs that closed: missing once"),
     Step("2024-02-12", ("fhrs_pubs",), "the register's files fail for a week (HTTP 500): no closure may follow",
