@@ -57,7 +57,9 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("pubs_per_100k", "fhrs_pubs", "r.status = 'open'"),
     Indicator("pub_closures_per_100k", "fhrs_pubs",
               "r.status = 'closed' AND " + within("r.closed_at", ":window_from", ":window_to"), window="window"),
-    Indicator("libraries_per_100k", "libraries", "r.status = 'open'"),
+    # Listed in the latest healthy crawl: the list is re-published whole, and a library it no longer lists (a
+    # row of an older layout that matched nothing later) must not count as open forever.
+    Indicator("libraries_per_100k", "libraries", "r.status = 'open' AND r.last_crawl_id = :crawl_id"),
     Indicator("library_closures_per_100k", "libraries",
               "r.status = 'closed' AND " + within("r.closed_at", ":since", ":window_to"), window="since"),
 )

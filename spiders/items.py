@@ -114,6 +114,9 @@ class Library(Record):
     year_opened: str | None = None
     year_closed: str | None = None
     TABLE: ClassVar[str] = "libraries"
+    # The three published layouts differ in these (the 2023 one has no coordinates): not a change of the library.
+    VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + (
+        "latitude", "longitude", "address", "library_type", "statutory", "year_opened", "authority")
 
 
 @dataclass

@@ -175,6 +175,15 @@ def test_libraries_whole_source_and_closures_since_2010(fresh_db):
     assert later[("library_closures_per_100k", "left_behind")]["numerator"] == 1
 
 
+def test_open_libraries_are_those_the_latest_healthy_list_names(fresh_db):
+    first = crawl(fresh_db, "libraries", {"libraries": True}, at="2021-01-04T06:00:00")
+    record(fresh_db, "libraries", DE_BRUCE, first)          # an older row the later list no longer names
+    latest = crawl(fresh_db, "libraries", {"libraries": True})
+    record(fresh_db, "libraries", JESMOND, latest)
+    rows = by_key(compute(fresh_db, NOW, DEFAULTS))
+    assert rows[("libraries_per_100k", "left_behind")]["numerator"] == 1
+
+
 def test_ward_rows_give_one_wards_figures(fresh_db):
     c = crawl(fresh_db, "fhrs_pubs", {"Hartlepool": True})
     record(fresh_db, "fhrs_pubs", DE_BRUCE, c, scope="Hartlepool")
