@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -107,7 +106,6 @@ def demo(ctx, directory, force):
         config_path = write_config(directory, server.url)
         obj.config_path = config_path
         obj.settings = settings = load(config_path)
-        os.environ["LBM_CONFIG"] = str(config_path)
         public_db, private_db = init_public(obj.db_path), init_private(obj.private_db_path)
         wards = subscribe_demo(public_db, private_db, f"{STEPS[0].date}T00:00:00+00:00")
         echo(f"Replay server on {server.url}; databases in {directory}")

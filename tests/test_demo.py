@@ -1,0 +1,95 @@
+"""The demo's end state: real history replayed offline through the scheduler's own jobs."""
+import csv
+import email
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from db.store import init_private, init_public
+from monitor.demo_plan import STEPS
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKED = ROOT / "spiders/replay/data/fhrs/open_pubs/open_pubs_wandsworth_checked.csv"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run([sys.executable, "run.py", "demo", "--dir", str(directory), "--force"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return directory, proc.stdout
+
+
+def _messages(directory):
+    return [email.message_from_bytes(p.read_bytes()) for p in sorted((directory / "mail" / "new").iterdir())]
+
+
+def test_wandsworth_checked_closures_and_nothing_else(demo):
+    directory, _ = demo
+    db = init_public(directory / "leftbehind.db")
+    with open(CHECKED, encoding="cp1252", newline="") as f:
+        checked = {r["INDEX"] for r in csv.DictReader(f) if r["CLOSED"].strip().lower() == "yes"}
+    closed = {r[0] for r in db.execute("select ref from events where kind = 'closed' and source = 'fhrs_pubs'")}
+    assert len(checked) == 18
+    assert closed == checked
+
+
+def test_the_failed_week_raised_no_closure(demo):
+    directory, _ = demo
+    db = init_public(directory / "leftbehind.db")
+    failed = db.execute("select id, reason from crawl_runs where status = 'failed'").fetchall()
+    assert len(failed) == 1 and "HTTP 500" in failed[0][1]
+    assert db.execute("select count(*) from events where crawl_id = ?", [failed[0][0]]).fetchone()[0] == 0
+    week = STEPS.index(next(s for s in STEPS if s.faults))
+    assert db.execute("select count(*) from events where kind = 'closed' and at like ?",
+                      [STEPS[week].date + "%"]).fetchone()[0] == 0
+
+
+def test_library_closures_follow_the_years_their_sources_give(demo):
+    directory, _ = demo
+    db = init_public(directory / "leftbehind.db")
+    rows = db.execute("""select l.source_closed_at, l.closed_at, l.closed_by from events e
+                         join libraries l on l.id = e.record_id
+                         where e.kind = 'closed' and l.status = 'closed'""").fetchall()
+    assert len(rows) > 250
+    assert all(by == "source" for _, _, by in rows)
+    assert all(closed[:4] == source[:4] for source, closed, _ in rows if source)
+
+
+def test_one_digest_per_week_and_alerts_once_each(demo):
+    directory, _ = demo
+    messages = _messages(directory)
+    ids = [m["Message-ID"] for m in messages]
+    assert len(ids) == len(set(ids))
+    digests = [m for m in messages if "weekly digest" in m["Subject"].lower()]
+    alerts = [m for m in messages if m not in digests]
+    assert len(digests) == len(STEPS)
+    assert alerts, "the Wandsworth closures should have been alerted"
+    assert any("Closed:" in m["Subject"] for m in alerts)
+    assert all(m["List-Unsubscribe"] for m in messages)
+    outbox = init_private(directory / "private.db")
+    assert outbox.execute("select count(*) from outbox where status != 'sent'").fetchone()[0] == 0
+    assert outbox.execute("select count(*) from outbox").fetchone()[0] == len(messages)
+
+
+def test_indicator_history_has_one_computation_per_week(demo):
+    directory, _ = demo
+    db = init_public(directory / "leftbehind.db")
+    times = [r[0] for r in db.execute("select distinct computed_at from indicators order by computed_at")]
+    assert [t[:10] for t in times] == [s.date for s in STEPS]
+    per = db.execute("select count(*) from indicators group by computed_at").fetchall()
+    assert {n for (n,) in per} == {24}   # 8 indicators x 3 area groups, every week
+
+
+def test_demo_prints_the_table_events_and_where_things_are(demo):
+    directory, out = demo
+    assert "mutual_aid_groups_per_100k" in out and "Left behind" in out
+    assert "closed          fhrs_pubs              18" in out
+    assert str(directory / "mail") in out
+    assert (directory / "digest-latest.html").read_text().count("<table") >= 1
+    assert "run.py --db" in out and "serve" in out
+    config = (directory / "demo.toml").read_text()
+    assert "[start_urls]" in config and "https://" not in config   # every source on the local replay server
