@@ -23,17 +23,24 @@ def crawl_job(settings: dict, db_path, private_db_path, source: str, now: str, s
               config_path=None, send: bool = True, transport=None, extra_env: dict | None = None) -> CrawlJobResult:
     """Crawl one source, then derive events and closures, recompute the indicators and send alerts."""
     from monitor import alerts, closures, indicators
+    from monitor.scheduler import stop_requested
 
+    # SIGTERM lets the current step finish, then stops. A crawl whose closures were not applied is harmless:
+    # the next crawl of the source applies its own, and records first seen here get their `new` event then.
     crawl = run_crawl(source, db_path, settings, now, start_url=start_url, config_path=config_path,
                       extra_env=extra_env)
+    result = CrawlJobResult(crawl)
+    if stop_requested():
+        return result
     db = init_public(db_path)
-    events = closures.apply_crawl(db, crawl.crawl_id, settings, now)
-    rows = indicators.compute_and_store(db, now, settings)
-    sent = 0
-    if send:
-        sent = alerts.send_alerts(db, init_private(private_db_path), settings, crawl.crawl_id, now,
-                                  transport=transport)
-    return CrawlJobResult(crawl, events, len(rows), sent)
+    result.events = closures.apply_crawl(db, crawl.crawl_id, settings, now)
+    if stop_requested():
+        return result
+    result.indicators = len(indicators.compute_and_store(db, now, settings))
+    if send and not stop_requested():
+        result.alerts = alerts.send_alerts(db, init_private(private_db_path), settings, crawl.crawl_id, now,
+                                           transport=transport)
+    return result
 
 
 def digest_job(settings: dict, db_path, private_db_path, now: str, transport=None) -> int:

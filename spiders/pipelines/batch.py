@@ -30,7 +30,7 @@ class BatchPipeline:
         if not self.buffer:
             return
         items, self.buffer = self.buffer, []
-        resolve_items(items, self.crawler.lbm_resolver, self.stats)
+        resolve_items(items, self.crawler.lbm_resolver, self.stats, now=self.crawler.lbm_store.now)
         counts = self.crawler.lbm_store.write(items)
         for key, n in counts.items():
             self.stats.inc_value(key if key.startswith("scope/") else f"store/{key}", n)

@@ -5,11 +5,11 @@ from db.resolver import Query, Resolver
 from spiders.items import Record
 
 
-def resolve_items(items: list[Record], resolver: Resolver, stats=None) -> None:
-    """Set ward_code, geo_method and geo_reason on every item, in one batch."""
+def resolve_items(items: list[Record], resolver: Resolver, stats=None, now=None) -> None:
+    """Set ward_code, geo_method and geo_reason on every item, in one batch; `now` stamps cached lookups."""
     queries = [Query(ward_code=i.ward_code, lsoa_code=i.lsoa_code, lat=i.latitude, lng=i.longitude,
                      postcode=i.postcode, place=i.place) for i in items]
-    for item, answer in zip(items, resolver.resolve_many(queries)):
+    for item, answer in zip(items, resolver.resolve_many(queries, now)):
         item.ward_code = answer.ward_code
         item.geo_method = answer.method
         item.geo_reason = answer.reason
