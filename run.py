@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "monitor.commands_delivery",
     "monitor.commands_schedule",
     "db.commands_serve",
+    "monitor.unsubscribe_server",
     "monitor.demo",
 )
 

@@ -49,8 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_security", "starttls", "'starttls', 'ssl' or 'none'.", env="LBM_SMTP_SECURITY"),
     Setting("smtp_user", "", "SMTP user name; the password comes only from LBM_SMTP_PASSWORD.", env="LBM_SMTP_USER"),
     Setting("maildir", "./mail", "Maildir folder used when no SMTP server is configured.", env="LBM_MAILDIR"),
-    Setting("unsubscribe_url", "http://127.0.0.1:8001/unsubscribe",
-            "Base of the unsubscribe link; the token is appended as ?token=."),
+    Setting("unsubscribe_url", "http://127.0.0.1:8002/unsubscribe",
+            "Base of the unsubscribe link (answered by `run.py serve-unsubscribe`); ?token= is appended."),
     Setting("schedule_timezone", "Europe/London", "Time zone of the cron schedules."),
     Setting("schedule", {
         "fhrs_pubs": "0 5 * * *",

@@ -2,7 +2,7 @@ import run
 from click.testing import CliRunner
 
 EXPECTED = {"init", "resolve", "crawl", "events", "indicators", "subscribe", "unsubscribe", "subscriptions",
-            "digest", "schedule", "serve", "demo"}
+            "digest", "schedule", "serve", "serve-unsubscribe", "demo"}
 
 
 def test_every_command_module_is_importable():
