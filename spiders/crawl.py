@@ -131,7 +131,7 @@ def child_main(argv: list[str] | None = None) -> int:
     for key, value in json.loads(os.environ.get("LBM_SCRAPY_SETTINGS", "{}")).items():
         scrapy_settings.set(key, value)   # tests and the demo loosen politeness for the local replay server
     db = init_public(a.db)
-    process = CrawlerProcess(scrapy_settings, install_root_handler=True)
+    process = CrawlerProcess(scrapy_settings)
     crawler = process.create_crawler(spider_class(a.source))
     crawler.lbm_store = RecordStore(db, a.crawl_id, a.now)
     crawler.lbm_resolver = Resolver(db, settings)

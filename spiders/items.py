@@ -129,3 +129,15 @@ class NewsMention(Record):
     post_date: str | None = None
     text: str | None = None
     TABLE: ClassVar[str] = "news_mentions"
+
+
+@dataclass
+class Batch:
+    """Many items handed down the pipelines at once, so a large file pays Scrapy's per-item cost once a batch."""
+    items: list[Record]
+
+
+def items_of(obj) -> list[Record]:
+    """Return the records an item or a batch carries."""
+    return obj.items if isinstance(obj, Batch) else [obj]
+

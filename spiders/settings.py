@@ -1,8 +1,7 @@
 """Scrapy settings: polite defaults for crawling public sources. The crawl runner adds the database paths."""
 
 BOT_NAME = "leftbehind"
-SPIDER_MODULES = ["spiders.sources"]
-NEWSPIDER_MODULE = "spiders.sources"
+SPIDER_MODULES: list[str] = []   # spiders are found by name in spiders/sources/ (spiders.crawl.spider_class)
 
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
@@ -32,5 +31,8 @@ ITEM_PIPELINES = {
     "spiders.pipelines.validate.ValidatePipeline": 200,
     "spiders.pipelines.batch.BatchPipeline": 300,
 }
+# The pipelines are synchronous, so items gain nothing from being processed in parallel; and a large file's
+# spider yields Batch objects of hundreds of records, so many in flight would hold the file in memory.
+CONCURRENT_ITEMS = 4
 # Items go to the database in batches: points are resolved in one vectorised call, postcodes 100 at a time.
-LBM_BATCH_SIZE = 1000
+LBM_BATCH_SIZE = 2000

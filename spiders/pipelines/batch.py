@@ -1,6 +1,7 @@
 """Batch: gather items so that geo-matching is vectorised and writes are grouped, then geo-match and store."""
 from __future__ import annotations
 
+from spiders.items import items_of
 from spiders.pipelines.geomatch import resolve_items
 
 
@@ -18,7 +19,7 @@ class BatchPipeline:
         return cls(crawler)
 
     def process_item(self, item, spider=None):
-        self.buffer.append(item)
+        self.buffer.extend(items_of(item))
         if len(self.buffer) >= self.size:
             self.flush()
         return item

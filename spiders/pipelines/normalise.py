@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from dataclasses import fields
 
-from spiders.items import Record
+from db.postcodes import normalise_postcode
+from spiders.items import Record, items_of
 
 _AMOUNT = re.compile(r"^[£$€]?\s*-?[\d,]*\.?\d+\s*$")
 
@@ -52,10 +52,10 @@ def parse_date(value) -> str | None:
 
 def normalise_item(item: Record, stats=None) -> Record:
     """Clean every text field, parse number and date fields in place, collecting problems."""
-    for f in fields(item):
-        value = getattr(item, f.name)
-        if isinstance(value, str):
-            setattr(item, f.name, clean_text(value))
+    values = vars(item)
+    for name, value in list(values.items()):
+        if type(value) is str:
+            values[name] = clean_text(value)
     for name in item.NUMBER_FIELDS:
         try:
             setattr(item, name, parse_number(getattr(item, name)))
@@ -74,7 +74,6 @@ def normalise_item(item: Record, stats=None) -> Record:
         except ValueError as e:
             item.problems.append(f"{name} {e}")
     if item.postcode:
-        from db.postcodes import normalise_postcode
         good = normalise_postcode(item.postcode)
         if good:
             item.postcode = good
@@ -99,4 +98,6 @@ class NormalisePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item, spider=None):
-        return normalise_item(item, self.stats)
+        for record in items_of(item):
+            normalise_item(record, self.stats)
+        return item

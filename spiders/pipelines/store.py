@@ -17,11 +17,15 @@ _PLAIN = frozenset({str, int, float, type(None)})
 BOOKKEEPING = ("first_seen_at", "last_seen_at", "first_crawl_id", "last_crawl_id", "content_hash")
 
 
-def content_hash(item: Record, row: dict | None = None) -> str:
-    """Return the sha1 of the item's canonical JSON, leaving out fields that change without meaning."""
+def canonical_json(item: Record, row: dict | None = None) -> str:
+    """Return the item's content as canonical JSON, leaving out fields that change without meaning."""
     row = item.to_row() if row is None else row
-    meaningful = {k: v for k, v in row.items() if k not in item.VOLATILE}
-    return hashlib.sha1(json.dumps(meaningful, sort_keys=True, default=str).encode()).hexdigest()
+    return json.dumps({k: v for k, v in row.items() if k not in item.VOLATILE}, sort_keys=True, default=str)
+
+
+def content_hash(item: Record, row: dict | None = None) -> str:
+    """Return the sha1 of the item's canonical JSON: a new version only when it changes."""
+    return hashlib.sha1(canonical_json(item, row).encode()).hexdigest()
 
 
 class RecordStore:
@@ -31,16 +35,21 @@ class RecordStore:
         self.db = db
         self.crawl_id = crawl_id
         self.now = now
-        self.known: dict[str, dict[str, str]] = {}   # table -> id -> content hash
         self.counts: Counter = Counter()
-        self.seen: set[str] = set()   # ids written in this crawl: a source listing one twice is counted once
         self.columns: dict[str, set[str]] = {}   # table -> its columns, for the executemany path
 
-    def _hashes(self, table: str, source: str) -> dict[str, str]:
-        if table not in self.known:
-            rows = self.db.execute(f"select id, content_hash from [{table}] where source = ?", [source])
-            self.known[table] = dict(rows.fetchall())
-        return self.known[table]
+    def _stored(self, table: str, ids: list[str]) -> dict[str, tuple[str, int]]:
+        """Return (content hash, last crawl id) of the stored records among ids.
+
+        Asked per batch through the primary key, so memory stays flat however many records a crawl brings.
+        """
+        out = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = self.db.execute(f"select id, content_hash, last_crawl_id from [{table}] "
+                                   f"where id in ({', '.join('?' * len(chunk))})", chunk)
+            out.update((r[0], (r[1], r[2])) for r in rows)
+        return out
 
     def write(self, items: list[Record]) -> Counter:
         """Store a batch; return counts of new, changed and unchanged records and items per scope."""
@@ -55,34 +64,34 @@ class RecordStore:
         return counts
 
     def _write_table(self, table: str, items: list[Record]) -> Counter:
-        known = self._hashes(table, items[0].source)
+        stored = self._stored(table, [item.id for item in items])
         counts: Counter = Counter()
         upserts, inserts, versions, touched = [], [], [], []
+        in_batch: set[str] = set()
         for item in items:
-            if item.id in self.seen:
+            earlier = stored.get(item.id)
+            if item.id in in_batch or earlier and earlier[1] == self.crawl_id:   # listed twice by the source
                 counts["duplicate"] += 1
                 continue
-            self.seen.add(item.id)
+            in_batch.add(item.id)
             row = item.to_row()
-            digest = content_hash(item, row)
+            content = canonical_json(item, row)
+            digest = hashlib.sha1(content.encode()).hexdigest()
             row.update(content_hash=digest, last_seen_at=self.now, last_crawl_id=self.crawl_id)
             counts[f"scope/{item.scope}/items"] += 1
-            previous = known.get(item.id)
-            if previous is None:
+            if earlier is None:
                 row.update(first_seen_at=self.now, first_crawl_id=self.crawl_id, status="open", missing_count=0)
                 inserts.append(row)
                 counts["new"] += 1
-            elif previous != digest:
+            elif earlier[0] != digest:
                 upserts.append(row)
                 counts["changed"] += 1
             else:
                 touched.append((self.now, self.crawl_id, item.id))
                 counts["unchanged"] += 1
                 continue
-            known[item.id] = digest
             versions.append({"record_id": item.id, "record_table": table, "crawl_id": self.crawl_id,
-                             "at": self.now, "content_hash": digest,
-                             "data": json.dumps(row, sort_keys=True, default=str)})
+                             "at": self.now, "content_hash": digest, "data": content})
         if inserts:
             self._insert(table, inserts, replace=True)
         if upserts:
@@ -104,15 +113,16 @@ class RecordStore:
         have = self.columns.get(table)
         if have is None:
             have = self.columns[table] = set(self.db[table].columns_dict)
-        plain = all(type(v) in _PLAIN for row in rows for v in row.values())
-        if not plain or not have.issuperset(columns):
+        plain = all(_PLAIN.issuperset(map(type, row.values())) for row in rows)
+        same_keys = all(len(row) == len(columns) for row in rows)
+        if not plain or not same_keys or not have.issuperset(columns):
             self.db[table].insert_all(rows, pk="id", alter=True, replace=replace, batch_size=500)
             self.columns[table] = set(self.db[table].columns_dict)
             return
         names = ", ".join(f"[{c}]" for c in columns)
         sql = (f"insert {'or replace ' if replace else ''}into [{table}] ({names}) "
-               f"values ({', '.join('?' * len(columns))})")
-        self.db.conn.executemany(sql, [[row.get(c) for c in columns] for row in rows])
+               f"values ({', '.join(':' + c for c in columns)})")
+        self.db.conn.executemany(sql, rows)   # named parameters: sqlite3 reads each row dict directly
 
     def quarantine(self, item: Record, reason: str) -> None:
         """Keep a record that cannot be stored, with its raw row and the reason."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from spiders.items import Record
+from spiders.items import Batch, Record
 
 
 def problems_of(item: Record) -> list[str]:
@@ -31,11 +31,19 @@ class ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item, spider=None):
-        problems = problems_of(item)
-        if not problems:
+        if isinstance(item, Batch):
+            item.items = [record for record in item.items if self.storable(record)]
             return item
-        reason = "; ".join(problems)
+        if self.storable(item):
+            return item
+        raise DropItem(f"quarantined {item.source}:{item.ref}")
+
+    def storable(self, record: Record) -> bool:
+        """Say whether a record can be stored; quarantine it with the reason when it cannot."""
+        problems = problems_of(record)
+        if not problems:
+            return True
         self.stats.inc_value("validate/quarantined")
         self.stats.inc_value(f"validate/reason/{problems[0].split(' ')[0]}")
-        self.crawler.lbm_store.quarantine(item, reason)
-        raise DropItem(f"quarantined {item.source}:{item.ref}: {reason}")
+        self.crawler.lbm_store.quarantine(record, "; ".join(problems))
+        return False

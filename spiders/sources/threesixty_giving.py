@@ -20,8 +20,10 @@ from spiders.base import SourceSpider
 from spiders.grant_fields import grant_fields
 from spiders.grants_json import json_grants
 from spiders.grants_table import csv_grants, xlsx_grants
-from spiders.items import Grant
+from spiders.items import Batch, Grant
 from spiders.licences import licence_verdict
+
+BATCH = 500   # grants handed down the pipelines together
 
 CONTENT_TYPES = {
     "application/json": "json",
@@ -105,11 +107,16 @@ class ThreeSixtyGivingSpider(SourceSpider):
                 Path(path).unlink(missing_ok=True)
             return
         stats.inc_value(f"threesixty/format/{kind}")
-        count = 0
+        count, batch = 0, []
         try:
             for grant, raw in self.rows(kind, Path(path) if path else response.body):
                 count += 1
-                yield self.item(grant, raw, dataset, response.url)
+                batch.append(self.item(grant, raw, dataset, response.url))
+                if len(batch) == BATCH:   # one Scrapy item per BATCH grants: files run to millions of rows
+                    yield Batch(batch)
+                    batch = []
+            if batch:
+                yield Batch(batch)
         except Exception as e:   # ijson, csv and openpyxl each raise their own kinds for a broken file
             self.scope_error(scope, f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}")
             return
