@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -36,7 +36,7 @@ class Migrations:
                 fn(db)
                 db["_migrations"].insert(
                     {"migration_set": self.name, "name": name,
-                     "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                     "applied_at": datetime.now(UTC).isoformat(timespec="seconds")},
                     pk=("migration_set", "name"))
             ran.append(name)
         return ran

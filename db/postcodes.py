@@ -10,7 +10,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import sqlite_utils
@@ -49,7 +49,7 @@ def normalise_place(s: str | None) -> str | None:
 def _stamp(now) -> str:
     # fetched_at only records when an answer was cached; nothing is decided on it.
     if now is None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
     return now.isoformat(timespec="seconds") if isinstance(now, datetime) else str(now)
 
 

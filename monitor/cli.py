@@ -10,6 +10,7 @@ import click
 from monitor import config as config_mod
 from monitor.errors import MonitorError
 
+
 @dataclass
 class Context:
     """What every command gets: where the databases are and the settings."""

@@ -1,7 +1,7 @@
 """Commands for people and mail: subscribe, unsubscribe, subscriptions, alerts, digest, outbox."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -10,7 +10,7 @@ from monitor.cli import cli
 
 
 def _now(text: str | None) -> str:
-    return text or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return text or datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @cli.command()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 
@@ -52,7 +52,7 @@ def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
     """
     at, window_from, window_to = _date(at, "--at"), _date(window_from, "--from"), _date(window_to, "--to")
     db = obj.public_db()
-    now = datetime.now(timezone.utc)  # the clock is read here, at the boundary, and nowhere below
+    now = datetime.now(UTC)  # the clock is read here, at the boundary, and nowhere below
     rows = _rows_to_show(db, obj.settings, now, at, window_from, window_to, recompute)
     if ward_code:
         ward_code = ward_code.strip().upper()

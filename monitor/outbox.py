@@ -20,7 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
@@ -33,11 +33,11 @@ MAX_BACKOFF = timedelta(hours=6)
 def to_datetime(now) -> datetime:
     """Return `now` (datetime or ISO string) as an aware datetime, UTC when no zone is given."""
     value = datetime.fromisoformat(now) if isinstance(now, str) else now
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _iso(now) -> str:
-    return to_datetime(now).astimezone(timezone.utc).isoformat(timespec="seconds")
+    return to_datetime(now).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def enqueue(db: sqlite_utils.Database, messages: list[dict], now) -> int:

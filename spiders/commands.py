@@ -1,7 +1,7 @@
 """The crawl command: run one source (or all) through the whole crawl job and print a one-line summary."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 
@@ -38,7 +38,7 @@ def crawl(obj, name, run_all, start_url, now, no_alerts):
     if run_all and start_url:
         raise InputError("--start-url goes with one source, not --all")
     sources = obj.settings["enabled_sources"] if run_all else [name]
-    now = now or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = now or datetime.now(UTC).isoformat(timespec="seconds")
     failed = 0
     for source in sources:
         result = crawl_job(obj.settings, obj.db_path, obj.private_db_path, source, now, start_url=start_url,

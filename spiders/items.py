@@ -6,14 +6,13 @@ Location fields are what the source gave; the geo-match pipeline fills `ward_cod
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
-
 
 _HINTS = frozenset({"raw", "problems", "lsoa_code", "place"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stored_fields(cls) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.name not in _HINTS)
 

@@ -29,14 +29,12 @@ def csv_records(text: str, required: set[str], look_ahead: int = 5) -> tuple[lis
     Some exports put a title row before the header; rows above the header are skipped.
     """
     rows = list(csv.reader(io.StringIO(text)))
-    for i, row in enumerate(rows[:look_ahead]):
-        header = [h.strip().lower() for h in row]
-        if required <= set(header):
-            break
-    else:
+    found = next((i for i, row in enumerate(rows[:look_ahead]) if required <= {h.strip().lower() for h in row}), None)
+    if found is None:
         raise ValueError(f"no header row with {sorted(required)} in the first {look_ahead} rows")
+    header = [h.strip().lower() for h in rows[found]]
     out = []
-    for row in rows[i + 1:]:
+    for row in rows[found + 1:]:
         if not any(cell.strip() for cell in row):
             continue
         out.append({header[j]: (row[j] if j < len(row) else "") for j in range(len(header)) if header[j]})

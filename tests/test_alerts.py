@@ -3,8 +3,17 @@ from email import policy
 
 from monitor import alerts, subscriptions
 from monitor.mailer import MaildirTransport
-from tests.delivery_seed import (HOSTILE, LB_WARD, LB_WARD_2, OTHER_WARD, add_crawl, add_event, add_record,
-                                 seed_pub_crawl, settings)
+from tests.delivery_seed import (
+    HOSTILE,
+    LB_WARD,
+    LB_WARD_2,
+    OTHER_WARD,
+    add_crawl,
+    add_event,
+    add_record,
+    seed_pub_crawl,
+    settings,
+)
 from tests.smtp_server import SMTPServer
 
 NOW = "2024-03-05T06:00:00+00:00"

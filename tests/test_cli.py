@@ -1,5 +1,6 @@
-import run
 from click.testing import CliRunner
+
+import run
 
 EXPECTED = {"init", "resolve", "crawl", "events", "indicators", "subscribe", "unsubscribe", "subscriptions",
             "digest", "schedule", "serve", "serve-unsubscribe", "demo"}

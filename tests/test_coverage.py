@@ -8,7 +8,16 @@ import pytest
 from monitor.area_groups import load_wards
 from monitor.coverage import SOURCES, source_coverage
 from tests.indicator_records import (
-    CORBY, CORBY_CENTRAL, DE_BRUCE, HART, HARTLEPOOL, JESMOND, KINGSWOOD, LLOYDS, crawl, record,
+    CORBY,
+    CORBY_CENTRAL,
+    DE_BRUCE,
+    HART,
+    HARTLEPOOL,
+    JESMOND,
+    KINGSWOOD,
+    LLOYDS,
+    crawl,
+    record,
 )
 
 

@@ -4,10 +4,20 @@ from click.testing import CliRunner
 
 from monitor import subscriptions
 from monitor.digest import render_digest, send_digest
-from tests.delivery_seed import (HOSTILE, LB_WARD, LB_WARD_2, OTHER_WARD, add_crawl, add_event, add_record,
-                                 seed_indicators, seed_pub_crawl, settings)
-from tests.smtp_server import SMTPServer
 from run import cli
+from tests.delivery_seed import (
+    HOSTILE,
+    LB_WARD,
+    LB_WARD_2,
+    OTHER_WARD,
+    add_crawl,
+    add_event,
+    add_record,
+    seed_indicators,
+    seed_pub_crawl,
+    settings,
+)
+from tests.smtp_server import SMTPServer
 
 NOW = "2024-03-11T07:00:00+00:00"
 

@@ -8,8 +8,22 @@ from monitor.coverage import SOURCES
 from monitor.indicator_tally import tally_query
 from monitor.indicators import BY_NAME, INDICATORS, compute, compute_and_store, measure, rate, ward_rows, within
 from tests.indicator_records import (
-    BURN_VALLEY, DE_BRUCE, ENGLAND_POP, HART, HARTLEPOOL_LB_POP, HARTLEPOOL_OD_POP, HARTLEPOOL_POP, JESMOND,
-    LEFT_BEHIND_POP, MANOR_HOUSE, OTHER_DEPRIVED_POP, VICTORIA, KINGSWOOD, by_key, crawl, record,
+    BURN_VALLEY,
+    DE_BRUCE,
+    ENGLAND_POP,
+    HART,
+    HARTLEPOOL_LB_POP,
+    HARTLEPOOL_OD_POP,
+    HARTLEPOOL_POP,
+    JESMOND,
+    KINGSWOOD,
+    LEFT_BEHIND_POP,
+    MANOR_HOUSE,
+    OTHER_DEPRIVED_POP,
+    VICTORIA,
+    by_key,
+    crawl,
+    record,
 )
 
 NOW = "2024-06-30T12:00:00"

@@ -5,7 +5,7 @@ import pytest
 
 from monitor import outbox
 from monitor.config import load
-from monitor.mailer import (MaildirTransport, SMTPTransport, clean_header, compose, transport_from_settings)
+from monitor.mailer import MaildirTransport, SMTPTransport, clean_header, compose, transport_from_settings
 from tests.smtp_server import SMTPServer
 
 NOW = outbox.to_datetime("2024-03-05T06:00:00+00:00")

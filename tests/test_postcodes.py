@@ -6,9 +6,9 @@ import math
 
 import pytest
 
+from db.postcodes import PostcodesClient, normalise_place, normalise_postcode
 from db.schema import public
 from db.store import connect
-from db.postcodes import PostcodesClient, normalise_place, normalise_postcode
 from monitor.config import load
 from monitor.errors import PostcodesError
 from spiders.replay import postcodes_io

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from db.geography import ward_index
-from db.store import init_public
 from db.resolver import Query, Resolution, Resolver, best_place
+from db.store import init_public
 from monitor.config import load
 from monitor.errors import PostcodesError
 from spiders.replay import postcodes_io

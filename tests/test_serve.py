@@ -7,7 +7,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -104,7 +104,7 @@ def served(tmp_path_factory):
     """Serve a filled public database through `run.py serve`, beside a private database with a subscriber."""
     folder = tmp_path_factory.mktemp("serve")
     db_path, private_path = folder / "leftbehind.db", folder / "private.db"
-    fill_sample(init_public(db_path), datetime.now(timezone.utc))
+    fill_sample(init_public(db_path), datetime.now(UTC))
     private = init_private(private_path)
     private["subscriptions"].insert({"email": "secret@example.org", "token": "tok", "active": 1}, alter=True)
     port = serve_mod.free_port()
@@ -216,7 +216,7 @@ def test_recent_closures_lists_only_recent_non_baseline_closures_in_left_behind_
     assert [r["name"] for r in rows] == ["The Old Crown"]
     assert rows[0]["ward_name"] == "Becontree" and rows[0]["closed_by"] == "absence"
     assert rows[0]["reopened_at"] is None
-    as_of = (datetime.now(timezone.utc) - timedelta(days=150)).date().isoformat()
+    as_of = (datetime.now(UTC) - timedelta(days=150)).date().isoformat()
     assert [r["name"] for r in rows_of(served, "recent_closures", as_of=as_of)] == ["Long Gone Inn"]
 
 

@@ -12,8 +12,7 @@ from urllib.parse import urlencode
 import scrapy
 
 from spiders.base import SourceSpider
-from spiders.fhrs_xml import (PUB_BUSINESS_TYPE, authorities_in_scope, establishment_from_json, is_pub,
-                              parse_xml)
+from spiders.fhrs_xml import PUB_BUSINESS_TYPE, authorities_in_scope, establishment_from_json, is_pub, parse_xml
 from spiders.items import Pub
 
 API_HEADERS = {"x-api-version": "2", "Accept": "application/json"}
