@@ -121,7 +121,7 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
         details=[(_humanise(k), str(record[k])) for k in _DETAIL_FIELDS if record.get(k)],
         evidence=_evidence(event.get("evidence")), amount=record.get("amount"),
         record_link=table_link(base, table, id=event["record_id"]),
-        ward_link=table_link(base, "wards", code=event["ward_code"]) if event.get("ward_code") else "",
+        ward_link=table_link(base, "ward_profile", ward=event["ward_code"]) if event.get("ward_code") else "",
         source_url=record.get("post_url") or record.get("source_url") or record.get("link") or "",
         licence=record.get("licence") or SOURCE_LICENCES.get(event["source"], ""))
 
