@@ -1,9 +1,14 @@
 """Shared fixtures: fresh databases in a temporary folder."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
+
+# No test may reach the internet: anything left pointing at postcodes.io by accident fails fast on a closed
+# local port instead (tests that need postcodes.io start the replay server and point at it).
+os.environ.setdefault("LBM_POSTCODES_URL", "http://127.0.0.1:9")
 
 from db.store import init_private, init_public
 
