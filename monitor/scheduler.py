@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -230,8 +231,13 @@ class Loop:
     def run_forever(self) -> None:
         """Run the BlockingScheduler until SIGTERM or SIGINT; finish the running job, then return."""
         def stop(signum, frame):
+            if _STOP.is_set():   # a second signal (a supervisor forwarding it, say) changes nothing
+                return
             _STOP.set()
-            self.scheduler.shutdown(wait=False)
+            try:
+                self.scheduler.shutdown(wait=False)
+            except SchedulerNotRunningError:
+                pass
 
         previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
         self.scheduler.add_job(lambda: self.beat(self.clock()), "interval", minutes=5, id="heartbeat",
