@@ -54,3 +54,21 @@ def test_crawl_timeout_is_recorded(server, db_path, fresh_db):
     assert result.status == "failed"
     assert "timeout" in result.reason
     assert fresh_db["crawl_runs"].get(result.crawl_id)["status"] == "failed"
+
+
+def test_crawl_command_prints_one_summary_line(server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from run import cli
+    for key, value in replay_env(server).items():
+        monkeypatch.setenv(key, value)
+    args = ["--db", str(tmp_path / "a.db"), "--private-db", str(tmp_path / "p.db"), "crawl", "mutual_aid",
+            "--start-url", server.url + "/api/group/get", "--now", "2020-03-30T06:00:00+00:00"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("mutual_aid: 2790 items, 2790 new, 0 changed, 0 unchanged, 0 quarantined, "
+                                     "369 unresolved locations, 2790 events, 0 alerts; health ok")
+    server.set_fault("/api/group/get", status=500)
+    failed = CliRunner().invoke(cli, args)
+    assert failed.exit_code == 1
+    assert "health failed (mutual_aid: HTTP 500 from" in failed.output
