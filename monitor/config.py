@@ -116,5 +116,34 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def example_toml() -> str:
+    """Return a config file that sets every setting to its default, each with its help: the shipped example."""
+    lines = ["# Settings of the left-behind neighbourhoods monitor, every one at its default.",
+             "# Copy this file, change what you need, and pass it with --config (or LBM_CONFIG).",
+             "# The SMTP password is never read from here: set LBM_SMTP_PASSWORD in the environment.", ""]
+    tables = []
+    for s in SETTINGS:
+        if isinstance(s.default, dict):
+            tables.append(s)
+            continue
+        lines += [f"# {s.help}" + (f" (environment: {s.env})" if s.env else ""), f"{s.name} = {_toml_value(s.default)}", ""]
+    for s in tables:
+        lines += [f"# {s.help}", f"[{s.name}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in s.default.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    import sys
+    print(example_toml() if sys.argv[1:] == ["--example"] else markdown_table())

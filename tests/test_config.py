@@ -40,3 +40,10 @@ def test_bad_toml_is_a_clear_error(tmp_path):
     f.write_text("health_min_share = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         config.load(f, environ={})
+
+
+def test_shipped_example_config_is_the_defaults():
+    example = ROOT / "config.example.toml"
+    assert example.read_text(encoding="utf-8") == config.example_toml() + "\n", \
+        "config.example.toml is stale: python -m monitor.config --example > config.example.toml"
+    assert config.load(example, environ={}) == config.load(None, environ={})
