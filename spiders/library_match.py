@@ -4,16 +4,20 @@ The match rule, in order; each stored library is claimed by at most one row of a
   1. UPRN: the same Unique Property Reference Number (digits, leading zeros dropped, at least 5 digits, and
      unique within the file: co-located services and mangled values share one, so a shared UPRN is no identity).
   2. Postcode and name: the same postcode (spaces and case ignored), authorities not different (a row without
-     one, like the 2016 Taskforce list, matches any; the very same name at the very same postcode needs no
+     one matches any; the 2016 Taskforce list's are derived, spiders/library_authorities.py; the very same
+     name, or the only library at the postcode with one name's words containing the other's, needs no
      authority, as the 2019 file labels Hertfordshire's libraries "Herefordshire"), and names alike: after
      dropping words such as "library", "community", "hub" and apostrophes, one name's words contain the
      other's, or they share at least half their words. When several stored libraries at a postcode qualify,
-     the one with the most alike name wins; a tie is no match (unless the tied names are the same).
+     the one with the most alike name wins; a tie is no match (unless the tied names are the same). Rows of
+     the very same name as a stored library claim first, then the rest in file order.
   A library the source said closed is matched by an open row only through its UPRN: an open library of the
   same name at the same place is, in these lists, its replacement (the 2016 list records "XLR" closures and
   the new building as two rows), so the closure stands and the replacement is a library of its own.
-  3. Authority and name: the same authority and the same normalised name, unique among the stored libraries of
-     that authority and within the file (a library that moved, or whose postcode was corrected).
+  3. Authority and name: the same authority and the same normalised name (a library that moved, or whose
+     postcode was corrected), the only such stored library and the only such row left in the file, both in
+     the row's open/closed state, as an old closed building and its open replacement often share a name; a
+     closed row may also be the only open library of its name (closed since) if it is the only row of it.
 Otherwise the row is a new library, whose ref is the source's own id where it has one (the 2016 list's `id`),
 else "uprn:<uprn>", else "key:<authority>|<name>|<postcode>" (a second row with the same key gets "#2").
 A matched row takes the stored library's ref, so history, closures and versions stay on one record.
@@ -111,17 +115,13 @@ def match_refs(rows: list[LibraryKey], known: list[LibraryKey], counts: Counter 
     by_postcode: dict[str, list[LibraryKey]] = {}
     for k in known:
         by_postcode.setdefault(norm_postcode(k.postcode), []).append(k)
-    for i, row in enumerate(rows):                                     # rule 2
-        if refs[i] or not norm_postcode(row.postcode):
-            continue
-        # Score: name likeness, then the same open/closed state (an old closed building and its replacement
-        # share a name and postcode), then the ref, so the choice is stable.
-        scored = sorted(((name_likeness(row.words, k.words), k.closed == row.closed, k)
-                         for k in by_postcode.get(norm_postcode(row.postcode), [])
-                         if k.ref not in claimed and not (k.closed and not row.closed) and (row.words == k.words
-                                                      or _authorities_agree(row.authority, k.authority))),
-                        key=lambda s: (-s[0], not s[1], s[2].ref))
-        scored = [s for s in scored if s[0] >= 0.5]
+    # A row with the very same name as a stored library at its postcode claims it first, so a closed namesake
+    # of a library (its old building, whose own postcode a later list dropped) does not take the open one.
+    best = {i: _candidates(row, by_postcode, claimed)[:1] for i, row in enumerate(rows)
+            if not refs[i] and norm_postcode(row.postcode)}
+    order = sorted(best, key=lambda i: not (best[i] and best[i][0][2].words == rows[i].words))
+    for i in order:                                                    # rule 2
+        scored = _candidates(rows[i], by_postcode, claimed)
         # A tie between stored libraries of the very same name is one library stored twice: take the first.
         if scored and (len(scored) == 1 or scored[0][:2] != scored[1][:2] or scored[0][2].words == scored[1][2].words):
             refs[i] = scored[0][2].ref
@@ -138,18 +138,46 @@ def match_refs(rows: list[LibraryKey], known: list[LibraryKey], counts: Counter 
     return refs
 
 
+def _candidates(row: LibraryKey, by_postcode: dict, claimed: set) -> list[tuple[float, bool, LibraryKey]]:
+    """Return the stored libraries at the row's postcode it may be, most alike first (rule 2)."""
+    here = by_postcode.get(norm_postcode(row.postcode), [])
+    # The authority is not asked of the only library at a postcode whose name one name's words contain: a
+    # source's mislabelled authority (the 2019 file's "Herefordshire" for Hertfordshire) is no other library.
+    alone = len(here) == 1 and (row.words <= here[0].words or here[0].words <= row.words)
+    # Score: name likeness, then the same open/closed state (an old closed building and its replacement
+    # share a name and postcode), then the ref, so the choice is stable.
+    scored = sorted(((name_likeness(row.words, k.words), k.closed == row.closed, k) for k in here
+                     if k.ref not in claimed and not (k.closed and not row.closed)
+                     and (alone or row.words == k.words or _authorities_agree(row.authority, k.authority))),
+                    key=lambda s: (-s[0], not s[1], s[2].ref))
+    return [s for s in scored if s[0] >= 0.5]
+
+
 def _match_by_name(rows, known, refs, claimed, counts) -> None:
     def key(k: LibraryKey):
         return (norm_authority(k.authority), " ".join(sorted(k.words)))
 
-    known_keys = Counter(key(k) for k in known if k.authority)
-    row_keys = Counter(key(r) for r in rows if r.authority)
-    stored = {key(k): k for k in known if k.authority and known_keys[key(k)] == 1}
-    for i, row in enumerate(rows):
-        if refs[i] or not row.authority or row_keys[key(row)] != 1:
+    # An old closed building and its open replacement often share a name: each row looks first for the stored
+    # library in its own state, and must be the only row left of that name and state. A closed row may also be
+    # an open library that closed since, when no closed one has the name and it is the only row of the name.
+    pending = [i for i, row in enumerate(rows) if not refs[i] and row.authority]
+    row_keys = Counter(key(rows[i]) for i in pending)
+    row_state_keys = Counter((key(rows[i]), rows[i].closed) for i in pending)
+    stored: dict[tuple, list[LibraryKey]] = {}
+    for k in known:
+        if k.authority:
+            stored.setdefault(key(k), []).append(k)
+    for i in pending:
+        row = rows[i]
+        same_state = [k for k in stored.get(key(row), []) if k.closed == row.closed]
+        closed_since = [k for k in stored.get(key(row), []) if row.closed and not k.closed]
+        if len(same_state) == 1 and row_state_keys[(key(row), row.closed)] == 1:
+            k = same_state[0]
+        elif not same_state and len(closed_since) == 1 and row_keys[key(row)] == 1:
+            k = closed_since[0]
+        else:
             continue
-        k = stored.get(key(row))
-        if k and k.ref not in claimed and not (k.closed and not row.closed):
+        if k.ref not in claimed:
             refs[i] = k.ref
             claimed.add(k.ref)
             counts["library_match/authority_name"] += 1

@@ -1,9 +1,10 @@
 """Public libraries in England: the LibrariesHacked combined CSV, the DCMS/ACE basic dataset, the 2016 Taskforce list.
 
 The three layouts are told apart by their header. One scope: the whole source. A closed year (or the 2016
-list's XL/XLR/XLT code) is the source saying the library closed. A row's ref is the stored library it is
-(spiders/library_match.py: UPRN, else postcode and name, else authority and name), so a library keeps one record
-across layouts and years.
+list's XL/XLR/XLT code) is the source saying the library closed. The 2016 list names its authority by a number
+only: spiders/data/library_authorities_2016.csv (derived, see spiders/library_authorities.py) names it. A row's
+ref is the stored library it is (spiders/library_match.py: UPRN, else postcode and name, else authority and
+name), so a library keeps one record across layouts and years.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 from collections import Counter
 
 from spiders.items import Library
+from spiders.library_authorities import authority_names_2016
 from spiders.library_match import LibraryKey, known_libraries, match_refs, norm_postcode
 from spiders.tabular import FileSpider, csv_records
 
@@ -31,7 +33,8 @@ def closed_year(value: str | None) -> tuple[bool, str | None]:
 
 def from_taskforce_2016(r: dict) -> dict:
     closed = (r.get("closed") or "").strip().upper().startswith("XL")
-    return {"name": r.get("name"), "authority": None, "source_id": f"taskforce2016:{r.get('id')}",
+    authority = authority_names_2016().get((r.get("authority_id") or "").strip())
+    return {"name": r.get("name"), "authority": authority, "source_id": f"taskforce2016:{r.get('id')}",
             "address": r.get("address"), "postcode": r.get("postcode"), "uprn": None,
             "latitude": r.get("lat"), "longitude": r.get("lng"),
             "statutory": {"t": "Yes", "f": "No"}.get((r.get("statutory2016") or "").strip()),
@@ -90,6 +93,8 @@ class LibrariesSpider(FileSpider):
         layout, rows = rows_of(text)
         stats = self.crawler.stats
         stats.set_value("libraries/layout", layout)
+        if layout == "taskforce_2016":   # an authority_id the derived lookup lacks leaves the row without one
+            stats.set_value("libraries/authority_unknown", sum(not f["authority"] for f, _ in rows))
         counts: Counter = Counter()
         known = known_libraries(self.crawler.lbm_store.db)
         refs = match_refs(keys_of(rows), known, counts)
