@@ -8,8 +8,7 @@ from db.store import init_public
 from monitor.closures import apply_crawl
 from monitor.config import load
 from spiders.crawl import run_crawl
-
-FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5}
+from tests.crawling import FAST
 
 
 def write_config(path: Path, **values) -> Path:
