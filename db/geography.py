@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -137,7 +139,46 @@ class WardIndex:
         return np.concatenate([sure_point, point_i[first]]), np.concatenate([sure_poly, poly_i[first]])
 
 
+def cache_dir() -> Path:
+    """Where parsed boundaries are kept between processes (LBM_CACHE_DIR, else the user's cache folder)."""
+    base = os.environ.get("LBM_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "leftbehind-monitor")
+    return Path(base)
+
+
+def load_boundaries(path: Path = BOUNDARIES) -> tuple[list[str], np.ndarray]:
+    """Return ward codes and polygons, from a WKB cache keyed by the file's content when there is one.
+
+    Parsing the GeoJSON takes about two seconds and every crawl runs in a new process; WKB loads in 30 ms.
+    A cache that cannot be written or read is simply rebuilt: it only ever holds what the file says.
+    """
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
+    cached = cache_dir() / f"wards-{digest}.npz"
+    try:
+        with np.load(cached, allow_pickle=False) as data:
+            blob, ends = data["wkb"].tobytes(), data["ends"]
+            starts = np.concatenate([[0], ends[:-1]])
+            wkb = [blob[a:b] for a, b in zip(starts, ends)]
+            return [str(c) for c in data["codes"]], shapely.from_wkb(wkb)
+    except (OSError, ValueError, KeyError):
+        pass
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        features = json.load(f)["features"]
+    codes = [f["properties"]["WD17CD"] for f in features]
+    polygons = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp.npz")
+        wkb = shapely.to_wkb(polygons)
+        np.savez(partial, codes=np.array(codes), ends=np.cumsum([len(w) for w in wkb]),
+                 wkb=np.frombuffer(b"".join(wkb), dtype=np.uint8))
+        os.replace(partial, cached)
+    except OSError:
+        pass
+    return codes, polygons
+
+
 @lru_cache(maxsize=1)
 def ward_index() -> WardIndex:
     """Load the bundled boundaries once per process."""
-    return WardIndex.from_geojson()
+    return WardIndex(*load_boundaries())

@@ -73,3 +73,20 @@ def test_a_big_batch_maps_the_interior_cells():
     assert index.cell_owner is not None
     expected = np.where((lngs > 0) & (lngs < 1), "B", np.where((lngs > 2) & (lngs < 3), "A", None))
     assert (codes == expected).all()
+
+
+def test_boundaries_cache_gives_the_same_polygons_and_survives_corruption(tmp_path, monkeypatch):
+    import shapely
+
+    from db.geography import cache_dir, load_boundaries
+
+    monkeypatch.setenv("LBM_CACHE_DIR", str(tmp_path / "cache"))
+    codes, polygons = load_boundaries()            # parsed from the GeoJSON, then cached
+    (cached,) = cache_dir().glob("wards-*.npz")
+    again_codes, again = load_boundaries()          # read back from the cache
+    assert again_codes == codes and type(again_codes[0]) is str
+    assert shapely.equals_exact(polygons, again, tolerance=0).all()
+    cached.write_bytes(b"not a cache")
+    codes3, polygons3 = load_boundaries()           # a broken cache is rebuilt, never trusted
+    assert codes3 == codes and len(polygons3) == 7427
+    assert cached.stat().st_size > 1_000_000
