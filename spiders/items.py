@@ -1,20 +1,15 @@
 """Items: one dataclass per kind of record. `ref` is the source's stable identifier; the id is (source, ref).
 
 Location fields are what the source gave; the geo-match pipeline fills `ward_code`, `geo_method` and
-`geo_reason`. Fields starting with an underscore are hints for the pipelines and are not stored.
+`geo_reason`. The fields in _HINTS (the raw row, problems, an LSOA code, a place name) serve the pipelines and
+are not stored as columns.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from functools import cache
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 _HINTS = frozenset({"raw", "problems", "lsoa_code", "place"})
-
-
-@cache
-def _stored_fields(cls) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls) if f.name not in _HINTS)
 
 
 @dataclass
@@ -50,7 +45,9 @@ class Record:
 
     def to_row(self) -> dict[str, Any]:
         """Return the columns to store: the source's status goes to source_status (closures own `status`)."""
-        row = {name: getattr(self, name) for name in _stored_fields(type(self))}
+        row = dict(vars(self))
+        for hint in _HINTS:
+            del row[hint]
         row["source_status"] = row.pop("status")
         row["source_closed_at"] = row.pop("closed_at")
         row["id"] = self.id
