@@ -72,3 +72,12 @@ def test_crawl_command_prints_one_summary_line(server, tmp_path, monkeypatch):
     failed = CliRunner().invoke(cli, args)
     assert failed.exit_code == 1
     assert "health failed (mutual_aid: HTTP 500 from" in failed.output
+
+
+def test_every_source_has_a_replay_start_url():
+    from spiders.crawl import known_sources
+    from spiders.replay.catalogue import start_urls
+
+    urls = start_urls("http://127.0.0.1:1")
+    assert set(urls) == set(known_sources())       # the demo never falls back to a live source
+    assert all(url.startswith("http://127.0.0.1:1") for url in urls.values())

@@ -6,8 +6,12 @@ import importlib
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
 
-# Modules with a `routes(clock)` function, one per source, plus the postcodes.io emulator.
+# One module per source, each with `routes(clock)` and `start_urls(base)`; postcodes.io is mounted beside them.
 ROUTE_MODULES = ("mutual_aid", "threesixty_giving", "fhrs", "libraries", "library_news")
+
+
+def _modules():
+    return [importlib.import_module(f"spiders.replay.{name}") for name in ROUTE_MODULES]
 
 
 def replay_server(clock: ReplayClock | None = None, port: int = 0) -> ReplayServer:
@@ -17,13 +21,7 @@ def replay_server(clock: ReplayClock | None = None, port: int = 0) -> ReplayServ
     clock = clock or ReplayClock()
     server = ReplayServer(port=port)
     server.clock = clock
-    for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"spiders.replay.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"spiders.replay.{name}":
-                raise
-            continue
+    for module in _modules():
         for method, pattern, handler in module.routes(clock):
             server.add(method, pattern, handler)
     for method, pattern, handler in postcodes_io.routes():
@@ -33,12 +31,7 @@ def replay_server(clock: ReplayClock | None = None, port: int = 0) -> ReplayServ
 
 def start_urls(base: str) -> dict[str, str]:
     """The start URL of every source on a replay server at `base`."""
-    from spiders.replay import mutual_aid
-    urls = {"mutual_aid": base + mutual_aid.WIKI_PATH}
-    for name in ROUTE_MODULES[1:]:
-        try:
-            module = importlib.import_module(f"spiders.replay.{name}")
-        except ModuleNotFoundError:
-            continue
+    urls: dict[str, str] = {}
+    for module in _modules():
         urls.update(module.start_urls(base))
     return urls

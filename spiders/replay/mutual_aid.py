@@ -22,3 +22,7 @@ def routes(clock: ReplayClock) -> list:
         ("GET", WIKI_PATH, SnapshotRoute(clock, SNAPSHOTS)),
         ("GET", SHEET_PATH, SnapshotRoute(clock, SHEET)),
     ]
+
+
+def start_urls(base: str) -> dict[str, str]:
+    return {"mutual_aid": base + WIKI_PATH}
