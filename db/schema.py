@@ -1,8 +1,11 @@
 """The public database's schema, as migrations. Nothing personal is stored here."""
 from __future__ import annotations
 
+import dataclasses
+
 import sqlite_utils
 
+from db import items
 from db.migrations import Migrations
 
 public = Migrations("public")
@@ -20,7 +23,7 @@ RECORD_COLUMNS = {
     "ward_code": str,       # 2017 best-fit ward, NULL when unresolved
     "geo_method": str,      # which resolver step answered
     "geo_reason": str,      # why it is unresolved, when it is
-    "status": str,          # open | closed: set by the closures step (monitor/closures.py), never by a crawl
+    "status": str,          # open | closed: set by the closures step (monitor/changes/closures.py), never by a crawl
     "closed_at": str,
     "closed_by": str,       # source (the source said so) | absence (missing from N healthy crawls)
     "source_status": str,   # what the source itself says: open | closed
@@ -103,10 +106,6 @@ def m004_events_indicators(db: sqlite_utils.Database) -> None:
 
 def _item_columns() -> dict[str, dict[str, type]]:
     """Return each record table's item-specific columns and types, from the item dataclasses."""
-    import dataclasses
-
-    from spiders import items
-
     kinds = {"int": int, "float": float}
     base = {f.name for f in dataclasses.fields(items.Record)}
     out: dict[str, dict[str, type]] = {}
@@ -150,7 +149,7 @@ def m007_download_state(db: sqlite_utils.Database) -> None:
 
 @public
 def m008_indicator_indexes(db: sqlite_utils.Database) -> None:
-    # Covering indexes for monitor/indicators.py: the grants window and the COVID grants are range searches, and
+    # Covering indexes for monitor/indicators/compute.py: the grants window and the COVID grants are range searches, and
     # the venue tables are read by (source, scope) without touching their rows; 1M grants recompute in < 1 s.
     db["grants"].create_index(["source", "award_date", "ward_code", "currency", "amount"],
                               index_name="idx_grants_indicator_window", if_not_exists=True)

@@ -10,48 +10,54 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+
+from core.config import load
+from core.errors import InputError
 from db.store import init_public
-from monitor import health
-from monitor.errors import InputError
+from spiders import settings as spider_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def scrapy_settings() -> Settings:
+    """Return the project's Scrapy settings (spiders/settings.py), as `scrapy crawl` would see them."""
+    settings = Settings()
+    settings.setmodule(spider_settings)
+    return settings
+
+
+def spider_loader() -> SpiderLoader:
+    """Return Scrapy's own loader over SPIDER_MODULES: the one way a source name becomes a spider class."""
+    return SpiderLoader.from_settings(scrapy_settings())
+
+
 def spider_class(source: str):
-    """Return the spider class for a source name (the module is named after Spider.name)."""
-    from importlib import import_module
+    """Return the spider class for a source name."""
     try:
-        module = import_module(f"spiders.sources.{source}")
-    except ModuleNotFoundError:
+        return spider_loader().load(source)
+    except KeyError:
         raise InputError(f"unknown source {source!r}; known: {', '.join(known_sources())}") from None
-    return module.SPIDER
 
 
 def known_sources() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "spiders" / "sources").glob("*.py") if not p.stem.startswith("_"))
-
-
-@dataclass
-class CrawlResult:
-    crawl_id: int
-    source: str
-    status: str
-    reason: str
-    counts: dict
-    scopes: list
+    """Return the names of every spider, sorted."""
+    return sorted(spider_loader().list())
 
 
 def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def run_crawl(source: str, db_path, settings: dict, now: str, start_url: str | None = None,
-              config_path=None, timeout: float | None = None, extra_env: dict | None = None) -> CrawlResult:
-    """Crawl one source in a child process, then judge its health per scope; return the result."""
+def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: str | None = None,
+                   config_path=None, timeout: float | None = None,
+                   extra_env: dict | None = None) -> tuple[int, str | None]:
+    """Open a crawl_runs row, crawl one source in a child process; return the crawl id and any crawl error."""
     spider_class(source)
     start_url = start_url or settings["start_urls"].get(source)
     db = init_public(db_path)
@@ -76,32 +82,7 @@ def run_crawl(source: str, db_path, settings: dict, now: str, start_url: str | N
             crawl_error = f"crawl process exited with {proc.returncode}: {tail[0][:300]}"
     except subprocess.TimeoutExpired:
         crawl_error = f"crawl stopped after its {timeout or settings['crawl_timeout']} s timeout"
-    return finish_crawl(db, source, crawl_id, settings, now, crawl_error)
-
-
-def finish_crawl(db, source: str, crawl_id: int, settings: dict, now: str, crawl_error: str | None) -> CrawlResult:
-    """Judge the scopes, write scope_runs and the final crawl_runs row."""
-    row = db["crawl_runs"].get(crawl_id)
-    stats = json.loads(row["stats"] or "{}")
-    if not crawl_error and row["status"] == "error":
-        crawl_error = row["reason"]
-    verdicts = health.judge(db, source, crawl_id, stats, settings, crawl_error)
-    with db.conn:
-        status = health.record(db, source, crawl_id, verdicts, now)
-        unhealthy = [v for v in verdicts if not v.healthy]
-        reason = crawl_error or "; ".join(f"{v.scope}: {v.reason}" for v in unhealthy[:5])
-        counts = {
-            "items": sum(v.items for v in verdicts),
-            "new": int(stats.get("store/new", 0)), "changed": int(stats.get("store/changed", 0)),
-            "unchanged": int(stats.get("store/unchanged", 0)),
-            "quarantined": int(stats.get("validate/quarantined", 0)),
-            "unresolved": int(stats.get("geo/unresolved", 0)),
-        }
-        db["crawl_runs"].update(crawl_id, {
-            **counts, "status": status, "reason": reason, "finished_at": _utc_now(),
-            "healthy_scopes": len(verdicts) - len(unhealthy), "unhealthy_scopes": len(unhealthy)})
-        health.raise_failure_event(db, source, crawl_id, settings, now)
-    return CrawlResult(crawl_id, source, status, reason, counts, verdicts)
+    return crawl_id, crawl_error
 
 
 def child_main(argv: list[str] | None = None) -> int:
@@ -115,26 +96,18 @@ def child_main(argv: list[str] | None = None) -> int:
     p.add_argument("--config")
     a = p.parse_args(argv)
 
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
-
-    from db.resolver import Resolver
-    from monitor.config import load
-    from spiders import settings as spider_settings
-    from spiders.pipelines.store import RecordStore
-
     settings = load(a.config)
-    scrapy_settings = Settings()
-    scrapy_settings.setmodule(spider_settings)
-    scrapy_settings.set("USER_AGENT", settings["user_agent"])
-    scrapy_settings.set("LBM_SETTINGS", settings)
+    crawl_settings = scrapy_settings()
+    crawl_settings.set("USER_AGENT", settings["user_agent"])
+    crawl_settings.set("LBM_SETTINGS", settings)
+    crawl_settings.set("LBM_DB", a.db)
+    crawl_settings.set("LBM_CRAWL_ID", a.crawl_id)
+    crawl_settings.set("LBM_NOW", a.now)
     for key, value in json.loads(os.environ.get("LBM_SCRAPY_SETTINGS", "{}")).items():
-        scrapy_settings.set(key, value)   # tests and the demo loosen politeness for the local replay server
+        crawl_settings.set(key, value)   # tests and the demo loosen politeness for the local replay server
     db = init_public(a.db)
-    process = CrawlerProcess(scrapy_settings)
+    process = CrawlerProcess(crawl_settings)
     crawler = process.create_crawler(spider_class(a.source))
-    crawler.lbm_store = RecordStore(db, a.crawl_id, a.now)
-    crawler.lbm_resolver = Resolver(db, settings)
     kwargs = {"start_url": a.start_url} if a.start_url else {}
     status, reason = "finished", ""
     try:

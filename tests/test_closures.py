@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from monitor.closures import apply_crawl, changed_fields
+from monitor.changes.closures import apply_crawl, changed_fields
 
 SETTINGS = {"closure_missing_crawls": 2}
 

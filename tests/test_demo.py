@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from db.store import init_private, init_public
-from monitor.demo_plan import STEPS
+from monitor.demo.plan import STEPS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED = ROOT / "spiders/replay/data/fhrs/open_pubs/open_pubs_wandsworth_checked.csv"

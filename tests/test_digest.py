@@ -2,8 +2,8 @@ import re
 
 from click.testing import CliRunner
 
-from monitor import subscriptions
-from monitor.digest import render_digest, send_digest
+from monitor.delivery import subscriptions
+from monitor.reports.digest import render_digest, send_digest
 from run import cli
 from tests.delivery_seed import (
     HOSTILE,

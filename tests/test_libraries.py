@@ -5,11 +5,11 @@ from collections import Counter
 
 import pytest
 
+from spiders.library_layouts import closed_year, keys_of, rows_of
 from spiders.library_match import LibraryKey, match_refs, name_likeness, norm_authority, norm_postcode, norm_uprn
 from spiders.replay.catalogue import replay_server, start_urls
 from spiders.replay.libraries import DATES, SNAPSHOTS
 from spiders.replay.snapshots import ReplayClock
-from spiders.sources.libraries import closed_year, keys_of, rows_of
 from spiders.tabular import decode
 from tests.replay_crawl import crawl, events
 

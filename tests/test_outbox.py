@@ -5,9 +5,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from monitor import outbox
-from monitor.config import DEFAULTS
-from monitor.mailer import MaildirTransport, SMTPTransport, compose
+from core.config import DEFAULTS
+from monitor.delivery import outbox
+from monitor.delivery.mailer import MaildirTransport, SMTPTransport, compose
 from tests.smtp_server import SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
