@@ -27,9 +27,10 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
-# normalise -> validate -> (batched) geo-match -> store. Gaps leave room for more steps.
+# normalise -> link news to places -> validate -> (batched) geo-match -> store. Gaps leave room for more steps.
 ITEM_PIPELINES = {
     "spiders.pipelines.normalise.NormalisePipeline": 100,
+    "spiders.pipelines.news_links.NewsLinksPipeline": 150,
     "spiders.pipelines.validate.ValidatePipeline": 200,
     "spiders.pipelines.batch.BatchPipeline": 300,
 }
