@@ -159,3 +159,13 @@ def m008_indicator_indexes(db: sqlite_utils.Database) -> None:
     for table in ("groups", "pubs", "libraries"):
         db[table].create_index(["source", "scope", "status", "ward_code", "closed_at", "last_crawl_id"],
                                index_name=f"idx_{table}_indicators", if_not_exists=True)
+
+
+@public
+def m009_crawl_recovery(db: sqlite_utils.Database) -> None:
+    # pid: a crawl left unjudged by a dead process is found and judged unhealthy at the next start.
+    # applied_at: events were derived from this crawl; a healthy crawl killed before that is not a baseline to
+    # compare against, so the records it first stored still get their `new` events from the next crawl.
+    db["crawl_runs"].add_column("pid", int)
+    db["crawl_runs"].add_column("applied_at", str)
+    db.execute("update crawl_runs set applied_at = finished_at where finished_at is not null")

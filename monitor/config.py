@@ -37,6 +37,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("closure_missing_crawls", 2,
             "A venue is closed after missing from this many consecutive healthy crawls of its scope."),
     Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source."),
+    Setting("allow_private_addresses", False,
+            "Crawls refuse private, loopback and link-local addresses: true allows them all, a list of "
+            "'host:port' allows just those (a local mirror)."),
+    Setting("crawl_memory_mb", 4096,
+            "Address-space ceiling of a crawl child process in MiB (0 = none): a crafted file cannot exhaust memory."),
+    Setting("serve_memory_mb", 2048,
+            "Address-space ceiling of the Datasette process in MiB (0 = none): a query cannot exhaust memory."),
     Setting("crawl_timeout", 3600, "Seconds a crawl child process may run before it is stopped."),
     Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all English."),
     Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API)."),

@@ -141,6 +141,23 @@ class Loop:
         JOB_RUNNERS.update(jobs)
         _CONTEXT["loop"] = self
 
+    def recover(self, now: datetime) -> int:
+        """Close job runs a dead scheduler left `running` (the caller holds the scheduler lock); return how many."""
+        db = connect(self.private_db_path)
+        if not db["job_runs"].exists():
+            return 0
+        with db.conn:
+            cursor = db.execute("update job_runs set status = 'failed', finished_at = ?, detail = "
+                                "'interrupted: the scheduler stopped while this job ran' where status = 'running'",
+                                [now.isoformat()])
+        return cursor.rowcount
+
+    def failures_since(self, started: datetime) -> list[str]:
+        """Return the names of jobs that failed in runs started at or after a time."""
+        db = connect(self.private_db_path)
+        return [r[0] for r in db.execute("select job from job_runs where status = 'failed' and started_at >= ? "
+                                         "order by id", [started.isoformat()]).fetchall()]
+
     def trigger(self, name: str) -> CronTrigger:
         expr = cron_of(self.settings, name)
         try:
@@ -201,9 +218,10 @@ class Loop:
                 result = self.jobs[name](now.isoformat())
             except Exception as e:  # one failing job must not stop the loop
                 log.exception("job %s failed", name)
-                self._finish(run_id, name, "failed", f"{type(e).__name__}: {e}")
+                self._finish(run_id, name, "failed", f"{type(e).__name__}: {e}"[:500])
             else:
-                self._finish(run_id, name, "ok", repr(result)[:500])
+                failed = getattr(result, "failed", None)   # a job may finish and still report a failure
+                self._finish(run_id, name, "failed" if failed else "ok", (failed or repr(result))[:500])
 
     def _record(self, name, scheduled_for, now, status, detail) -> int:
         db = connect(self.private_db_path)
