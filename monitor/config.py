@@ -36,6 +36,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("health_window", 5, "How many recent healthy crawls the median is taken over."),
     Setting("closure_missing_crawls", 2,
             "A venue is closed after missing from this many consecutive healthy crawls of its scope."),
+    Setting("operator_email", "",
+            "Who runs this monitor: gets failing sources and failed jobs by mail, through the outbox (empty = nobody)."),
+    Setting("operator_alert_hours", 6,
+            "At most one mail to the operator in this many hours; what happens meanwhile waits for the next one."),
     Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source."),
     Setting("allow_private_addresses", False,
             "Crawls refuse private, loopback and link-local addresses: true allows them all, a list of "

@@ -55,8 +55,9 @@ def compose(*, mail_from: str, to: str, subject: str, text: str, html: str, now,
     msg["Subject"] = clean_header(subject, stats)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id
-    msg["List-Unsubscribe"] = f"<{clean_header(unsubscribe_url, stats, 500)}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if unsubscribe_url:   # every subscriber's message has one; the operator's own alerts have none
+        msg["List-Unsubscribe"] = f"<{clean_header(unsubscribe_url, stats, 500)}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")

@@ -129,6 +129,7 @@ class Loop:
     def __init__(self, settings: dict, private_db_path, jobs: dict[str, Callable[[str], object]],
                  clock: Callable[[], datetime] | None = None):
         self.settings, self.private_db_path, self.jobs = settings, Path(private_db_path), jobs
+        self.after_job: Callable[[datetime], object] | None = None   # e.g. tell the operator what failed
         self.tz = ZoneInfo(settings.get("schedule_timezone", "Europe/London"))
         self.clock = clock or (lambda: datetime.now(self.tz))
         self.grace = int(settings.get("misfire_grace_seconds", 21600))
@@ -222,6 +223,11 @@ class Loop:
             else:
                 failed = getattr(result, "failed", None)   # a job may finish and still report a failure
                 self._finish(run_id, name, "failed" if failed else "ok", (failed or repr(result))[:500])
+            if self.after_job is not None:
+                try:   # telling the operator must never stop the loop either
+                    self.after_job(now)
+                except Exception:
+                    log.exception("telling the operator after job %s failed", name)
 
     def _record(self, name, scheduled_for, now, status, detail) -> int:
         db = connect(self.private_db_path)
@@ -276,6 +282,12 @@ def build_scheduler(settings: dict, private_db_path, jobs: dict[str, Callable[[s
     _STOP.clear()
     jobs = jobs if jobs is not None else default_jobs(settings, db_path, private_db_path, config_path)
     loop = Loop(settings, private_db_path, jobs, clock)
+    if db_path is not None:
+        def tell_operator(now: datetime):
+            from db.store import init_private, init_public
+            from monitor.operator import notify_operator
+            return notify_operator(init_public(db_path), init_private(private_db_path), settings, now.isoformat())
+        loop.after_job = tell_operator
     from apscheduler.jobstores.memory import MemoryJobStore
     loop.scheduler.add_jobstore(MemoryJobStore(), "memory")
     return loop

@@ -126,3 +126,64 @@ def test_new_events_of_a_crawl_killed_before_its_events_come_with_the_next_crawl
                               [third.crawl_id, second.crawl_id]).fetchone()[0]
     assert new_in_third == first_seen_in_second
     assert apply_crawl(db, third.crawl_id, settings, "2020-07-06T00:00:00") == []     # applying twice adds nothing
+
+
+def _maildir(folder: Path) -> list:
+    import email
+    from email import policy
+    new = folder / "new"
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted(new.iterdir(), key=lambda p: p.stat().st_mtime)] if new.exists() else []
+
+
+def test_the_operator_is_told_of_failures_by_mail_at_most_once_per_period(tmp_path, server):
+    (tmp_path / "data").mkdir()
+    config = cron_config(tmp_path / "cron.toml", server.url + "/no/such/path")
+    text = config.read_text().replace("allow_private_addresses = true",
+                                      'allow_private_addresses = true\noperator_email = "ops@example.org"\n'
+                                      'maildir = "mail"\noperator_alert_hours = 6\nfailure_alert_after = 2')
+    config.write_text(text.replace('mutual_aid = "0 5 * * *"', 'mutual_aid = "0 * * * *"'))
+    assert run_cron(tmp_path, server, "2020-06-29T04:30:00+01:00").returncode == 0
+    assert run_cron(tmp_path, server, "2020-06-29T05:01:00+01:00").returncode == 1    # fails: told at once
+    [first] = _maildir(tmp_path / "mail")
+    assert first["To"] == "ops@example.org" and "1 failed job(s)" in first["Subject"]
+    assert "Job failed: mutual_aid" in first.get_body(("plain",)).get_content()
+    assert first["List-Unsubscribe"] is None
+    assert run_cron(tmp_path, server, "2020-06-29T06:01:00+01:00").returncode == 1    # fails again: held
+    assert len(_maildir(tmp_path / "mail")) == 1
+    assert run_cron(tmp_path, server, "2020-06-29T11:30:00+01:00").returncode == 1    # 6 h on: what waited
+    second = _maildir(tmp_path / "mail")[1]
+    body = second.get_body(("plain",)).get_content()
+    # The outbox job (due 08:00) ran first and carried what was held; this run's own failure now waits its turn.
+    assert "Job failed: mutual_aid at 2020-06-29T06:01" in body
+    assert "Source failing: mutual_aid: 2 failed crawls in a row" in body
+    from monitor.operator import pending
+    events, jobs = pending(init_public(tmp_path / "data" / "public.db"), init_private(tmp_path / "data" / "private.db"))
+    assert events == [] and [j["started_at"][:16] for j in jobs] == ["2020-06-29T11:30"]
+
+
+def test_status_shows_jobs_and_sources_and_exits_1_when_a_person_is_needed(tmp_path, server):
+    (tmp_path / "data").mkdir()
+    config = cron_config(tmp_path / "cron.toml", server.url + "/api/group/get")
+    assert run_cron(tmp_path, server, "2020-06-29T04:00:00+01:00").returncode == 0
+    assert run_cron(tmp_path, server, "2020-06-29T05:01:00+01:00").returncode == 0
+
+    def status(*extra):
+        args = [sys.executable, str(ROOT / "run.py"), "--db", "data/public.db", "--private-db", "data/private.db",
+                "--config", "cron.toml", "status", "--now", "2020-06-29T05:30:00+00:00", *extra]
+        return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    ok = status()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "Nothing needs attention." in ok.stdout
+    assert "mutual_aid         ok      last healthy 2020-06-29" in ok.stdout
+    assert "next 2020-06-30T04:00" in ok.stdout                     # 05:00 London in summer is 04:00 UTC
+    config.write_text(config.read_text().replace("/api/group/get", "/gone"))
+    assert run_cron(tmp_path, server, "2020-06-30T05:01:00+01:00").returncode == 1
+    bad = status("--json")
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert report["sources"][0]["failed_in_a_row"] == 1
+    assert any(r.startswith("source mutual_aid: last crawl failed (mutual_aid: HTTP 404")
+               for r in report["needs_attention"])
+    assert "job mutual_aid: last run failed" in report["needs_attention"]
