@@ -169,3 +169,11 @@ def m009_crawl_recovery(db: sqlite_utils.Database) -> None:
     db["crawl_runs"].add_column("pid", int)
     db["crawl_runs"].add_column("applied_at", str)
     db.execute("update crawl_runs set applied_at = finished_at where finished_at is not null")
+
+
+@public
+def m010_indicator_intervals(db: sqlite_utils.Database) -> None:
+    # The 95% interval of each rate (same unit as value), whether it is reliable, and why not.
+    for name, kind in (("ci_low", float), ("ci_high", float), ("reliable", int), ("note", str)):
+        if name not in db["indicators"].columns_dict:
+            db["indicators"].add_column(name, kind)

@@ -52,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all English."),
     Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API)."),
     Setting("grants_window_days", 365, "Grants indicators cover this many days before now."),
+    Setting("min_reliable_count", 20,
+            "A rate from fewer records than this is marked 'too few to say' (not reliable), whatever its value."),
     Setting("library_closures_since", "2010-01-01", "Library closures are counted from this date."),
     Setting("datasette_url", "http://127.0.0.1:8001", "Base URL of the Datasette that links in emails point to."),
     Setting("mail_from", "Left-behind monitor <monitor@localhost>", "From address of alerts and digests."),
