@@ -40,6 +40,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Who runs this monitor: gets failing sources and failed jobs by mail, through the outbox (empty = nobody)."),
     Setting("operator_alert_hours", 6,
             "At most one mail to the operator in this many hours; what happens meanwhile waits for the next one."),
+    Setting("frozen_sources",
+            {"mutual_aid": {"archive_url": "https://github.com/Covid-Mutual-Aid/mutual-aid-wiki",
+                            "last_listing": "2020-06-28"}},
+            "Sources whose publisher stopped (archive URL, date of the last listing): crawled once or on demand, "
+            "never reported failing; their figures say 'as of DATE (archived listing)'."),
     Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source."),
     Setting("allow_private_addresses", False,
             "Crawls refuse private, loopback and link-local addresses: true allows them all, a list of "
@@ -136,6 +141,8 @@ def _toml_value(value) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

@@ -220,6 +220,13 @@ def _compare_with_england(rows: list[dict]) -> None:
         lb["note"] = "too few to say: its interval overlaps England's"
 
 
+def archived_note(db: sqlite_utils.Database, crawl_id: int, frozen: dict) -> str:
+    """Return 'as of DATE (archived listing)': the date of the listing the figures come from."""
+    crawled = db.execute("select now from crawl_runs where id = ?", [crawl_id]).fetchone()
+    listing = (frozen or {}).get("last_listing") or (crawled[0] if crawled else "")
+    return f"as of {str(listing)[:10]} (archived listing)"
+
+
 def latest_dates(db: sqlite_utils.Database) -> dict[str, str | None]:
     """Return the latest date each windowed indicator's source holds (for an empty window's note)."""
     out = {}
@@ -239,6 +246,10 @@ def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     totals = group_totals(m.wards)
     covered = {name: covered_totals(m, cov) for name, cov in m.coverage.items()}
     min_count, latest = int(settings.get("min_reliable_count", 20)), latest_dates(db)
+    for source, frozen in (settings.get("frozen_sources") or {}).items():
+        cov = m.coverage.get(source)
+        if cov is not None and cov.has_data:
+            cov.archived = archived_note(db, cov.crawl_id, frozen)
     return [row for ind in INDICATORS
             for row in indicator_rows(m, ind, totals, covered[ind.source], min_count, latest.get(ind.name))]
 

@@ -53,6 +53,8 @@ def default_jobs(settings: dict, db_path, private_db_path, config_path=None) -> 
     def crawl(source: str) -> Callable[[str], object]:
         def job(now: str):
             from monitor.jobs import crawl_job  # imported late: the crawl side is heavy and optional here
+            if source in (settings.get("frozen_sources") or {}) and _has_healthy_crawl(db_path, source):
+                return f"{source} is frozen (archived listing): crawled once, not again on a schedule"
             return crawl_job(settings, db_path, private_db_path, source, now, config_path=config_path)
         return job
 
@@ -69,6 +71,12 @@ def default_jobs(settings: dict, db_path, private_db_path, config_path=None) -> 
     jobs = {source: crawl(source) for source in settings["enabled_sources"]}
     jobs.update(digest=digest, outbox=retry_outbox)
     return jobs
+
+
+def _has_healthy_crawl(db_path, source: str) -> bool:
+    db = connect(db_path)
+    return db["scope_runs"].exists() and db.execute(
+        "select 1 from scope_runs where source = ? and healthy = 1 limit 1", [source]).fetchone() is not None
 
 
 def cron_of(settings: dict, name: str) -> str:
