@@ -177,3 +177,16 @@ def m010_indicator_intervals(db: sqlite_utils.Database) -> None:
     for name, kind in (("ci_low", float), ("ci_high", float), ("reliable", int), ("note", str)):
         if name not in db["indicators"].columns_dict:
             db["indicators"].add_column(name, kind)
+
+
+@public
+def m011_changed_hands_backfill(db: sqlite_utils.Database) -> None:
+    # A venue that changed hands links to its successor (and back); a closure the source dates long before the
+    # crawl that reported it is `backfill`: counted at its date, never news. closed_on is the source's date.
+    for table in ("pubs", "libraries"):
+        for name in ("succeeds", "succeeded_by"):
+            if name not in db[table].columns_dict:
+                db[table].add_column(name, str)
+    for name, kind in (("backfill", int), ("closed_on", str)):
+        if name not in db["events"].columns_dict:
+            db["events"].add_column(name, kind)
