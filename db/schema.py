@@ -159,3 +159,21 @@ def m008_indicator_indexes(db: sqlite_utils.Database) -> None:
     for table in ("groups", "pubs", "libraries"):
         db[table].create_index(["source", "scope", "status", "ward_code", "closed_at", "last_crawl_id"],
                                index_name=f"idx_{table}_indicators", if_not_exists=True)
+
+
+@public
+def m009_venue_kinds(db: sqlite_utils.Database) -> None:
+    # The register's "Pub/bar/nightclub" type holds clubs, hotel bars and restaurants: give every stored venue its
+    # kind (new crawls set it; this classifies what an older store already holds), and let the pub indicators
+    # read the kind from their covering index.
+    from spiders.venue_kinds import classify_venue
+
+    for name in ("venue_kind", "venue_kind_rule"):
+        if name not in db["pubs"].columns_dict:
+            db["pubs"].add_column(name, str)
+    rows = db.execute("select id, name, address from pubs where venue_kind is null").fetchall()
+    db.conn.executemany("update pubs set venue_kind = ?, venue_kind_rule = ? where id = ?",
+                        [(*classify_venue(name, address), rid) for rid, name, address in rows])
+    db.execute("drop index if exists idx_pubs_indicators")
+    db["pubs"].create_index(["source", "scope", "status", "venue_kind", "ward_code", "closed_at", "last_crawl_id"],
+                            index_name="idx_pubs_kind_indicators", if_not_exists=True)

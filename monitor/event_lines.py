@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 import sqlite_utils
 
 from monitor.sources_meta import SOURCE_LABELS, SOURCE_LICENCES, SOURCE_NOUNS, SOURCE_TABLES
+from spiders.venue_kinds import NOUNS as VENUE_NOUNS
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
 KIND_ORDER = {"closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}
@@ -43,6 +44,7 @@ class EventLine:
     source_url: str = ""
     licence: str = ""
     name_cleaned: bool = False   # the source's name had line breaks or control characters (counted by callers)
+    venue_kind: str | None = None  # a register venue's kind: kind_label then says it ("Sports club closed")
 
     @property
     def place(self) -> str:
@@ -97,6 +99,12 @@ def _record(db: sqlite_utils.Database, source: str, record_id: str) -> dict:
     return rows[0] if rows else {}
 
 
+def venue_label(kind: str, venue_kind: str) -> str:
+    """Return 'Sports club closed', 'Pub reopened', 'New bar' for an event of a venue of this kind."""
+    noun = VENUE_NOUNS.get(venue_kind, venue_kind.replace("_", " "))
+    return f"New {noun}" if kind == "new" else f"{noun.capitalize()} {kind}"
+
+
 def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
     """Build the readable line for one event row."""
     record = _record(db, event["source"], event["record_id"])
@@ -112,10 +120,13 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
     raw_name = event.get("name") or record.get("name") or ""
     name = " ".join(_CONTROL.sub(" ", raw_name).split())  # one line, whatever the source sent
     table = SOURCE_TABLES.get(event["source"], "events")
+    venue_kind = record.get("venue_kind")
+    label = venue_label(kind, venue_kind) if venue_kind else KIND_LABELS.get(kind, kind.capitalize())
+    noun = VENUE_NOUNS.get(venue_kind) or SOURCE_NOUNS.get(event["source"], "record")
     return EventLine(
-        event_id=event["id"], kind=kind, kind_label=KIND_LABELS.get(kind, kind.capitalize()),
+        event_id=event["id"], kind=kind, kind_label=label, venue_kind=venue_kind,
         source=event["source"], source_label=SOURCE_LABELS.get(event["source"], event["source"]),
-        noun=SOURCE_NOUNS.get(event["source"], "record"), name=name, name_cleaned=name != raw_name.strip(),
+        noun=noun, name=name, name_cleaned=name != raw_name.strip(),
         ward_code=event.get("ward_code"), ward_name=ward.get("name", ""), lad_name=lad_name,
         left_behind=bool(ward.get("left_behind")), at=(event.get("at") or "")[:10],
         details=[(_humanise(k), str(record[k])) for k in _DETAIL_FIELDS if record.get(k)],
