@@ -1,6 +1,9 @@
 """The public database's schema, as migrations. Nothing personal is stored here."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 import sqlite_utils
 
 from db.migrations import Migrations
@@ -171,9 +174,20 @@ def m009_venue_kinds(db: sqlite_utils.Database) -> None:
     for name in ("venue_kind", "venue_kind_rule"):
         if name not in db["pubs"].columns_dict:
             db["pubs"].add_column(name, str)
-    rows = db.execute("select id, name, address from pubs where venue_kind is null").fetchall()
-    db.conn.executemany("update pubs set venue_kind = ?, venue_kind_rule = ? where id = ?",
-                        [(*classify_venue(name, address), rid) for rid, name, address in rows])
+    rows = db.execute("""select p.id, p.name, p.address, v.data from pubs p left join versions v
+                         on v.record_id = p.id and v.content_hash = p.content_hash
+                         where p.venue_kind is null""").fetchall()
+    updates = []
+    for rid, name, address, data in rows:
+        kind, rule = classify_venue(name, address)
+        # The content hash takes in the kind now: rehash the stored content with it, so the next crawl finds an
+        # unchanged venue unchanged instead of recording every venue as changed once.
+        content = json.loads(data) if data else None
+        digest = hashlib.sha1(json.dumps({**content, "venue_kind": kind, "venue_kind_rule": rule}, sort_keys=True,
+                                         default=str).encode()).hexdigest() if content else None
+        updates.append((kind, rule, digest, rid))
+    db.conn.executemany("update pubs set venue_kind = ?, venue_kind_rule = ?, content_hash = coalesce(?, content_hash)"
+                        " where id = ?", updates)
     db.execute("drop index if exists idx_pubs_indicators")
     db["pubs"].create_index(["source", "scope", "status", "venue_kind", "ward_code", "closed_at", "last_crawl_id"],
                             index_name="idx_pubs_kind_indicators", if_not_exists=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import email
+import hashlib
+import json
 from email import policy
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from db.schema import public
 from monitor import alerts, subscriptions
 from monitor.indicators import compute
 from monitor.mailer import MaildirTransport
+from spiders.items import Pub
+from spiders.pipelines.store import content_hash
 from spiders.replay import postcodes_io
 from spiders.replay.fhrs import FhrsReplay
 from spiders.replay.server import ReplayServer
@@ -116,12 +120,24 @@ def test_unknown_kind_is_refused_with_the_choices(fresh_db, private_db):
         subscriptions.subscribe(private_db, fresh_db, "a@example.org", wards=[LB_WARD], kinds="golf", now=NOW)
 
 
-def test_an_older_store_gets_its_venues_classified(fresh_db):
-    fresh_db["pubs"].insert_all([
-        {"id": "fhrs_pubs:1", "source": "fhrs_pubs", "ref": "1", "name": "Esh Winning Working Mens Club",
-         "address": "Front Street", "status": "open"},
-        {"id": "fhrs_pubs:2", "source": "fhrs_pubs", "ref": "2", "name": "The Half Moon Inn", "status": "open"}])
+def test_an_older_store_gets_its_venues_classified_and_stays_unchanged(fresh_db):
+    # Venues stored before kinds existed: their content (and hash) has no venue_kind.
+    items = [Pub(source="fhrs_pubs", ref="1", name="Esh Winning Working Mens Club", address="Front Street",
+                 scope="County Durham"),
+             Pub(source="fhrs_pubs", ref="2", name="The Half Moon Inn", scope="County Durham")]
+    for item in items:
+        row = {k: v for k, v in item.to_row().items() if k not in ("venue_kind", "venue_kind_rule")}
+        old = json.dumps({k: v for k, v in row.items() if k not in item.VOLATILE}, sort_keys=True, default=str)
+        digest = hashlib.sha1(old.encode()).hexdigest()
+        fresh_db["pubs"].insert({**row, "content_hash": digest, "status": "open"}, alter=True)
+        fresh_db["versions"].insert({"record_id": item.id, "record_table": "pubs", "crawl_id": 1, "at": NOW,
+                                     "content_hash": digest, "data": old})
     fresh_db.execute("delete from _migrations where name = 'm009_venue_kinds'")
     assert public.apply(fresh_db) == ["m009_venue_kinds"]
-    kinds = {r["ref"]: (r["venue_kind"], r["venue_kind_rule"]) for r in fresh_db.query("select * from pubs")}
-    assert kinds == {"1": ("members_club", "members_club_word"), "2": ("pub", "pub_word")}
+    stored = {r["ref"]: r for r in fresh_db.query("select * from pubs")}
+    assert {ref: (r["venue_kind"], r["venue_kind_rule"]) for ref, r in stored.items()} == {
+        "1": ("members_club", "members_club_word"), "2": ("pub", "pub_word")}
+    # The next crawl brings the same venues with their kinds: the store must find them unchanged.
+    for item in items:
+        item.venue_kind, item.venue_kind_rule = stored[item.ref]["venue_kind"], stored[item.ref]["venue_kind_rule"]
+        assert content_hash(item) == stored[item.ref]["content_hash"]
