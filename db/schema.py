@@ -165,7 +165,25 @@ def m008_indicator_indexes(db: sqlite_utils.Database) -> None:
 
 
 @public
-def m009_venue_kinds(db: sqlite_utils.Database) -> None:
+def m009_crawl_recovery(db: sqlite_utils.Database) -> None:
+    # pid: a crawl left unjudged by a dead process is found and judged unhealthy at the next start.
+    # applied_at: events were derived from this crawl; a healthy crawl killed before that is not a baseline to
+    # compare against, so the records it first stored still get their `new` events from the next crawl.
+    db["crawl_runs"].add_column("pid", int)
+    db["crawl_runs"].add_column("applied_at", str)
+    db.execute("update crawl_runs set applied_at = finished_at where finished_at is not null")
+
+
+@public
+def m010_indicator_intervals(db: sqlite_utils.Database) -> None:
+    # The 95% interval of each rate (same unit as value), whether it is reliable, and why not.
+    for name, kind in (("ci_low", float), ("ci_high", float), ("reliable", int), ("note", str)):
+        if name not in db["indicators"].columns_dict:
+            db["indicators"].add_column(name, kind)
+
+
+@public
+def m011_venue_kinds(db: sqlite_utils.Database) -> None:
     # The register's "Pub/bar/nightclub" type holds clubs, hotel bars and restaurants: give every stored venue its
     # kind (new crawls set it; this classifies what an older store already holds), and let the pub indicators
     # read the kind from their covering index.

@@ -43,12 +43,22 @@ def healthy_crawls_of_scope(db, source: str, scope: str, up_to_crawl: int, limit
     return [r[0] for r in rows.fetchall()]
 
 
+def applied_healthy_crawls(db, source: str, scope: str, up_to_crawl: int, limit: int) -> list[int]:
+    """Like healthy_crawls_of_scope, but only crawls whose events were derived (a crawl killed before that is
+    no baseline: the records it first stored get their `new` events from the next crawl)."""
+    rows = db.execute("select s.crawl_id from scope_runs s join crawl_runs c on c.id = s.crawl_id "
+                      "where s.source = ? and s.scope = ? and s.healthy = 1 and s.crawl_id <= ? "
+                      "and c.applied_at is not null order by s.crawl_id desc limit ?",
+                      [source, scope, up_to_crawl, limit])
+    return [r[0] for r in rows.fetchall()]
+
+
 def apply_crawl(db: sqlite_utils.Database, crawl_id: int, settings: dict, now: str) -> list[int]:
     """Derive events and closures from one finished crawl; return the new event ids."""
     crawl = db["crawl_runs"].get(crawl_id)
     source = crawl["source"]
     table = table_for(db, source)
-    if table is None:
+    if table is None or crawl.get("applied_at"):
         return []
     first_event = (db.execute("select max(id) from events").fetchone()[0] or 0) + 1
     scopes = db.execute("select scope from scope_runs where crawl_id = ? and healthy = 1 order by scope",
@@ -56,6 +66,7 @@ def apply_crawl(db: sqlite_utils.Database, crawl_id: int, settings: dict, now: s
     with db.conn:
         for (scope,) in scopes:
             ScopeStep(db, table, source, scope, crawl_id, settings, now).run()
+        db.execute("update crawl_runs set applied_at = ? where id = ?", [now, crawl_id])
     return [r[0] for r in db.execute("select id from events where id >= ? and crawl_id = ? order by id",
                                      [first_event, crawl_id]).fetchall()]
 
@@ -66,7 +77,7 @@ class ScopeStep:
     def __init__(self, db, table: str, source: str, scope: str, crawl_id: int, settings: dict, now: str):
         self.db, self.table, self.source, self.scope, self.crawl_id, self.now = db, table, source, scope, crawl_id, now
         self.missing_limit = int(settings.get("closure_missing_crawls", 2))
-        previous = healthy_crawls_of_scope(db, source, scope, crawl_id - 1, 1)
+        previous = applied_healthy_crawls(db, source, scope, crawl_id - 1, 1)
         self.previous_healthy = previous[0] if previous else 0
         self.baseline = int(not previous)
         columns = db[table].columns_dict

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -11,12 +10,12 @@ import sqlite_utils
 
 from monitor.sources_meta import SOURCE_LABELS, SOURCE_LICENCES, SOURCE_NOUNS, SOURCE_TABLES
 from spiders.venue_kinds import NOUNS as VENUE_NOUNS
+from monitor.text import DETAIL_LIMIT, clean_text
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
 KIND_ORDER = {"closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}
 KIND_LABELS = {"closed": "Closed", "reopened": "Reopened", "reported": "Reported", "new": "New",
                "changed": "Changed"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _DETAIL_FIELDS = ("address", "postcode", "recipient_name", "funder_name", "title", "authority", "signal")
 _EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url"}
 _EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by"}
@@ -118,7 +117,7 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
                                       [event["lad_code"]])), {}).get("lad_name", "")
     kind = "reported" if event["source"] == "library_news" and event["kind"] == "new" else event["kind"]
     raw_name = event.get("name") or record.get("name") or ""
-    name = " ".join(_CONTROL.sub(" ", raw_name).split())  # one line, whatever the source sent
+    name = clean_text(raw_name)  # one line, no bidi tricks, a name's length: whatever the source sent
     table = SOURCE_TABLES.get(event["source"], "events")
     venue_kind = record.get("venue_kind")
     label = venue_label(kind, venue_kind) if venue_kind else KIND_LABELS.get(kind, kind.capitalize())
@@ -129,7 +128,7 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
         noun=noun, name=name, name_cleaned=name != raw_name.strip(),
         ward_code=event.get("ward_code"), ward_name=ward.get("name", ""), lad_name=lad_name,
         left_behind=bool(ward.get("left_behind")), at=(event.get("at") or "")[:10],
-        details=[(_humanise(k), str(record[k])) for k in _DETAIL_FIELDS if record.get(k)],
+        details=[(_humanise(k), clean_text(record[k], DETAIL_LIMIT)) for k in _DETAIL_FIELDS if record.get(k)],
         evidence=_evidence(event.get("evidence")), amount=record.get("amount"),
         record_link=table_link(base, table, id=event["record_id"]),
         ward_link=table_link(base, "ward_profile", ward=event["ward_code"]) if event.get("ward_code") else "",

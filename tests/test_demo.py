@@ -128,3 +128,47 @@ def test_demo_prints_the_table_events_and_where_things_are(demo):
     assert "run.py --db" in out and "serve" in out
     config = (directory / "demo.toml").read_text()
     assert "[start_urls]" in config and "https://" not in config   # every source on the local replay server
+
+
+def test_no_digest_calls_a_source_crawled_healthy_that_week_no_data(demo):
+    """Every week's digest: a source crawled healthy that week is shown healthy, never 'No data yet'."""
+    from datetime import datetime, timedelta
+    from email import policy
+
+    from monitor.sources_meta import SOURCE_LABELS
+    directory, _ = demo
+    db = init_public(directory / "leftbehind.db")
+    digests = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+               for p in (directory / "mail" / "new").iterdir()]
+    digests = [m for m in digests if "weekly digest" in m["Subject"].lower()]
+    checked = 0
+    for msg in digests:
+        week_to = datetime.strptime(msg["Subject"].split("week to ")[1].split(" —")[0], "%d %B %Y")
+        text = msg.get_body(("plain",)).get_content()
+        health = text[text.upper().index("SOURCE HEALTH"):]
+        lines = {line[2:].split(":")[0]: line for line in health.splitlines() if line.startswith("* ")}
+        healthy = {r[0] for r in db.execute(
+            "select distinct c.source from crawl_runs c join scope_runs s on s.crawl_id = c.id and s.healthy = 1 "
+            "where substr(c.now, 1, 10) > ? and substr(c.now, 1, 10) <= ?",
+            [(week_to - timedelta(days=7)).date().isoformat(), week_to.date().isoformat()])}
+        for source in healthy:
+            line = lines[SOURCE_LABELS[source]]
+            assert "No data yet" not in line and "no data" not in line.lower().split("(")[0], line
+            assert ": Healthy." in line or ": Partly healthy." in line, line
+            checked += 1
+    assert checked >= len(STEPS)            # every week crawled something healthy
+
+
+def test_the_covid_grants_comparison_is_too_few_to_say_and_no_empty_window_is_zero(demo):
+    directory, _ = demo
+    latest = (directory / "digest-latest.html").read_text()
+    text = [m for m in _messages(directory) if "weekly digest" in m["Subject"].lower()][-1]
+    assert "too few to say" in latest
+    db = init_public(directory / "leftbehind.db")
+    covid = db.execute("select reliable, note from indicators where indicator = 'covid_grants_gbp_per_100k' and "
+                       "area_group = 'left_behind' order by computed_at desc limit 1").fetchone()
+    assert covid[0] == 0 and covid[1].startswith("too few to say")
+    zero_windows = db.execute("select count(*) from indicators where window_from is not null and value = 0 and "
+                              "indicator like 'grants%'").fetchone()[0]
+    assert zero_windows == 0
+    assert text is not None

@@ -313,3 +313,25 @@ def test_links_from_alerts_and_the_digest_land_on_the_right_rows(served):
     assert line.ward_link == f"{base}/ward_profile?ward={LEFT_BEHIND}"   # the ward's link is its profile
     status, body = fetch(line.ward_link.replace("?", ".json?", 1) + "&_shape=objects")
     assert status == 200 and json.loads(body)["rows"][0]["item"] == "Becontree"
+
+
+@pytest.mark.parametrize("sql", [
+    "select randomblob(1000000000)",
+    "select zeroblob(2000000000)",
+    "select hex(zeroblob(6000000))",
+    "with recursive r(n) as (select 1 union all select n + 1 from r) select group_concat(randomblob(1000)) from r",
+])
+def test_memory_bombs_are_refused_quickly_and_the_server_stays_small(served, sql):
+    import time
+
+    import psutil
+    started = time.monotonic()
+    status, body = fetch(f"{served['url']}/{served['db']}.json?" + urllib.parse.urlencode({"sql": sql}))
+    elapsed = time.monotonic() - started
+    assert status >= 400 and ("too big" in body or "interrupted" in body or "too long" in body), body[:300]
+    assert elapsed < 30                                   # refused by a limit, not by the machine running dry
+    datasette = [p for p in psutil.process_iter(["cmdline"])
+                 if "datasette" in " ".join(p.info["cmdline"] or []) and str(served["db_path"]) in
+                 " ".join(p.info["cmdline"] or [])]
+    assert datasette and datasette[0].memory_info().rss < 600 * 1024 * 1024
+    assert fetch(f"{served['url']}/{served['db']}.json")[0] == 200   # and it still answers

@@ -54,8 +54,9 @@ class FhrsPubsSpider(SourceSpider):
             if route == "json":
                 yield self.page_request(authority, 1, meta)
             else:
-                yield scrapy.Request(authority["FileName"], callback=self.parse_file, errback=self.on_error,
-                                     meta=meta)
+                request = self.request(authority.get("FileName") or "", scope, callback=self.parse_file, meta=meta)
+                if request is not None:
+                    yield request
 
     def parse_file(self, response):
         scope = response.meta["scope"]
