@@ -131,15 +131,21 @@ def m005_browse_item_columns(db: sqlite_utils.Database) -> None:
                 db[table].add_column(name, kind)
 
 
-@public
-def m006_browse_places_view(db: sqlite_utils.Database) -> None:
-    # One table of every place with coordinates and its ward's groups, for the map and its facets.
-    parts = [f"""select '{kind}' as kind, r.id, r.name, r.status, r.closed_at, r.source, r.latitude, r.longitude,
-               r.ward_code, w.name as ward_name, w.lad_name, w.left_behind, w.other_deprived
+def _places_view(db: sqlite_utils.Database) -> None:
+    # One table of every place with coordinates and its ward's groups, for the map and its facets; register
+    # venues also say their venue_kind (pub, bar, members_club...).
+    parts = [f"""select '{kind}' as kind, {venue_kind} as venue_kind, r.id, r.name, r.status, r.closed_at, r.source,
+               r.latitude, r.longitude, r.ward_code, w.name as ward_name, w.lad_name, w.left_behind, w.other_deprived
         from {table} r left join wards w on w.code = r.ward_code
         where r.latitude is not null and r.longitude is not null"""
-             for kind, table in (("group", "groups"), ("pub", "pubs"), ("library", "libraries"))]
+             for kind, table, venue_kind in (("group", "groups", "null"), ("pub", "pubs", "r.venue_kind"),
+                                             ("library", "libraries", "null"))]
     db.create_view("places", "\nunion all\n".join(parts), replace=True)
+
+
+@public
+def m006_browse_places_view(db: sqlite_utils.Database) -> None:
+    _places_view(db)
 
 
 @public
@@ -206,6 +212,7 @@ def m011_venue_kinds(db: sqlite_utils.Database) -> None:
         updates.append((kind, rule, digest, rid))
     db.conn.executemany("update pubs set venue_kind = ?, venue_kind_rule = ?, content_hash = coalesce(?, content_hash)"
                         " where id = ?", updates)
+    _places_view(db)
     db.execute("drop index if exists idx_pubs_indicators")
     db["pubs"].create_index(["source", "scope", "status", "venue_kind", "ward_code", "closed_at", "last_crawl_id"],
                             index_name="idx_pubs_kind_indicators", if_not_exists=True)

@@ -242,6 +242,12 @@ def test_ward_profile_shows_records_events_and_figures(served):
     assert rows_of(served, "ward_profile", ward="E05999999") == []
 
 
+def test_the_map_and_the_pubs_table_can_be_browsed_by_venue_kind(served):
+    assert [r["name"] for r in rows_of(served, "places", venue_kind="members_club")] == ["Becontree Social Club"]
+    assert {r["name"] for r in rows_of(served, "places", kind="pub")} >= {"The Royal Oak", "Becontree Social Club"}
+    assert [r["name"] for r in rows_of(served, "pubs", venue_kind="members_club")] == ["Becontree Social Club"]
+
+
 def test_indicator_history_and_grants_by_funder(served):
     history = rows_of(served, "indicator_history", indicator="pubs_per_100k")
     assert [r["left_behind"] for r in history] == [4.2, 3.0]
