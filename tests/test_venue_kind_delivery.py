@@ -13,6 +13,7 @@ import pytest
 
 from db.schema import public
 from monitor import alerts, subscriptions
+from monitor.digest import render_digest
 from monitor.indicators import compute
 from monitor.mailer import MaildirTransport
 from spiders.items import Pub
@@ -141,3 +142,12 @@ def test_an_older_store_gets_its_venues_classified_and_stays_unchanged(fresh_db)
     for item in items:
         item.venue_kind, item.venue_kind_rule = stored[item.ref]["venue_kind"], stored[item.ref]["venue_kind_rule"]
         assert content_hash(item) == stored[item.ref]["content_hash"]
+
+
+def test_the_digest_names_each_closed_venue_by_its_kind(fresh_db, tmp_path):
+    _closures(fresh_db)
+    _, html, text, _ = render_digest(fresh_db, settings(tmp_path), "2024-03-06T07:00:00+00:00")
+    closures = text[text.index("CLOSURES (4)"):text.index("REOPENINGS")]
+    for line in ("SPORTS CLUB CLOSED: Putney Town Bowling Club", "PUB CLOSED: The Red Lion", "BAR CLOSED: Tap 13"):
+        assert line in closures
+    assert "Sports club closed" in html
