@@ -9,8 +9,8 @@ from urllib.parse import quote, urlencode
 import sqlite_utils
 
 from monitor.sources_meta import SOURCE_LABELS, SOURCE_LICENCES, SOURCE_NOUNS, SOURCE_TABLES
-from spiders.venue_kinds import NOUNS as VENUE_NOUNS
 from monitor.text import DETAIL_LIMIT, clean_text
+from spiders.venue_kinds import NOUNS as VENUE_NOUNS
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
 KIND_ORDER = {"closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}

@@ -13,6 +13,7 @@ import pytest
 
 from db.schema import public
 from monitor import alerts, subscriptions
+from monitor.config import DEFAULTS
 from monitor.digest import render_digest
 from monitor.indicators import compute
 from monitor.mailer import MaildirTransport
@@ -23,8 +24,8 @@ from spiders.replay.fhrs import FhrsReplay
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
 from tests.delivery_seed import LB_WARD, add_crawl, add_event, add_record, settings
-from monitor.config import DEFAULTS
-from tests.indicator_records import by_key, crawl as record_crawl, record
+from tests.indicator_records import by_key, record
+from tests.indicator_records import crawl as record_crawl
 from tests.replay_crawl import crawl, write_config
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "venue_kinds" / "sample.csv"
