@@ -6,8 +6,11 @@ Child:  python -m spiders.crawl SOURCE --db PATH --crawl-id N --now ISO [--start
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -54,17 +57,33 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def child_limits(memory_mb: int):
+    """Return a preexec function for the crawl child: a memory ceiling, and death when its parent dies."""
+    def limit() -> None:
+        if memory_mb:
+            ceiling = int(memory_mb) * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        try:   # Linux: an orphaned child (parent killed) is stopped instead of crawling on unwatched
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    return limit
+
+
 def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: str | None = None,
                    config_path=None, timeout: float | None = None,
                    extra_env: dict | None = None) -> tuple[int, str | None]:
     """Open a crawl_runs row, crawl one source in a child process; return the crawl id and any crawl error."""
     spider_class(source)
+    # The child runs in the repository: relative paths must mean what they meant where the command was given.
+    db_path = Path(db_path).resolve()
+    config_path = Path(config_path).resolve() if config_path else None
     start_url = start_url or settings["start_urls"].get(source)
     db = init_public(db_path)
     crawl_id = db["crawl_runs"].insert({
         "source": source, "scope": ",".join(settings.get("fhrs_authorities") or []) if source == "fhrs_pubs" else "",
         "start_url": start_url or spider_class(source).default_start_url, "started_at": _utc_now(), "now": now,
-        "status": "running"}, pk="id").last_pk
+        "status": "running", "pid": os.getpid()}, pk="id", alter=True).last_pk
     args = [sys.executable, "-m", "spiders.crawl", source, "--db", str(db_path), "--crawl-id", str(crawl_id),
             "--now", now]
     if start_url:
@@ -76,10 +95,13 @@ def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: st
     crawl_error = None
     try:
         proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=timeout or settings["crawl_timeout"])
+                              timeout=timeout or settings["crawl_timeout"],
+                              preexec_fn=child_limits(settings.get("crawl_memory_mb", 0)))
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
             crawl_error = f"crawl process exited with {proc.returncode}: {tail[0][:300]}"
+            if proc.returncode < 0 or "MemoryError" in (proc.stderr or ""):
+                crawl_error += " (killed, or out of its memory ceiling crawl_memory_mb)"
     except subprocess.TimeoutExpired:
         crawl_error = f"crawl stopped after its {timeout or settings['crawl_timeout']} s timeout"
     return crawl_id, crawl_error
@@ -98,6 +120,8 @@ def child_main(argv: list[str] | None = None) -> int:
 
     settings = load(a.config)
     crawl_settings = scrapy_settings()
+    # The child stops itself too: an orphan whose parent was killed does not crawl on for ever.
+    crawl_settings.set("CLOSESPIDER_TIMEOUT", float(settings["crawl_timeout"]))
     crawl_settings.set("USER_AGENT", settings["user_agent"])
     crawl_settings.set("LBM_SETTINGS", settings)
     crawl_settings.set("LBM_DB", a.db)
@@ -116,6 +140,8 @@ def child_main(argv: list[str] | None = None) -> int:
     except Exception as e:  # recorded, then judged unhealthy by the parent
         status, reason = "error", f"{type(e).__name__}: {e}"
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    if stats.get("finish_reason") == "closespider_timeout":   # stopped half-way: never a complete crawl
+        status, reason = "error", f"crawl stopped after its {settings['crawl_timeout']} s timeout"
     db["crawl_runs"].update(a.crawl_id, {"status": status, "reason": reason,
                                           "stats": json.dumps(stats, default=str, sort_keys=True)})
     return 0 if status == "finished" else 1

@@ -2,7 +2,18 @@
 
 Importing this package registers every command; `run.py` only calls `cli`.
 """
-from monitor.commands import crawl, delivery, demo, events, indicators, init, resolve, schedule, serve  # noqa: F401
+from monitor.commands import (  # noqa: F401
+    crawl,
+    delivery,
+    demo,
+    events,
+    indicators,
+    init,
+    resolve,
+    schedule,
+    serve,
+    status,
+)
 from monitor.commands.group import cli
 
 __all__ = ["cli"]
