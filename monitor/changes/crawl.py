@@ -49,6 +49,8 @@ def _alive(pid) -> bool:
 
 def recover_stale_crawls(db, settings: dict, now: str) -> list[int]:
     """Judge crawls whose process died before judging them (kill -9): unhealthy, so they change nothing."""
+    if not db["crawl_runs"].exists():
+        return []
     rows = db.execute("select id, source, pid from crawl_runs where finished_at is null").fetchall()
     stale = [(crawl_id, source) for crawl_id, source, pid in rows if not _alive(pid)]
     for crawl_id, source in stale:

@@ -28,7 +28,8 @@ def serve(obj, port, host, immutable):
     # A SIGTERM to this process must stop Datasette too, so turn it into an exit that runs the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="lbm-datasette-") as folder:
-        process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path)
+        process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path,
+                        memory_mb=obj.settings.get("serve_memory_mb", 0))
         url = f"http://{host}:{port}"
         try:
             wait_until_ready(process, url)
