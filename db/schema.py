@@ -189,7 +189,20 @@ def m010_indicator_intervals(db: sqlite_utils.Database) -> None:
 
 
 @public
-def m011_venue_kinds(db: sqlite_utils.Database) -> None:
+def m011_changed_hands_backfill(db: sqlite_utils.Database) -> None:
+    # A venue that changed hands links to its successor (and back); a closure the source dates long before the
+    # crawl that reported it is `backfill`: counted at its date, never news. closed_on is the source's date.
+    for table in ("pubs", "libraries"):
+        for name in ("succeeds", "succeeded_by"):
+            if name not in db[table].columns_dict:
+                db[table].add_column(name, str)
+    for name, kind in (("backfill", int), ("closed_on", str)):
+        if name not in db["events"].columns_dict:
+            db["events"].add_column(name, kind)
+
+
+@public
+def m012_venue_kinds(db: sqlite_utils.Database) -> None:
     # The register's "Pub/bar/nightclub" type holds clubs, hotel bars and restaurants: give every stored venue its
     # kind (new crawls set it; this classifies what an older store already holds), and let the pub indicators
     # read the kind from their covering index.

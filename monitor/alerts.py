@@ -13,7 +13,7 @@ from monitor.mailer import compose, transport_from_settings
 from monitor.rendering import render_pair
 from monitor.sources_meta import SOURCE_LICENCES
 
-ALERT_KINDS = ("closed", "reopened", "new")   # 'changed' is noise for a subscriber; source failures go to the operator
+ALERT_KINDS = ("closed", "reopened", "new", "changed_hands")   # 'changed' is noise for a subscriber; source failures go to the operator
 
 
 @dataclass
@@ -33,9 +33,11 @@ def crawl_events(db: sqlite_utils.Database, crawl_id: int) -> list[dict]:
     """Return the crawl's alertable events; baseline events (a scope's first healthy crawl) never alert."""
     marks = ",".join("?" * len(ALERT_KINDS))
     # A register venue's kind decides which subscribers it reaches (a 'pub' subscriber is not told of golf clubs).
+    # Backfill: a closure the source dates long ago is not news; it is counted, not alerted.
     return list(db.query(f"select e.*, p.venue_kind from events e left join pubs p on p.id = e.record_id "
                          f"and e.source = 'fhrs_pubs' where e.crawl_id = ? and coalesce(e.baseline, 0) = 0 "
-                         f"and e.kind in ({marks}) order by e.id", [crawl_id, *ALERT_KINDS]))
+                         f"and coalesce(e.backfill, 0) = 0 and e.kind in ({marks}) order by e.id",
+                         [crawl_id, *ALERT_KINDS]))
 
 
 def _left_behind_wards(db: sqlite_utils.Database) -> set[str]:

@@ -45,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
                             "last_listing": "2020-06-28"}},
             "Sources whose publisher stopped (archive URL, date of the last listing): crawled once or on demand, "
             "never reported failing; their figures say 'as of DATE (archived listing)'."),
+    Setting("backfill_days", 90,
+            "A closure its source dates more than this many days before the crawl is old news: counted at its date, "
+            "never alerted or headlined."),
+    Setting("changed_hands_weeks", 12,
+            "A new registration at the address of a venue closed within this many weeks turns that closure into a "
+            "change of hands (and a correction is sent)."),
     Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source."),
     Setting("allow_private_addresses", False,
             "Crawls refuse private, loopback and link-local addresses: true allows them all, a list of "

@@ -13,12 +13,16 @@ from monitor.text import DETAIL_LIMIT, clean_text
 from spiders.venue_kinds import NOUNS as VENUE_NOUNS
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
-KIND_ORDER = {"closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}
+KIND_ORDER = {"corrected": 0, "closed": 0, "reopened": 1, "changed_hands": 1, "reported": 2, "new": 3, "changed": 4}
 KIND_LABELS = {"closed": "Closed", "reopened": "Reopened", "reported": "Reported", "new": "New",
-               "changed": "Changed"}
+               "changed": "Changed", "changed_hands": "Changed hands",
+               "corrected": "Correction: not closed, changed hands"}
 _DETAIL_FIELDS = ("address", "postcode", "recipient_name", "funder_name", "title", "authority", "signal")
-_EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url"}
-_EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by"}
+_EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url",
+                  "old_id", "new_id", "supersedes_closure"}
+_EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by",
+                    "new_name": "Now registered as", "old_name": "Registered before as",
+                    "closure_reported": "Closure reported on"}
 
 
 @dataclass
@@ -101,7 +105,11 @@ def _record(db: sqlite_utils.Database, source: str, record_id: str) -> dict:
 def venue_label(kind: str, venue_kind: str) -> str:
     """Return 'Sports club closed', 'Pub reopened', 'New bar' for an event of a venue of this kind."""
     noun = VENUE_NOUNS.get(venue_kind, venue_kind.replace("_", " "))
-    return f"New {noun}" if kind == "new" else f"{noun.capitalize()} {kind}"
+    if kind == "new":
+        return f"New {noun}"
+    if kind == "corrected":
+        return f"Correction: {noun} not closed, changed hands"
+    return f"{noun.capitalize()} {kind.replace('_', ' ')}"
 
 
 def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
@@ -116,6 +124,8 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
         lad_name = next(iter(db.query("select lad_name from wards where lad_code = ? limit 1",
                                       [event["lad_code"]])), {}).get("lad_name", "")
     kind = "reported" if event["source"] == "library_news" and event["kind"] == "new" else event["kind"]
+    if kind == "changed_hands" and "supersedes_closure" in (event.get("evidence") or ""):
+        kind = "corrected"   # this venue was reported closed: say plainly that it was not
     raw_name = event.get("name") or record.get("name") or ""
     name = clean_text(raw_name)  # one line, no bidi tricks, a name's length: whatever the source sent
     table = SOURCE_TABLES.get(event["source"], "events")

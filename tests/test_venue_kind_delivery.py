@@ -134,8 +134,8 @@ def test_an_older_store_gets_its_venues_classified_and_stays_unchanged(fresh_db)
         fresh_db["pubs"].insert({**row, "content_hash": digest, "status": "open"}, alter=True)
         fresh_db["versions"].insert({"record_id": item.id, "record_table": "pubs", "crawl_id": 1, "at": NOW,
                                      "content_hash": digest, "data": old})
-    fresh_db.execute("delete from _migrations where name = 'm011_venue_kinds'")
-    assert public.apply(fresh_db) == ["m011_venue_kinds"]
+    fresh_db.execute("delete from _migrations where name = 'm012_venue_kinds'")
+    assert public.apply(fresh_db) == ["m012_venue_kinds"]
     stored = {r["ref"]: r for r in fresh_db.query("select * from pubs")}
     assert {ref: (r["venue_kind"], r["venue_kind_rule"]) for ref, r in stored.items()} == {
         "1": ("members_club", "members_club_word"), "2": ("pub", "pub_word")}

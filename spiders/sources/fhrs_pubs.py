@@ -67,11 +67,27 @@ class FhrsPubsSpider(SourceSpider):
             return
         if header["ampersands_fixed"]:
             self.crawler.stats.inc_value("fhrs/xml/ampersands_fixed", header["ampersands_fixed"])
+        if self.wrong_authority(establishments, response.meta["authority"], scope):
+            return
         for e in establishments:
             if is_pub(e):
                 yield self.pub(e, scope, response.url)
             else:
                 self.crawler.stats.inc_value("fhrs/skipped_other_business_type")
+
+    def wrong_authority(self, establishments: list[dict], authority: dict, scope: str) -> bool:
+        """A file (or page) holding another authority's establishments makes the scope unhealthy: were it read,
+        every real venue of this authority would look absent, and close."""
+        code = str(authority.get("LocalAuthorityIdCode") or "").strip()
+        others = {str(e.get("authority_code")) for e in establishments
+                  if e.get("authority_code") and str(e["authority_code"]).strip() != code}
+        if not code or not others:
+            return False
+        count = sum(1 for e in establishments if e.get("authority_code") and str(e["authority_code"]) in others)
+        self.crawler.stats.inc_value("fhrs/wrong_authority", count)
+        self.scope_error(scope, f"{count} establishments of another authority (LocalAuthorityCode "
+                                f"{', '.join(sorted(others))[:60]}) in the file of {scope} ({code})")
+        return True
 
     def page_request(self, authority: dict, page: int, meta: dict):
         query = urlencode({"businessTypeId": PUB_BUSINESS_TYPE, "localAuthorityId": authority["LocalAuthorityId"],
@@ -87,7 +103,10 @@ class FhrsPubsSpider(SourceSpider):
         except (ValueError, KeyError, TypeError) as e:
             self.scope_error(scope, f"cannot parse {response.url}: {e}")
             return
-        for e in map(establishment_from_json, establishments):
+        establishments = list(map(establishment_from_json, establishments))
+        if self.wrong_authority(establishments, response.meta["authority"], scope):
+            return
+        for e in establishments:
             if is_pub(e):
                 yield self.pub(e, scope, response.url)
         page = response.meta["page"]
