@@ -26,6 +26,7 @@ def pages(served):  # noqa: F811
         "ward_profile": base + "/ward_profile?" + urllib.parse.urlencode({"ward": LEFT_BEHIND}),
         "map": base + "/places",
         "map_pubs": base + "/places?kind=pub",
+        "map_social_clubs": base + "/places?venue_kind=members_club",
         "private": served["url"] + "/private",
     }
     rendered = render_all(urls, ARTEFACTS)
@@ -76,8 +77,10 @@ def test_ward_profile_with_a_parameter_shows_the_wards_places_and_figures(pages)
 
 def test_map_page_plots_every_place_and_follows_the_filter(pages):
     assert pages["map"].select_one(".leaflet-container") is not None
-    assert markers_on_map(pages["map"]) == 7
-    assert markers_on_map(pages["map_pubs"]) == 3
+    # tests/test_serve.py fill_sample: 2 groups, 4 register venues (3 pubs, 1 social club), 2 libraries.
+    assert markers_on_map(pages["map"]) == 8
+    assert markers_on_map(pages["map_pubs"]) == 4
+    assert markers_on_map(pages["map_social_clubs"]) == 1
 
 
 def test_private_database_is_not_found_in_the_browser(pages):
