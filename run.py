@@ -18,7 +18,6 @@ COMMAND_MODULES = (
     "monitor.commands_delivery",
     "monitor.commands_schedule",
     "db.commands_serve",
-    "monitor.unsubscribe_server",
     "monitor.demo",
 )
 

@@ -7,6 +7,7 @@ itself would refuse a write. `--immutable` is for a published copy no one writes
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -109,11 +110,25 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def web_env(db_path: Path, private_db_path: Path | None, config_path: Path | None) -> dict:
+    """Return the environment that tells the people's pages (a plugin in the child) where things are."""
+    env = dict(os.environ, LBM_DB=str(Path(db_path).resolve()))
+    if private_db_path:
+        env["LBM_PRIVATE_DB"] = str(Path(private_db_path).resolve())
+    if config_path:
+        env["LBM_CONFIG"] = str(Path(config_path).resolve())
+    return env
+
+
 def start(db_path: Path, folder: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False,
-          private_db_path: Path | None = None, **popen) -> subprocess.Popen:
-    """Check the database, write the metadata into folder and start Datasette as a child process."""
+          private_db_path: Path | None = None, config_path: Path | None = None, **popen) -> subprocess.Popen:
+    """Check the database, write the metadata into folder and start Datasette (with the people's pages)."""
     check_servable(db_path, private_db_path)
+    if private_db_path:
+        from db.store import init_private
+        init_private(private_db_path).close()  # the signup table exists before the first form is posted
     metadata_path = write_metadata(db_path, folder)
+    popen.setdefault("env", web_env(db_path, private_db_path, config_path))
     return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable), **popen)
 
 
@@ -131,7 +146,7 @@ def wait_until_ready(process: subprocess.Popen, url: str, timeout: float = 30.0)
     raise ConfigError(f"Datasette did not answer at {url} within {timeout:.0f} s")
 
 
-@cli.command()
+@cli.command("serve")
 @click.option("--port", default=8001, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 makes it reachable from other machines.")
@@ -139,20 +154,25 @@ def wait_until_ready(process: subprocess.Popen, url: str, timeout: float = 30.0)
               help="Open the file as immutable: faster, but only for a copy nothing writes to any more.")
 @click.pass_obj
 def serve(obj, port, host, immutable):
-    """Browse the public database in Datasette (read-only; the private database is never served).
+    """Serve the public site: Datasette (read-only) plus the people's pages (/wards, feeds, subscribe, unsubscribe).
 
+    The private database is never served; only the subscription pages write to it, by token.
     Example: python run.py serve --port 8001
     """
     # A SIGTERM to this process must stop Datasette too, so turn it into an exit that runs the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="lbm-datasette-") as folder:
-        process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path)
+        process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path, obj.config_path)
         url = f"http://{host}:{port}"
         try:
             wait_until_ready(process, url)
-            click.echo(f"Datasette: {url}/{Path(obj.db_path).stem}  (Ctrl-C to stop)")
+            click.echo(f"Datasette: {url}/{Path(obj.db_path).stem}   Find a ward: {url}/wards  (Ctrl-C to stop)")
             process.wait()
         finally:
             if process.poll() is None:
                 process.terminate()
                 process.wait(timeout=10)
+
+
+# The unsubscribe links used to have their own server; `serve` answers them now (the old name still works).
+cli.add_command(serve, "serve-unsubscribe")
