@@ -1,6 +1,7 @@
 """Start `run.py serve` (Datasette plus the people's pages) over a filled public database, for the web tests."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -36,10 +37,11 @@ def web_server(folder: Path, template_db: Path, **settings):
         # Run from another folder with relative paths, as a person would.
         process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--db", "leftbehind.db",
                                     "--private-db", "private.db", "--config", "site.toml", "serve", "--port",
-                                    str(port)], cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+                                    str(port)], cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, LBM_POSTCODES_URL=postcodes.url))
         try:
             serve_mod.wait_until_ready(process, url)
-            yield {"url": url, "db": "leftbehind", "db_path": db_path, "private_path": private_path,
+            yield {"postcodes_url": postcodes.url, "url": url, "db": "leftbehind", "db_path": db_path, "private_path": private_path,
                    "maildir": maildir, "folder": folder, "config": folder / "site.toml"}
         finally:
             process.terminate()
