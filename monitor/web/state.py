@@ -50,7 +50,8 @@ class WebState:
         self.db_path = Path(environ.get("LBM_DB") or "./leftbehind.db")
         self.private_db_path = Path(environ.get("LBM_PRIVATE_DB") or "./private.db")
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.limiter = RateLimiter(int(self.settings["web_requests_per_minute"]))
+        self.limiter = RateLimiter(int(self.settings["web_requests_per_minute"]),
+                                   float(self.settings["web_rate_window_seconds"]))
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
                                       undefined=jinja2.StrictUndefined)
 
