@@ -154,3 +154,10 @@ def test_datasette_stays_read_only(client):
 def test_subscribe_form_prefills_the_ward_from_its_page(client):
     page = client.get("/subscribe?" + urllib.parse.urlencode({"ward": BECONTREE}))
     assert BeautifulSoup(page.text, "html.parser").select_one("input#ward1")["value"] == BECONTREE
+
+
+def test_pages_carry_no_script(client):
+    # Everything works without JavaScript: the chart is SVG drawn by the server, the forms are plain forms.
+    for path in ("/wards?q=Headland", f"/wards/{BECONTREE}", "/subscribe", "/wards/E05999999"):
+        soup = BeautifulSoup(client.get(path).text, "html.parser")
+        assert soup.select("script") == [] and soup.select("main a, main form")
