@@ -78,6 +78,7 @@ def test_ward_page_shows_figures_groups_events_and_records_linked_to_their_rows(
     row = next(tr for tr in soup.select("tbody tr") if tr.th.get_text(strip=True) == "pubs")
     assert [td.get_text(" ", strip=True) for td in row.select("td")][1:] == ["4.2", "7.7", "10.5"]
     assert row.select("td")[0].get_text(" ", strip=True).endswith("(1)")   # one open pub: The Royal Oak
+    assert "interval" not in words                     # the sample's indicators carry no intervals
     for name in ("The Royal Oak", "The Old Crown", "Becontree Library", "Becontree Mutual Aid", "Food bank",
                  "Long Gone Inn"):
         assert name in words

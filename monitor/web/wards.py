@@ -67,7 +67,7 @@ def ward_figures(conn: sqlite3.Connection, code: str, population: int | None) ->
     for ind in INDICATORS:
         count = _ward_count(conn, ind, code)
         out.append({"indicator": ind.name, "label": ind.name.replace("_per_100k", "").replace("_", " "),
-                    "unit": ind.unit, "count": count, "per": PER,
+                    "unit": ind.unit, "count": count, "per": PER, "interval": interval,
                     "ward_rate": rate(count, population) if count is not None else None,
                     "groups": {g: groups.get((ind.name, g)) for g in AREA_GROUPS}})
     return out
