@@ -32,7 +32,7 @@ def test_timeline_chart_says_in_words_what_it_draws():
 
 def test_ward_figures_carry_intervals_when_the_indicators_have_them(fresh_db, db_path):
     fresh_db["pubs"].insert({"id": "fhrs_pubs:1", "source": "fhrs_pubs", "ward_code": BECONTREE, "status": "open",
-                             "name": "The Bell"}, alter=True)
+                             "name": "The Bell", "venue_kind": "pub"}, alter=True)
     rows = [{"computed_at": "2024-06-01T00:00:00+00:00", "indicator": "pubs_per_100k", "area_group": g,
              "value": v, "ci_low": v - 1, "ci_high": v + 1} for g, v in (("left_behind", 4.0),
                                                                           ("other_deprived", 8.0), ("england", 10.0))]

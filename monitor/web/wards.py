@@ -75,7 +75,8 @@ def ward_figures(conn: sqlite3.Connection, code: str, population: int | None) ->
 
 _WARD_COUNTS = {  # simple, current counts of the ward's own records, one per indicator (None: not counted here)
     "mutual_aid_groups_per_100k": ("groups", "count(*)", "status = 'open'"),
-    "pubs_per_100k": ("pubs", "count(*)", "status = 'open'"),
+    "pubs_per_100k": ("pubs", "count(*)", "status = 'open' and venue_kind in ('pub', 'bar')"),
+    "social_clubs_per_100k": ("pubs", "count(*)", "status = 'open' and venue_kind = 'members_club'"),
     "libraries_per_100k": ("libraries", "count(*)", "status = 'open'"),
     "library_closures_per_100k": ("libraries", "count(*)", "status = 'closed'"),
     "covid_grants_gbp_per_100k": ("grants", "coalesce(sum(amount), 0)", "covid = 1"),
@@ -98,13 +99,13 @@ def ward_records(conn: sqlite3.Connection, code: str, db_name: str) -> dict[str,
     out = {}
     for table in RECORD_TABLES:
         cols = {r[1] for r in conn.execute(f"pragma table_info({table})")}
-        extra = ", ".join(c for c in ("kind", "business_type", "amount", "award_date", "funder_name",
+        extra = ", ".join(c for c in ("kind", "venue_kind", "business_type", "amount", "award_date", "funder_name",
                                           "closed_at") if c in cols)
         rows = _rows(conn, f"select id, name, status, source, source_url{', ' + extra if extra else ''} "
                            f"from {table} where ward_code = ? order by status = 'closed', name limit 200", [code])
         for r in rows:
             r["href"] = row_path(db_name, table, r["id"])
-            r["kind"] = r.get("kind") or r.get("business_type")  # FHRS's business type until venues carry a kind
+            r["kind"] = r.get("venue_kind") or r.get("kind") or r.get("business_type")
         out[table] = sorted(rows, key=lambda r: (r["status"] == "closed", r["kind"] or "", r["name"] or ""))
     return out
 
