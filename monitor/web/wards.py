@@ -67,9 +67,10 @@ def ward_figures(conn: sqlite3.Connection, code: str, population: int | None) ->
     for ind in INDICATORS:
         count = _ward_count(conn, ind, code)
         out.append({"indicator": ind.name, "label": ind.name.replace("_per_100k", "").replace("_", " "),
-                    "unit": ind.unit, "count": count, "per": PER, "interval": interval,
+                    "unit": ind.unit, "count": count, "per": PER,
                     "ward_rate": rate(count, population) if count is not None else None,
                     "groups": {g: groups.get((ind.name, g)) for g in AREA_GROUPS}})
+        out[-1]["interval"] = any(v and v.get("ci_low") is not None for v in out[-1]["groups"].values())
     return out
 
 
