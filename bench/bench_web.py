@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from db import commands_serve as serve_mod
+from db import serve as serve_mod
 from db.store import init_private, init_public
 
 TARGET_SECONDS = 0.5

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from db import commands_serve as serve_mod
+from db import serve as serve_mod
 from db.store import init_private, init_public
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer

@@ -5,9 +5,9 @@ import asyncio
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from monitor import outbox
-from monitor.mailer import address_of, clean_header, transport_from_settings
-from monitor.outbox import to_datetime
+from monitor.delivery import outbox
+from monitor.delivery.mailer import address_of, clean_header, transport_from_settings
+from monitor.delivery.outbox import to_datetime
 
 
 def confirmation(state, email: str, token: str, ward_names: list[str], now) -> dict:

@@ -6,9 +6,9 @@ the 256-bit token in its URL is the authority. The answer to /subscribe never sa
 """
 from __future__ import annotations
 
-from monitor.errors import InputError
-from monitor.sources_meta import KIND_SOURCES
-from monitor.subscriptions import validate_email
+from core.errors import InputError
+from spiders.registry import KIND_SOURCES
+from monitor.delivery.subscriptions import validate_email
 from monitor.web import lookup, mail, signups
 from monitor.web.pages import client_key, html, too_many
 from monitor.web.state import get_state
@@ -67,7 +67,7 @@ async def subscribe(datasette, request):
         # Over the daily limit the request is dropped silently: the page must read the same either way.
         if signups.mails_today(private, email, now) < int(state.settings["web_confirmations_per_day"]):
             token = signups.request(private, email, wards, kinds, now)
-            from monitor import outbox
+            from monitor.delivery import outbox
             outbox.enqueue(private, [mail.confirmation(state, email, token, wards, now)], now)
             queued = True
         else:

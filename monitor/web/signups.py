@@ -14,8 +14,8 @@ from datetime import timedelta
 
 import sqlite_utils
 
-from monitor import subscriptions
-from monitor.outbox import _iso, to_datetime
+from monitor.delivery import subscriptions
+from monitor.delivery.outbox import _iso, to_datetime
 
 CONFIRM_VALID = timedelta(days=3)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from monitor import config as config_mod
+from core import config as config_mod
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 

@@ -7,8 +7,8 @@ import sqlite3
 from datasette.utils import tilde_encode
 
 from db.schema import RECORD_TABLES
-from monitor.event_lines import KIND_LABELS
-from monitor.sources_meta import SOURCE_TABLES
+from monitor.reports.event_lines import KIND_LABELS
+from spiders.registry import SOURCE_TABLES
 
 AREA_GROUPS = ("left_behind", "other_deprived", "england")
 GROUP_LABELS = {"left_behind": "Left-behind wards", "other_deprived": "Other deprived wards", "england": "England"}
@@ -52,7 +52,7 @@ def wards_named(conn: sqlite3.Connection, query: str, limit: int = 50) -> list[d
 
 def ward_figures(conn: sqlite3.Connection, code: str, population: int | None) -> list[dict]:
     """Return, per indicator, the ward's own rate beside the latest value of each area group (and its interval)."""
-    from monitor.indicators import INDICATORS, PER, rate
+    from monitor.indicators.compute import INDICATORS, PER, rate
 
     columns = {r[1] for r in conn.execute("pragma table_info(indicators)")}
     interval = "ci_low" in columns and "ci_high" in columns  # intervals exist once the indicators carry them
