@@ -31,7 +31,15 @@ from monitor import venue_identity
 SOURCE_TABLES = {"fhrs_pubs": "pubs", "libraries": "libraries", "library_news": "news_mentions",
                  "mutual_aid": "groups", "threesixty_giving": "grants"}
 # Tables whose records close when they go missing; the others close only when their source says so.
-CLOSE_BY_ABSENCE = {"pubs"}
+CLOSE_BY_ABSENCE = {"pubs", "libraries"}
+# Scopes of these are healthy only if they list most of their known venues again (monitor/health.py). Not the
+# libraries: their lists are years apart and name libraries differently, so overlap there measures matching.
+OVERLAP_CHECKED = {"pubs"}
+# When did a venue missing from the lists close? For pubs, crawled daily, when the closure is concluded; for
+# libraries, listed years apart, by the first list that no longer had it (older ones are then backfill).
+FIRST_MISSING = """(select substr(min(c.now), 1, 10) from scope_runs s join crawl_runs c on c.id = s.crawl_id
+                    where s.source = r.source and s.scope = r.scope and s.healthy = 1
+                      and s.crawl_id > coalesce(r.last_crawl_id, 0))"""
 RECORD_TABLES = ("groups", "grants", "pubs", "libraries", "news_mentions")
 
 
@@ -185,11 +193,13 @@ class ScopeStep:
         if self.has_address:
             self.changed_hands(where, params)
         rule = f"missing from {self.missing_limit} consecutive healthy crawls of {self.scope}"
+        closed_on = FIRST_MISSING if self.table == "libraries" else f"'{self.now[:10]}'"
         self._emit("closed", "?", where, params, (json.dumps({"rule": rule, "crawl_ids": crawls}),),
-                   closed_on=f"'{self.now[:10]}'")
-        self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'absence', closed_at = ?
-                            where source = ? and scope = ? and {where}""",
-                        [self.now, self.source, self.scope, *params])
+                   closed_on=closed_on, backfill=f"lbm_older_than({closed_on}, '{self.now}', {self.backfill_days})")
+        closed_at = FIRST_MISSING if self.table == "libraries" else "?"
+        self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'absence',
+                            closed_at = {closed_at} where source = ? and scope = ? and {where}""",
+                        ([] if self.table == "libraries" else [self.now]) + [self.source, self.scope, *params])
 
 
     def _successors(self, old_where: str, params: list, new_where: str) -> list[tuple[str, str]]:

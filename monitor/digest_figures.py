@@ -15,13 +15,15 @@ LABELS = {
     "grants_gbp_per_100k": "Grants, £",
     "grants_count_per_100k": "Grants, number",
     "covid_grants_gbp_per_100k": "COVID grants, £",
-    "pubs_per_100k": "Open pubs",
-    "pub_closures_per_100k": "Pub closures",
+    "pubs_per_100k": "Open pubs and bars",
+    "pub_closures_per_100k": "Pub and bar closures",
+    "social_clubs_per_100k": "Open social clubs",
+    "social_club_closures_per_100k": "Social club closures",
     "libraries_per_100k": "Open libraries",
     "library_closures_per_100k": "Library closures",
 }
 # For these, more is worse: a left-behind rate above England's is the bad gap.
-MORE_IS_WORSE = {"pub_closures_per_100k", "library_closures_per_100k"}
+MORE_IS_WORSE = {"pub_closures_per_100k", "social_club_closures_per_100k", "library_closures_per_100k"}
 
 
 def is_money(indicator: str) -> bool:

@@ -86,10 +86,10 @@ def _overlap_reason(db, source: str, scope: str, crawl_id: int, share: float) ->
     Counts alone are fooled by a file of the same size that lists other venues (another authority's file, a
     renumbered register): then every known venue looks absent and would close.
     """
-    from monitor.closures import CLOSE_BY_ABSENCE, table_for
+    from monitor.closures import OVERLAP_CHECKED, table_for
 
     table = table_for(db, source)
-    if table not in CLOSE_BY_ABSENCE or not db[table].exists():
+    if table not in OVERLAP_CHECKED or not db[table].exists():
         return ""
     known, seen = db.execute(
         f"select count(*), coalesce(sum(last_crawl_id = ?), 0) from [{table}] where source = ? and scope = ? "

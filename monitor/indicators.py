@@ -34,6 +34,8 @@ def in_days(column: str, first: str, after_last: str) -> str:
 
 
 GBP = "upper(coalesce(r.currency, '')) = 'GBP'"
+PUBS_AND_BARS = "r.venue_kind IN ('pub', 'bar')"       # spiders/venue_kinds.py PUBS_AND_BARS
+MEMBERS_CLUBS = "r.venue_kind = 'members_club'"
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,15 @@ INDICATORS: tuple[Indicator, ...] = (
               window="window", dated_by="award_date", noun="grants"),
     Indicator("covid_grants_gbp_per_100k", "threesixty_giving", "r.covid = 1",
               measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", unit="gbp", noun="grants"),
-    Indicator("pubs_per_100k", "fhrs_pubs", "r.status = 'open'", noun="pubs"),
-    Indicator("pub_closures_per_100k", "fhrs_pubs",
-              "r.status = 'closed' AND " + within("r.closed_at", ":window_from", ":window_to"), window="window",
-              dated_by="closed_at", noun="pub closures"),
+    # Pubs and bars, as ONS counts them; members' clubs (working men's, social, British Legion...) apart.
+    Indicator("pubs_per_100k", "fhrs_pubs", f"r.status = 'open' AND {PUBS_AND_BARS}", noun="pubs and bars"),
+    Indicator("pub_closures_per_100k", "fhrs_pubs", f"r.status = 'closed' AND {PUBS_AND_BARS} AND "
+              + within("r.closed_at", ":window_from", ":window_to"), window="window",
+              dated_by="closed_at", noun="pub and bar closures"),
+    Indicator("social_clubs_per_100k", "fhrs_pubs", f"r.status = 'open' AND {MEMBERS_CLUBS}", noun="social clubs"),
+    Indicator("social_club_closures_per_100k", "fhrs_pubs", f"r.status = 'closed' AND {MEMBERS_CLUBS} AND "
+              + within("r.closed_at", ":window_from", ":window_to"), window="window",
+              dated_by="closed_at", noun="social club closures"),
     # Listed in the latest healthy crawl: the list is re-published whole, and a library it no longer lists (a
     # row of an older layout that matched nothing later) must not count as open forever.
     Indicator("libraries_per_100k", "libraries", "r.status = 'open' AND r.last_crawl_id = :crawl_id",

@@ -45,7 +45,7 @@ def scenario() -> tuple[bytes, list[str], list[str]]:
     removed, rehomed = with_address[0:60:10], with_address[5:55:10]          # spread over the file
     assert len(removed) == 6 and len(rehomed) == 5 and not set(removed) & set(rehomed)
     keep = []
-    for n, r in enumerate(rows):
+    for r in rows:
         if r in removed:
             continue
         if r in rehomed:
@@ -129,7 +129,8 @@ def test_a_new_registration_after_the_closure_corrects_it(hartlepool):
     assert correction["ref"] == fhrsid(gone) and evidence["supersedes_closure"] == closure["id"]
     assert db["pubs"].get(closure["record_id"])["status"] == "changed_hands"
     from monitor.event_lines import event_line
-    assert event_line(db, dict(correction), "http://x/db").kind_label == "Correction: not closed, changed hands"
+    label = event_line(db, dict(correction), "http://x/db").kind_label
+    assert label.startswith("Correction: ") and label.endswith(" not closed, changed hands")
 
 
 def test_a_bad_field_never_makes_a_pub_absent(hartlepool):

@@ -59,7 +59,7 @@ def test_table_shows_the_latest_computation(stored):
 
 def test_json_rows_have_the_promised_keys(stored):
     rows = json.loads(run(stored + ["indicators", "--json"]))
-    assert len(rows) == 24
+    assert len(rows) == 30   # 10 indicators x 3 area groups
     assert all(set(r) == {"indicator", "area_group", "numerator", "population", "value", "ci_low", "ci_high",
                           "reliable", "note", "coverage", "computed_at"} for r in rows)
     lb = next(r for r in rows if (r["indicator"], r["area_group"]) == ("mutual_aid_groups_per_100k", "left_behind"))
@@ -113,9 +113,9 @@ def test_first_run_computes_and_stores(fresh_db, db_path, private_db_path):
     args = ["--db", str(db_path), "--private-db", str(private_db_path), "indicators"]
     out = run(args)
     assert "mutual_aid_groups_per_100k" in out and "no data" in out
-    assert fresh_db["indicators"].count == 24
+    assert fresh_db["indicators"].count == 30
     run(args)
-    assert fresh_db["indicators"].count == 24                    # the second run shows the stored one
+    assert fresh_db["indicators"].count == 30                    # the second run shows the stored one
 
 
 def test_chosen_window_is_shown_not_stored(stored, fresh_db):

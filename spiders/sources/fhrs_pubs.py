@@ -14,6 +14,7 @@ import scrapy
 from spiders.base import SourceSpider
 from spiders.fhrs_xml import PUB_BUSINESS_TYPE, authorities_in_scope, establishment_from_json, is_pub, parse_xml
 from spiders.items import Pub
+from spiders.venue_kinds import classify_venue
 
 API_HEADERS = {"x-api-version": "2", "Accept": "application/json"}
 PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page through small pages)
@@ -113,11 +114,13 @@ class FhrsPubsSpider(SourceSpider):
             yield self.page_request(response.meta["authority"], page + 1, response.meta)
 
     def pub(self, e: dict, scope: str, url: str) -> Pub:
+        kind, rule = classify_venue(e["name"], e["address"])
+        self.crawler.stats.inc_value(f"fhrs/venue_kind/{kind}")
         return self.stamp(Pub(
             source=self.name, ref=e["fhrsid"] or "", name=e["name"] or "", address=e["address"],
             postcode=e["postcode"], latitude=e["latitude"], longitude=e["longitude"], authority=e["authority"],
             authority_code=e["authority_code"], business_type=e["business_type"], rating_date=e["rating_date"],
-            source_url=url, raw=e), scope)
+            venue_kind=kind, venue_kind_rule=rule, source_url=url, raw=e), scope)
 
 
 SPIDER = FhrsPubsSpider
