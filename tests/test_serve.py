@@ -96,7 +96,7 @@ def fill_sample(db, today: datetime) -> None:
             rows.append({"computed_at": computed_at, "indicator": "pubs_per_100k", "area_group": group,
                          "numerator": value * population / 1e5, "population": population, "value": value,
                          "ci_low": ci[0], "ci_high": ci[1], "reliable": None if not lb_ci else 1, "note": "",
-                         "coverage": "{}"})
+                         "coverage": json.dumps({"records": 1003, "resolved_share": 0.8213 if lb_ci else 0.999})})
     # Grants: too few in left-behind wards to say anything. Library closures: the left-behind interval overlaps
     # England's but lies well below other deprived wards' one.
     few, overlap = "too few to say: 2 grants (fewer than 20)", "too few to say: its interval overlaps England's"
@@ -270,6 +270,7 @@ def test_indicator_history_and_grants_by_funder(served):
     assert (history[0]["left_behind_ci_low"], history[0]["left_behind_ci_high"]) == (3.4, 5.1)
     assert (history[0]["england_ci_low"], history[0]["england_ci_high"]) == (10.4, 10.6)
     assert history[0]["left_behind_reliable"] == 1 and history[0]["note"] == ""
+    assert [r["placed_pct"] for r in history] == [82.1, 99.9]             # share of records placed in a ward
     # Computed before intervals existed: no verdict, the ratios as they were.
     assert (history[1]["left_behind_pct_of_england"], history[1]["left_behind_ci_low"]) == (28.6, None)
     funders = rows_of(served, "grants_by_funder")

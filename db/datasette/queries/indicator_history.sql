@@ -1,7 +1,8 @@
 -- Every computation of each indicator: left-behind wards beside other deprived wards and England, each rate with
 -- its 95% interval. A left-behind share says 'too few to say' instead of a ratio when the monitor marked the
 -- left-behind rate not reliable (too few records, or its interval overlaps England's); the note says why.
--- Rows computed before intervals existed have no verdict and show their ratios as they were.
+-- Rows computed before intervals existed have no verdict and show their ratios as they were. placed_pct is the
+-- share of the source's records placed in a ward (a rate falls when fewer can be placed).
 -- Leave :indicator blank for all of them.
 with pivot as (
     select
@@ -18,6 +19,8 @@ with pivot as (
         max(case when i.area_group = 'england' then i.value end) as en,
         max(case when i.area_group = 'england' then i.ci_low end) as en_low,
         max(case when i.area_group = 'england' then i.ci_high end) as en_high,
+        -- Share of the source's records placed in a ward: a rate moves with it, whatever happens on the ground.
+        max(case when i.area_group = 'england' then json_extract(i.coverage, '$.resolved_share') end) as placed,
         max(i.window_from) as window_from,
         max(i.window_to) as window_to
     from indicators i
@@ -43,6 +46,7 @@ select
          else round(100.0 * lb / nullif(od, 0), 1) end as left_behind_pct_of_other_deprived,
     lb_reliable as left_behind_reliable,
     coalesce(lb_note, '') as note,
+    round(100.0 * placed, 1) as placed_pct,
     window_from,
     window_to
 from pivot
