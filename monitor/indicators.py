@@ -261,7 +261,7 @@ def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
             for row in indicator_rows(m, ind, totals, covered[ind.source], min_count, latest.get(ind.name))]
 
 
-def ward_rows(m: Measurement, ward_code: str) -> list[dict]:
+def ward_rows(m: Measurement, ward_code: str, min_count: int = 20) -> list[dict]:
     """Return one row per indicator for a single ward (value None where its source did not cover it)."""
     ward = m.wards[ward_code]
     out = []
@@ -269,9 +269,18 @@ def ward_rows(m: Measurement, ward_code: str) -> list[dict]:
         cov, tally = m.coverage[ind.source], m.tallies[ind.name]
         covered = cov.covers(ward_code)
         numerator = tally.numerator.get(ward_code, 0) if covered else None
+        records = tally.records.get(ward_code, 0)
+        low = high = None
+        if covered:   # one ward holds few records: its interval is wide and it is mostly too few to say
+            low, high = (money_interval(numerator, tally.squares.get(ward_code) or 0.0) if ind.unit == "gbp"
+                         else poisson_interval(numerator))
+        note = f"too few to say: {records} {ind.noun} (fewer than {min_count})" if covered and records < min_count \
+            else ""
         out.append({"indicator": ind.name, "area_group": f"ward:{ward_code}", "numerator": numerator,
                     "population": ward.population if covered else None,
                     "value": rate(numerator, ward.population) if covered else None,
+                    "ci_low": rate(low, ward.population), "ci_high": rate(high, ward.population),
+                    "reliable": covered and not note, "note": note,
                     "coverage": {"covered": covered, "note": cov.note()}, "computed_at": m.computed_at})
     return out
 
