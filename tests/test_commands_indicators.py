@@ -93,6 +93,9 @@ def test_ward_beside_its_groups(stored):
     assert f"  mutual_aid_groups_per_100k: 11.2 ({0.0253e5 / 8895:.2f} to {5.572e5 / 8895:.1f})" in lines
     pubs = next(line for line in lines if line.startswith("pubs_per_100k"))
     assert "not covered" in pubs
+    # The only grants were awarded in 2020: the 12 months before June 2024 hold none, for the ward as for England.
+    grants = next(line for line in lines if line.startswith("grants_gbp_per_100k"))
+    assert grants.split(None, 1)[1].split() == ["none", "in", "window"] * 3
 
 
 def test_ward_json_holds_the_ward_and_its_groups(stored):
