@@ -145,8 +145,8 @@ def test_a_change_explained_by_placement_is_labelled_not_reported_as_news():
 def test_chart_says_too_few_to_say_instead_of_drawing_the_ratio(fresh_db):
     import matplotlib.pyplot as plt
 
-    from monitor.chart import draw_gap_chart
-    from monitor.digest_figures import chart_series, share_history
+    from monitor.reports.chart import draw_gap_chart
+    from monitor.reports.digest_figures import chart_series, share_history
     seed_week(fresh_db)
     # This week's COVID grants in left-behind wards rest on too few grants to compare with England.
     fresh_db.execute("update indicators set reliable = 0, note = 'too few to say: 5 grants (fewer than 20)' "
