@@ -24,6 +24,7 @@ def pages(served):  # noqa: F811
         "home": served["url"] + "/",
         "groups_table": base + "/groups",
         "ward_profile": base + "/ward_profile?" + urllib.parse.urlencode({"ward": LEFT_BEHIND}),
+        "indicator_history": base + "/indicator_history?indicator=grants_gbp_per_100k",
         "map": base + "/places",
         "map_pubs": base + "/places?kind=pub",
         "map_social_clubs": base + "/places?venue_kind=members_club",
@@ -73,6 +74,13 @@ def test_ward_profile_with_a_parameter_shows_the_wards_places_and_figures(pages)
     for expected in ("Becontree", "Becontree Mutual Aid", "The Royal Oak", "The Old Crown", "Becontree Library",
                      "pubs_per_100k", "4.2", "10.5"):
         assert expected in cells, expected
+
+
+def test_indicator_history_says_too_few_to_say_where_a_ratio_would_mislead(pages):
+    cells = [td.get_text(strip=True) for td in pages["indicator_history"].select("table.rows-and-columns td")]
+    assert cells.count("too few to say") == 2          # against England and against other deprived wards
+    assert "too few to say: 2 grants (fewer than 20)" in cells
+    assert "90.0" not in cells                          # the bare ratio 900 / 1000 is not shown
 
 
 def test_map_page_plots_every_place_and_follows_the_filter(pages):
