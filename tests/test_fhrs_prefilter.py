@@ -21,7 +21,8 @@ def details(body: bytes) -> list[bytes]:
 def mixed_file() -> bytes:
     """The Halton pubs with the example's three other establishments between them, one of them FHRSID ...7843."""
     pubs, others = details(HALTON.read_bytes()), details(EXAMPLE.read_bytes())
-    others[0] = others[0].replace(b"<FHRSID>1777436</FHRSID>", b"<FHRSID>7843</FHRSID>")
+    assert b"<FHRSID>1889918</FHRSID>" in others[0]
+    others[0] = others[0].replace(b"<FHRSID>1889918</FHRSID>", b"<FHRSID>7843</FHRSID>")
     rows = pubs[:10] + others[:1] + pubs[10:40] + others[1:] + pubs[40:]
     head = HALTON.read_bytes().split(b"<EstablishmentDetail>")[0]
     return head + b"\n".join(rows) + b"</EstablishmentCollection></FHRSEstablishment>"
