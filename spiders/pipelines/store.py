@@ -9,6 +9,7 @@ import hashlib
 import json
 from collections import Counter
 
+import orjson
 import sqlite_utils
 
 from spiders.items import Record
@@ -17,15 +18,23 @@ _PLAIN = frozenset({str, int, float, type(None)})
 BOOKKEEPING = ("first_seen_at", "last_seen_at", "first_crawl_id", "last_crawl_id", "content_hash")
 
 
-def canonical_json(item: Record, row: dict | None = None) -> str:
-    """Return the item's content as canonical JSON, leaving out fields that change without meaning."""
+def canonical_bytes(item: Record, row: dict | None = None) -> bytes:
+    """Return the item's content as canonical JSON (sorted keys, compact, UTF-8), leaving out volatile fields.
+
+    orjson, not json.dumps: the canonical form of every stored record was 9% of a large ingest.
+    """
     row = item.to_row() if row is None else row
-    return json.dumps({k: v for k, v in row.items() if k not in item.VOLATILE}, sort_keys=True, default=str)
+    return orjson.dumps({k: v for k, v in row.items() if k not in item.VOLATILE},
+                        option=orjson.OPT_SORT_KEYS, default=str)
+
+
+def canonical_json(item: Record, row: dict | None = None) -> str:
+    return canonical_bytes(item, row).decode()
 
 
 def content_hash(item: Record, row: dict | None = None) -> str:
     """Return the sha1 of the item's canonical JSON: a new version only when it changes."""
-    return hashlib.sha1(canonical_json(item, row).encode()).hexdigest()
+    return hashlib.sha1(canonical_bytes(item, row)).hexdigest()
 
 
 class RecordStore:
@@ -75,8 +84,8 @@ class RecordStore:
                 continue
             in_batch.add(item.id)
             row = item.to_row()
-            content = canonical_json(item, row)
-            digest = hashlib.sha1(content.encode()).hexdigest()
+            content = canonical_bytes(item, row)
+            digest = hashlib.sha1(content).hexdigest()
             row.update(content_hash=digest, last_seen_at=self.now, last_crawl_id=self.crawl_id)
             counts[f"scope/{item.scope}/items"] += 1
             if earlier is None:
@@ -91,7 +100,7 @@ class RecordStore:
                 counts["unchanged"] += 1
                 continue
             versions.append({"record_id": item.id, "record_table": table, "crawl_id": self.crawl_id,
-                             "at": self.now, "content_hash": digest, "data": content})
+                             "at": self.now, "content_hash": digest, "data": content.decode()})
         if inserts:
             self._insert(table, inserts, replace=True)
         if upserts:
