@@ -159,3 +159,11 @@ def m008_indicator_indexes(db: sqlite_utils.Database) -> None:
     for table in ("groups", "pubs", "libraries"):
         db[table].create_index(["source", "scope", "status", "ward_code", "closed_at", "last_crawl_id"],
                                index_name=f"idx_{table}_indicators", if_not_exists=True)
+
+
+@public
+def m016_grants_input_hash(db: sqlite_utils.Database) -> None:
+    # The hash of a grant's fields as built from its source: an unchanged grant is skipped before normalising and
+    # geo-matching (spiders/pipelines/unchanged.py). Stores made before it gain the column here.
+    if "input_hash" not in db["grants"].columns_dict:
+        db["grants"].add_column("input_hash", str)

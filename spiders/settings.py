@@ -25,8 +25,9 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
-# normalise -> validate -> (batched) geo-match -> store. Gaps leave room for more steps.
+# skip unchanged input -> normalise -> validate -> (batched) geo-match -> store. Gaps leave room for more steps.
 ITEM_PIPELINES = {
+    "spiders.pipelines.unchanged.UnchangedPipeline": 50,
     "spiders.pipelines.normalise.NormalisePipeline": 100,
     "spiders.pipelines.validate.ValidatePipeline": 200,
     "spiders.pipelines.batch.BatchPipeline": 300,

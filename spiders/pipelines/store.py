@@ -95,8 +95,8 @@ class RecordStore:
             elif earlier[0] != digest:
                 upserts.append(row)
                 counts["changed"] += 1
-            else:
-                touched.append((self.now, self.crawl_id, item.id))
+            else:   # the input hash too: a store from before it gains it here, so next time skips this record
+                touched.append((self.now, self.crawl_id, getattr(item, "input_hash", None), item.id))
                 counts["unchanged"] += 1
                 continue
             versions.append({"record_id": item.id, "record_table": table, "crawl_id": self.crawl_id,
@@ -105,9 +105,12 @@ class RecordStore:
             self._insert(table, inserts, replace=True)
         if upserts:
             self.db[table].upsert_all(upserts, pk="id", alter=True, batch_size=500)
-        if touched:
+        if touched and touched[0][2] is not None:
             self.db.conn.executemany(
-                f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where id = ?", touched)
+                f"update [{table}] set last_seen_at = ?, last_crawl_id = ?, input_hash = ? where id = ?", touched)
+        elif touched:
+            self.db.conn.executemany(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where id = ?",
+                                     [(t[0], t[1], t[3]) for t in touched])
         if versions:
             self._insert("versions", versions)
         return counts
