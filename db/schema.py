@@ -167,3 +167,10 @@ def m016_grants_input_hash(db: sqlite_utils.Database) -> None:
     # geo-matching (spiders/pipelines/unchanged.py). Stores made before it gain the column here.
     if "input_hash" not in db["grants"].columns_dict:
         db["grants"].add_column("input_hash", str)
+
+
+@public
+def m017_download_state_content_hash(db: sqlite_utils.Database) -> None:
+    # The sha256 of a file's bytes (with its licence and publisher): the same bytes again are not parsed again.
+    if "content_hash" not in db["download_state"].columns_dict:
+        db["download_state"].add_column("content_hash", str)

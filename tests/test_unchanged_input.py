@@ -62,3 +62,27 @@ def test_input_hash_follows_every_field_but_the_raw_row():
     d = spider.item(grant, grant, {"publisher": {"name": "Q"}, "license": "L"}, "http://x/f.json")
     assert input_hash(a) == input_hash(b)
     assert len({input_hash(a), input_hash(c), input_hash(d)}) == 3
+
+
+def test_same_bytes_under_a_new_etag_take_the_not_modified_path(tmp_path):
+    datasets, files, path = abc_only(tmp_path)
+    package = json.loads(path.read_text(encoding="utf-8"))
+    db_path = tmp_path / "db.db"
+    with small_server(datasets, files) as server:
+        first = crawl(server, db_path, NOW1)
+        files[0]._etag = '"regenerated"'               # the server's ETag changes, its bytes do not
+        second = crawl(server, db_path, NOW2)
+        package["grants"][0]["title"] = "A retitled grant"
+        path.write_text(json.dumps(package), encoding="utf-8")
+        files[0]._etag = '"changed"'
+        third = crawl(server, db_path, "2024-06-15T00:00:00+00:00")
+        statuses = [s for _, p, s in server.log if ABC in p]
+    db = connect(db_path)
+    assert statuses == [200, 200, 200]
+    stats = stats_of(db, second.crawl_id)
+    assert stats["threesixty/same_content"] == 1 and "threesixty/grants" not in stats
+    assert second.status == "ok" and second.counts["items"] == first.counts["items"] == len(package["grants"])
+    assert db.execute("select count(*) from versions where crawl_id = ?", [second.crawl_id]).fetchone()[0] == 0
+    third_stats = stats_of(db, third.crawl_id)
+    assert "threesixty/same_content" not in third_stats and third_stats["threesixty/grants"] == len(package["grants"])
+    assert third.counts["changed"] == 1
