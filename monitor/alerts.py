@@ -13,7 +13,7 @@ from monitor.mailer import compose, transport_from_settings
 from monitor.rendering import render_pair
 from monitor.sources_meta import SOURCE_LICENCES
 
-ALERT_KINDS = ("closed", "reopened", "new")   # 'changed' is noise for a subscriber; source failures go to the operator
+ALERT_KINDS = ("closed", "reopened", "new", "changed_hands")   # 'changed' is noise for a subscriber; source failures go to the operator
 
 
 @dataclass
@@ -32,8 +32,12 @@ class AlertContext:
 def crawl_events(db: sqlite_utils.Database, crawl_id: int) -> list[dict]:
     """Return the crawl's alertable events; baseline events (a scope's first healthy crawl) never alert."""
     marks = ",".join("?" * len(ALERT_KINDS))
-    return list(db.query(f"select * from events where crawl_id = ? and coalesce(baseline, 0) = 0 "
-                         f"and kind in ({marks}) order by id", [crawl_id, *ALERT_KINDS]))
+    # A register venue's kind decides which subscribers it reaches (a 'pub' subscriber is not told of golf clubs).
+    # Backfill: a closure the source dates long ago is not news; it is counted, not alerted.
+    return list(db.query(f"select e.*, p.venue_kind from events e left join pubs p on p.id = e.record_id "
+                         f"and e.source = 'fhrs_pubs' where e.crawl_id = ? and coalesce(e.baseline, 0) = 0 "
+                         f"and coalesce(e.backfill, 0) = 0 and e.kind in ({marks}) order by e.id",
+                         [crawl_id, *ALERT_KINDS]))
 
 
 def _left_behind_wards(db: sqlite_utils.Database) -> set[str]:
@@ -51,6 +55,8 @@ def matches(sub: subscriptions.Subscription, event: dict, left_behind: set[str],
     """Say whether an event falls in what a subscription watches."""
     if event["source"] not in sub.sources:
         return False
+    if event.get("venue_kind") and event["venue_kind"] not in sub.venue_kinds:
+        return False   # a venue not yet classified reaches every subscriber to the register, not none
     ward, lad = event.get("ward_code"), event.get("lad_code")
     if ward and (ward in sub.wards or (sub.left_behind and ward in left_behind)):
         return True

@@ -25,6 +25,11 @@ SECTION_LIMIT = 25
 SECTIONS = (
     ("closures", "Closures", "Closures in left-behind wards first. A venue is closed when its source says so or "
      "when it was missing from consecutive healthy crawls.", "closed", ("fhrs_pubs", "libraries"), False, False),
+    ("changed_hands", "Changed hands", "Not closures: the venue is listed again at the same address under a new "
+     "registration (a new operator). Where a closure was reported earlier, this corrects it.", "changed_hands",
+     ("fhrs_pubs", "libraries"), False, False),
+    ("older", "Newly reported older closures", "Closures the source dates months or years ago, first listed this "
+     "week: counted at their own date, not news of this week.", "closed", ("fhrs_pubs", "libraries"), False, False),
     ("reopenings", "Reopenings", "Closures retracted: the venue is listed again.", "reopened",
      ("fhrs_pubs", "libraries"), False, False),
     ("groups", "New mutual aid groups", "Groups first listed this week.", "new", ("mutual_aid",), False, False),
@@ -35,10 +40,12 @@ SECTIONS = (
 )
 
 
-def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: bool) -> tuple[str, list]:
+def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: bool,
+                 backfill: bool = False) -> tuple[str, list]:
     marks = ",".join("?" * len(sources))
     sql = (f"from events e left join wards w on w.code = e.ward_code where e.at > ? and e.at <= ? "
-           f"and coalesce(e.baseline, 0) = 0 and e.kind = ? and e.source in ({marks})")
+           f"and coalesce(e.baseline, 0) = 0 and e.kind = ? and e.source in ({marks}) "
+           f"and coalesce(e.backfill, 0) = {int(backfill)}")
     params: list = [kind, *sources]
     if left_behind_only:
         sql += " and w.left_behind = 1"
@@ -53,7 +60,7 @@ def event_sections(db: sqlite_utils.Database, settings: dict, week_from: str, un
     amount = float(settings.get("notable_grant_amount", 10000))
     sections = []
     for key, title, intro, kind, sources, lb_only, notable in SECTIONS:
-        sql, params = _section_sql(kind, sources, lb_only, notable)
+        sql, params = _section_sql(kind, sources, lb_only, notable, backfill=key == "older")
         params = [week_from, until, *params] + ([amount] if notable else [])
         total = db.execute(f"select count(*) {sql}", params).fetchone()[0]
         rows = list(db.query(f"select e.* {sql} order by coalesce(w.left_behind, 0) desc, e.at desc, e.id "

@@ -74,8 +74,29 @@ def judge(db, source: str, crawl_id: int, stats: dict, settings: dict, crawl_err
             reason = c["reason"] or "no items"
         elif median and c["items"] < share * median:
             reason = f"{c['items']} items, under {share:.0%} of the median {median:g} of recent healthy crawls"
+        else:
+            reason = _overlap_reason(db, source, scope, crawl_id, share)
         out.append(ScopeHealth(scope, c["items"], c["errors"], not reason, reason))
     return out
+
+
+def _overlap_reason(db, source: str, scope: str, crawl_id: int, share: float) -> str:
+    """For sources that close venues by absence: a healthy scope lists again most of the venues it had open.
+
+    Counts alone are fooled by a file of the same size that lists other venues (another authority's file, a
+    renumbered register): then every known venue looks absent and would close.
+    """
+    from monitor.closures import OVERLAP_CHECKED, table_for
+
+    table = table_for(db, source)
+    if table not in OVERLAP_CHECKED or not db[table].exists():
+        return ""
+    known, seen = db.execute(
+        f"select count(*), coalesce(sum(last_crawl_id = ?), 0) from [{table}] where source = ? and scope = ? "
+        "and coalesce(status, 'open') = 'open' and first_crawl_id < ?", [crawl_id, source, scope, crawl_id]).fetchone()
+    if known >= 5 and seen < share * known:
+        return f"only {seen} of the {known} open venues known in {scope} were listed (under {share:.0%})"
+    return ""
 
 
 def record(db, source: str, crawl_id: int, verdicts: list[ScopeHealth], now: str) -> str:
@@ -89,6 +110,8 @@ def record(db, source: str, crawl_id: int, verdicts: list[ScopeHealth], now: str
 
 def raise_failure_event(db, source: str, crawl_id: int, settings: dict, now: str) -> bool:
     """After M consecutive failed crawls of a source, raise one `source_failing` event for the operator."""
+    if source in (settings.get("frozen_sources") or {}):   # its publisher stopped: nothing for the operator to fix
+        return False
     m = settings["failure_alert_after"]
     statuses = [r[0] for r in db.execute(
         "select status from crawl_runs where source = ? and id <= ? order by id desc limit ?",

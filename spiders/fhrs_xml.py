@@ -7,6 +7,7 @@ A file that still cannot be parsed (truncated, say) raises ValueError: the calle
 from __future__ import annotations
 
 import re
+from collections import Counter
 import xml.etree.ElementTree as ET
 
 PUB_BUSINESS_TYPE = 7843          # "Pub/bar/nightclub"
@@ -47,7 +48,21 @@ _DETAIL_OPEN, _DETAIL_CLOSE = b"<EstablishmentDetail>", b"</EstablishmentDetail>
 _PUB_MARK = str(PUB_BUSINESS_TYPE).encode()
 
 
+_AUTHORITY_CODE = re.compile(rb"<LocalAuthorityCode>\s*([^<]*?)\s*</LocalAuthorityCode>")
+
+
 def parse_pubs_xml(body: bytes) -> tuple[list[dict], dict, int]:
+    """Parse the pubs of one open-data file, and count every establishment's authority (header["authority_codes"]).
+
+    The authority codes are read from the bytes of every establishment, pubs or not, so a file holding another
+    authority's register is still recognised (spiders/sources/fhrs_pubs.py).
+    """
+    pubs, header, skipped = _parse_pubs_xml(body)
+    header["authority_codes"] = Counter(c.decode("utf-8", "replace") for c in _AUTHORITY_CODE.findall(body))
+    return pubs, header, skipped
+
+
+def _parse_pubs_xml(body: bytes) -> tuple[list[dict], dict, int]:
     """Return (pubs, header, establishments skipped) of one open-data file; ValueError when it cannot be parsed.
 
     Nine in ten establishments are not pubs, and building their elements was most of the parse: an

@@ -121,3 +121,23 @@ def test_other_ward_subscriber_gets_nothing_from_left_behind_closure(fresh_db, p
     subscriptions.subscribe(private_db, fresh_db, "carol@example.org", wards=[OTHER_WARD], now=NOW)
     s = settings(tmp_path)
     assert alerts.send_alerts(fresh_db, private_db, s, crawl, NOW, transport=MaildirTransport(s["maildir"])) == 0
+
+
+def test_bidi_overrides_are_stripped_and_long_names_cut(fresh_db, private_db, tmp_path):
+    crawl = add_crawl(fresh_db, "fhrs_pubs", NOW)
+    spoof = "The Red \u202eLion\u202c\u2066 Inn\u200b"                 # reads backwards in a mail client
+    huge = "The Longest Name " + "x" * 20_000
+    for ref, name in (("1", spoof), ("2", huge)):
+        rid = add_record(fresh_db, "pubs", "fhrs_pubs", ref, name, LB_WARD)
+        add_event(fresh_db, "closed", "fhrs_pubs", rid, name, LB_WARD, crawl, NOW)
+    subscriptions.subscribe(private_db, fresh_db, "ann@example.org", wards=[LB_WARD], now=NOW)
+    s = settings(tmp_path)
+    assert alerts.send_alerts(fresh_db, private_db, s, crawl, NOW, transport=MaildirTransport(s["maildir"])) == 1
+    [msg] = _maildir_messages(tmp_path / "mail")
+    text, html = _parts(msg)
+    for part in (msg["Subject"], text, html):
+        assert not any(c in part for c in "\u202e\u202c\u2066\u200b")
+    assert "The Red Lion Inn" in text
+    assert "x" * 300 not in text and "x" * 300 not in html           # cut to a name's length
+    assert "The Longest Name " + "x" * 150 in text                    # but still recognisable
+    assert len(msg["Subject"]) <= 200

@@ -45,5 +45,8 @@ class ValidatePipeline:
             return True
         self.stats.inc_value("validate/quarantined")
         self.stats.inc_value(f"validate/reason/{problems[0].split(' ')[0]}")
-        self.crawler.lbm_store.quarantine(record, "; ".join(problems))
+        if self.crawler.lbm_store.quarantine(record, "; ".join(problems)):
+            # A known record with one bad field: seen all the same, and counted in its scope's items for health.
+            self.stats.inc_value("validate/quarantined_but_seen")
+            self.stats.inc_value(f"scope/{record.scope}/items")
         return False

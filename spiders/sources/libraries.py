@@ -22,13 +22,23 @@ DCMS_BASIC = {"reporting", "name", "postcode", "uprn", "closed"}
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 
 
+_CLOSED_WORD = re.compile(r"\bclosed\b", re.I)
+_OPEN_WORDS = re.compile(r"\b(not|open|opened|reopened|re-opened|tbc|unknown|n/?a|no)\b", re.I)
+
+
 def closed_year(value: str | None) -> tuple[bool, str | None]:
-    """Return (closed, year) from a 'Year closed' cell: '2013' -> closed in 2013, 'Closed' -> closed, year unknown."""
+    """Return (closed, year) from a 'Year closed' cell, closed only when the cell says so.
+
+    A year or a date ('2013', '31/03/2015') or the word 'closed' is the source saying the library closed; a cell
+    that also says 'not', 'open', 'reopened', 'TBC', 'unknown' (or holds '0', '-', nothing) leaves it open.
+    """
     text = (value or "").strip()
-    if not text or text.lower() in ("no", "n/a", "-", "open"):
+    if not text or _OPEN_WORDS.search(text) or not re.search(r"[a-z1-9]", text, re.I):
         return False, None
     found = _YEAR.search(text)
-    return True, found.group(0) if found else None
+    if found:
+        return True, found.group(0)
+    return (True, None) if _CLOSED_WORD.search(text) else (False, None)
 
 
 def from_taskforce_2016(r: dict) -> dict:
