@@ -245,3 +245,15 @@ def m017_download_state_content_hash(db: sqlite_utils.Database) -> None:
     # The sha256 of a file's bytes (with its licence and publisher): the same bytes again are not parsed again.
     if "content_hash" not in db["download_state"].columns_dict:
         db["download_state"].add_column("content_hash", str)
+
+
+@public
+def m018_orjson_content_hashes(db: sqlite_utils.Database) -> None:
+    # Content hashes are now taken over orjson's canonical form (spiders/pipelines/store.py): rehash what an older
+    # store holds from its stored content, so the next crawl finds unchanged records unchanged, not all changed.
+    for table in RECORD_TABLES:
+        rows = db.execute(f"""select r.id, min(v.data) from [{table}] r join versions v
+                              on v.record_id = r.id and v.content_hash = r.content_hash group by r.id""").fetchall()
+        updates = [(hashlib.sha1(orjson.dumps(json.loads(data), option=orjson.OPT_SORT_KEYS)).hexdigest(), rid)
+                   for rid, data in rows if data]
+        db.conn.executemany(f"update [{table}] set content_hash = ? where id = ?", updates)
