@@ -44,7 +44,9 @@ def big_file(real: bytes, per_file: int, code: str) -> tuple[bytes, int]:
     for i in range(max(per_file - len(pubs), 0)):
         other = others[i % len(others)]
         start, end = other.index(b"<FHRSID>") + 8, other.index(b"</FHRSID>")
-        rows.append(other[:start] + f"9{code}{i:07d}".encode() + other[end:])
+        row = other[:start] + f"9{code}{i:07d}".encode() + other[end:]
+        at, to = row.index(b"<LocalAuthorityCode>") + 20, row.index(b"</LocalAuthorityCode>")
+        rows.append(row[:at] + code.encode() + row[to:])   # this authority's, else its scope is refused
         if i % 9 == 0 and pubs:
             rows.append(pubs.pop())
     rows += pubs
