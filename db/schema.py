@@ -257,3 +257,10 @@ def m018_orjson_content_hashes(db: sqlite_utils.Database) -> None:
         updates = [(hashlib.sha1(orjson.dumps(json.loads(data), option=orjson.OPT_SORT_KEYS)).hexdigest(), rid)
                    for rid, data in rows if data]
         db.conn.executemany(f"update [{table}] set content_hash = ? where id = ?", updates)
+
+
+@public
+def m019_drop_redundant_grant_index(db: sqlite_utils.Database) -> None:
+    # Every grant has the same source and scope, so (source, scope) selects nothing the (source, ...) indexes do
+    # not; it only cost time on every insert. The covering indicator indexes and (source, source_url) stay.
+    db.execute("drop index if exists idx_grants_source_scope")
