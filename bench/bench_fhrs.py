@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from bench.bench_ingest import SCRAPY
-from monitor.config import load
-from spiders.crawl import run_crawl
+from core.config import load
+from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
 from spiders.replay.fhrs import FhrsReplay, recorded_files
 from spiders.replay.server import ReplayServer

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from bench.bench_ingest import SCRAPY, write_package
-from monitor.config import load
-from spiders.crawl import run_crawl
+from core.config import load
+from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
 from spiders.replay.threesixty_giving import PublisherFile, build_routes, recorded

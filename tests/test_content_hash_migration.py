@@ -5,7 +5,7 @@ import hashlib
 import json
 
 from db.schema import public
-from spiders.items import Grant
+from db.items import Grant
 from spiders.pipelines.store import RecordStore, content_hash
 
 

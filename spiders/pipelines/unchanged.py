@@ -13,7 +13,7 @@ import hashlib
 
 import orjson
 
-from spiders.items import Batch, Record
+from db.items import Batch, Record
 
 _LEFT_OUT = frozenset({"raw", "problems", "input_hash"})
 
@@ -49,11 +49,11 @@ class UnchangedPipeline:
 
     def _has_column(self, table: str) -> bool:
         if table not in self.has_column:   # a store from before this column: every record goes the long way once
-            self.has_column[table] = "input_hash" in self.crawler.lbm_store.db[table].columns_dict
+            self.has_column[table] = "input_hash" in crawl_context(self.crawler).store.db[table].columns_dict
         return self.has_column[table]
 
     def _skip_unchanged(self, table: str, records: list[Record]) -> list[Record]:
-        store = self.crawler.lbm_store
+        store = crawl_context(self.crawler).store
         ids = list(dict.fromkeys(r.id for r in records))
         rows = store.db.execute(f"select id, input_hash, last_crawl_id from [{table}] where id in ({', '.join('?' * len(ids))}) "
                                 "and (ward_code is not null or coalesce(geo_reason, '') not like '%unavailable%')",
