@@ -14,6 +14,7 @@ import hashlib
 import orjson
 
 from db.items import Batch, Record
+from spiders.pipelines.context import crawl_context
 
 _LEFT_OUT = frozenset({"raw", "problems", "input_hash"})
 
