@@ -1,9 +1,11 @@
 """Browser tests of the served public database: what a person sees in headless Chromium after the scripts ran.
 
-Screenshots are saved in test-artifacts/datasette/ for a person to look at.
+Screenshots are saved for a person to look at: in $LBM_TEST_ARTIFACTS/datasette/ when set (CI keeps them),
+otherwise in pytest's temporary folder; never in the repository.
 """
 from __future__ import annotations
 
+import os
 import urllib.parse
 from pathlib import Path
 
@@ -13,11 +15,14 @@ from bs4 import BeautifulSoup
 from tests.browser import render, render_all
 from tests.test_serve import LEFT_BEHIND, served  # noqa: F401  (the module-scoped server fixture)
 
-ARTEFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "datasette"
+
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory) -> Path:
+    return Path(os.environ.get("LBM_TEST_ARTIFACTS") or tmp_path_factory.mktemp("artefacts")) / "datasette"
 
 
 @pytest.fixture(scope="module")
-def pages(served):  # noqa: F811
+def pages(served, artefacts):  # noqa: F811
     """Render each page once, in parallel; the tests assert on the DOMs."""
     base = f"{served['url']}/{served['db']}"
     urls = {
@@ -30,7 +35,7 @@ def pages(served):  # noqa: F811
         "map_social_clubs": base + "/places?venue_kind=members_club",
         "private": served["url"] + "/private",
     }
-    rendered = render_all(urls, ARTEFACTS)
+    rendered = render_all(urls, artefacts)
     return {name: BeautifulSoup(page.dom, "html.parser") for name, page in rendered.items()}
 
 
@@ -97,9 +102,9 @@ def test_private_database_is_not_found_in_the_browser(pages):
     assert "subscriptions" not in text
 
 
-def test_screenshots_are_saved_for_people_to_look_at(pages):
+def test_screenshots_are_saved_for_people_to_look_at(pages, artefacts):
     for name in pages:
-        shot = ARTEFACTS / f"{name}.png"
+        shot = artefacts / f"{name}.png"
         assert shot.is_file() and shot.stat().st_size > 5000, name
 
 
