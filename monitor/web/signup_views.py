@@ -7,11 +7,11 @@ the 256-bit token in its URL is the authority. The answer to /subscribe never sa
 from __future__ import annotations
 
 from core.errors import InputError
-from spiders.registry import KIND_SOURCES
 from monitor.delivery.subscriptions import validate_email
 from monitor.web import lookup, mail, signups
 from monitor.web.pages import client_key, html, too_many
 from monitor.web.state import get_state
+from spiders.registry import KIND_SOURCES
 
 KINDS = sorted(KIND_SOURCES)
 MAX_WARDS = 20
