@@ -1,6 +1,10 @@
 """Benchmark: ingest a 360Giving JSON package end to end (replay server -> spider -> pipelines -> store).
 
 Run: python -m bench.bench_ingest [--grants 50000,200000] [--keep DIR]
+     python -m bench.bench_ingest --compare [--pairs 3] [--grants 50000,200000]
+--compare runs the project's crawl and the hand-rolled baseline (bench/baseline_ingest.py, in its own process,
+from the same replay server) alternately, in pairs, and prints each one's median grants/s, peak RSS and the
+ratio of medians. Target: the project within 1.2x of the baseline, peak RSS < 250 MB.
 Builds packages of real grants (the replay data's 5,140 grants repeated under new ids), serves each from the
 replay server behind a one-dataset registry, crawls it with run_crawl into a fresh database, and prints grants/s,
 the crawl child's peak RSS (sampled with psutil), and the floor: the same grants loaded by a bare
@@ -10,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,6 +101,42 @@ def crawl_package(package: Path, db_path: Path) -> tuple[float, int, object]:
     return seconds, rss.peak, result
 
 
+def baseline_run(package: Path, db_path: Path) -> tuple[float, int]:
+    """Serve the package and ingest it with the hand-rolled baseline in a child process; return (seconds, RSS)."""
+    db_path.unlink(missing_ok=True)
+    served = PublisherFile("/bench/" + package.name, package, "application/json")
+    with ReplayServer(routes=build_routes([], [served])) as server:
+        with PeakRss() as rss:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "bench.baseline_ingest", server.url + served.url_path,
+                            str(db_path)], check=True, capture_output=True, cwd=Path(__file__).parent.parent)
+            seconds = time.perf_counter() - start
+    return seconds, rss.peak
+
+
+def compare(n: int, work: Path, pairs: int) -> dict:
+    """Run project and baseline alternately `pairs` times each (the order swaps every pair); return medians."""
+    package, nl_path = work / f"package-{n}.json", work / f"grants-{n}.nljson"
+    write_package(package, nl_path, n)
+    ours, theirs, peaks = [], [], []
+    for i in range(pairs):
+        for who in (("ours", "base") if i % 2 == 0 else ("base", "ours")):
+            if who == "ours":
+                db = work / f"ingest-{n}.db"
+                for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+                    p.unlink(missing_ok=True)
+                seconds, peak, result = crawl_package(package, db)
+                assert result.counts["new"] == n, (result.status, result.reason, result.counts)
+                ours.append(seconds)
+                peaks.append(peak)
+            else:
+                seconds, peak = baseline_run(package, work / f"baseline-{n}.db")
+                theirs.append(seconds)
+    ours_s, base_s = statistics.median(ours), statistics.median(theirs)
+    return {"grants": n, "ours": n / ours_s, "base": n / base_s, "ratio": ours_s / base_s,
+            "pairs": [round(a / b, 2) for a, b in zip(ours, theirs)], "peak_mb": max(peaks) / 2**20}
+
+
 def floor_insert(nl_path: Path, db_path: Path) -> float:
     """Time a bare `sqlite-utils insert` of the same grants (NL-JSON, nested objects stored as JSON text)."""
     cli = Path(sys.executable).with_name("sqlite-utils")
@@ -117,9 +159,25 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.bench_ingest")
     p.add_argument("--grants", default="50000,200000", help="package sizes in grants, comma-separated")
     p.add_argument("--keep", help="folder to build in and keep (default: a temporary folder)")
+    p.add_argument("--compare", action="store_true", help="paired runs against the hand-rolled baseline")
+    p.add_argument("--pairs", type=int, default=3)
     a = p.parse_args(argv)
     work = Path(a.keep or tempfile.mkdtemp(prefix="bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
+    if a.compare:
+        print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+        print(f"{'grants':>8} {'ours g/s':>9} {'base g/s':>9} {'ours/base time':>14} {'per pair':>18} "
+              f"{'peak RSS MB':>11}")
+        try:
+            for n in (int(x) for x in a.grants.split(",")):
+                r = compare(n, work, a.pairs)
+                print(f"{r['grants']:>8} {r['ours']:>9.0f} {r['base']:>9.0f} {r['ratio']:>14.2f} "
+                      f"{' '.join(map(str, r['pairs'])):>18} {r['peak_mb']:>11.0f}", flush=True)
+        finally:
+            if not a.keep:
+                shutil.rmtree(work, ignore_errors=True)
+        print("target: ours/base time <= 1.2 (medians of paired runs); peak RSS < 250 MB")
+        return 0
     print(f"{'grants':>8} {'file MB':>8} {'stored':>8} {'status':>7} {'s':>7} {'grants/s':>9} {'x target':>8} "
           f"{'peak RSS MB':>11} {'floor s':>8} {'floor g/s':>9} {'floor/ours':>10}")
     try:

@@ -82,10 +82,11 @@ class Grant(Record):
     publisher: str | None = None
     covid: int = 0
     geo_input: str | None = None               # which input located it: beneficiary_location, recipient_postcode...
+    input_hash: str | None = None              # of the fields as built from the source (pipelines/unchanged.py)
     TABLE: ClassVar[str] = "grants"
     NUMBER_FIELDS: ClassVar[tuple[str, ...]] = Record.NUMBER_FIELDS + ("amount",)
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("award_date",)
-    VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + ("geo_input",)
+    VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + ("geo_input", "input_hash")
 
 
 @dataclass

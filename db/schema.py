@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import json
 
+import orjson
 import sqlite_utils
 
 from db import items
@@ -217,8 +218,8 @@ def m012_venue_kinds(db: sqlite_utils.Database) -> None:
         # The content hash takes in the kind now: rehash the stored content with it, so the next crawl finds an
         # unchanged venue unchanged instead of recording every venue as changed once.
         content = json.loads(data) if data else None
-        digest = hashlib.sha1(json.dumps({**content, "venue_kind": kind, "venue_kind_rule": rule}, sort_keys=True,
-                                         default=str).encode()).hexdigest() if content else None
+        digest = hashlib.sha1(orjson.dumps({**content, "venue_kind": kind, "venue_kind_rule": rule},
+                                           option=orjson.OPT_SORT_KEYS, default=str)).hexdigest() if content else None
         updates.append((kind, rule, digest, rid))
     db.conn.executemany("update pubs set venue_kind = ?, venue_kind_rule = ?, content_hash = coalesce(?, content_hash)"
                         " where id = ?", updates)
@@ -226,3 +227,37 @@ def m012_venue_kinds(db: sqlite_utils.Database) -> None:
     db.execute("drop index if exists idx_pubs_indicators")
     db["pubs"].create_index(["source", "scope", "status", "venue_kind", "ward_code", "closed_at", "last_crawl_id"],
                             index_name="idx_pubs_kind_indicators", if_not_exists=True)
+
+
+@public
+def m016_grants_input_hash(db: sqlite_utils.Database) -> None:
+    # The hash of a grant's fields as built from its source: an unchanged grant is skipped before normalising and
+    # geo-matching (spiders/pipelines/unchanged.py). Stores made before it gain the column here.
+    if "input_hash" not in db["grants"].columns_dict:
+        db["grants"].add_column("input_hash", str)
+
+
+@public
+def m017_download_state_content_hash(db: sqlite_utils.Database) -> None:
+    # The sha256 of a file's bytes (with its licence and publisher): the same bytes again are not parsed again.
+    if "content_hash" not in db["download_state"].columns_dict:
+        db["download_state"].add_column("content_hash", str)
+
+
+@public
+def m018_orjson_content_hashes(db: sqlite_utils.Database) -> None:
+    # Content hashes are now taken over orjson's canonical form (spiders/pipelines/store.py): rehash what an older
+    # store holds from its stored content, so the next crawl finds unchanged records unchanged, not all changed.
+    for table in RECORD_TABLES:
+        rows = db.execute(f"""select r.id, min(v.data) from [{table}] r join versions v
+                              on v.record_id = r.id and v.content_hash = r.content_hash group by r.id""").fetchall()
+        updates = [(hashlib.sha1(orjson.dumps(json.loads(data), option=orjson.OPT_SORT_KEYS)).hexdigest(), rid)
+                   for rid, data in rows if data]
+        db.conn.executemany(f"update [{table}] set content_hash = ? where id = ?", updates)
+
+
+@public
+def m019_drop_redundant_grant_index(db: sqlite_utils.Database) -> None:
+    # Every grant has the same source and scope, so (source, scope) selects nothing the (source, ...) indexes do
+    # not; it only cost time on every insert. The covering indicator indexes and (source, source_url) stay.
+    db.execute("drop index if exists idx_grants_source_scope")

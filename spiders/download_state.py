@@ -1,10 +1,13 @@
 """Validators of downloaded files, so an unchanged file is not downloaded again (conditional GET).
 
 A file's validators are trusted only when they were recorded by a crawl that finished ok or partial: after a
-failed crawl every file is downloaded in full again. Grants of a file the publisher says is unchanged (304)
+failed crawl every file is downloaded in full again. A server that ignores conditional GET and sends the
+same bytes again is caught by the sha256 taken while downloading (content_hash): the file is not parsed either. Grants of a file the publisher says is unchanged (304)
 are touched as seen in this crawl, so closures, indicators and health treat them as still present.
 """
 from __future__ import annotations
+
+import hashlib
 
 import sqlite_utils
 
@@ -16,7 +19,7 @@ def load(db: sqlite_utils.Database) -> dict[str, dict]:
     if "download_state" not in db.table_names():
         return {}
     rows = db.query(
-        "select d.url, d.etag, d.last_modified, d.registry_modified from download_state d "
+        "select d.url, d.etag, d.last_modified, d.registry_modified, d.content_hash from download_state d "
         "join crawl_runs c on c.id = d.crawl_id where c.status in (?, ?)", list(GOOD_CRAWLS))
     return {r["url"]: r for r in rows}
 
@@ -34,12 +37,20 @@ def conditional_headers(state: dict | None, registry_modified: str | None) -> di
 
 
 def remember(db: sqlite_utils.Database, url: str, etag: str | None, last_modified: str | None,
-             registry_modified: str | None, crawl_id: int, grants: int) -> None:
-    """Record a file's validators after it was downloaded and parsed without error."""
+             registry_modified: str | None, crawl_id: int, grants: int, content_hash: str | None = None) -> None:
+    """Record a file's validators (and the hash of its content) after it was downloaded and parsed without error."""
     with db.conn:
         db["download_state"].upsert({"url": url, "etag": etag, "last_modified": last_modified,
                                      "registry_modified": registry_modified, "crawl_id": crawl_id,
-                                     "grants": grants}, pk="url")
+                                     "grants": grants, "content_hash": content_hash}, pk="url", alter=True)
+
+
+def content_key(body_sha256: str | None, dataset: dict) -> str | None:
+    """Return what must match for a downloaded file to count as unchanged: its bytes, its licence and publisher."""
+    if not body_sha256:
+        return None
+    labels = f"{dataset.get('license')}\x1f{(dataset.get('publisher') or {}).get('name')}"
+    return f"{body_sha256}:{hashlib.sha1(labels.encode()).hexdigest()[:16]}"
 
 
 def keep(db: sqlite_utils.Database, url: str, crawl_id: int) -> None:

@@ -2,12 +2,14 @@
 
 Scrapy keeps a whole response body in memory (twice, for a moment); some 360Giving files are hundreds of MB.
 A request with meta["to_disk"] = True whose answer is 200 has its body written to a temporary file, named in
-meta["body_path"] (the spider deletes it once parsed); its Response body is empty. Every other request, and every
+meta["body_path"] (the spider deletes it once parsed) and its sha256, taken while writing, in meta["body_sha256"]
+(so a server that ignores conditional GET and sends the same bytes again costs no parse); its Response body is empty. Every other request, and every
 other status, goes through Scrapy's own HTTP handler. It runs inside Scrapy's downloader slots, so concurrency per
 host, delays, the User-Agent, robots.txt and retries all still apply.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 
@@ -52,7 +54,7 @@ class FileToDiskHandler:
                 if answer.status_code != 200:
                     body = await answer.aread()
                     return self._response(request, answer, body)
-                path = await self._save(answer, request.url)
+                path, sha256 = await self._save(answer, request.url)
         except httpx.TimeoutException as e:
             raise _TIMEOUT(f"getting {request.url} took longer than {timeout} s") from e
         except httpx.ConnectError as e:
@@ -60,13 +62,14 @@ class FileToDiskHandler:
         except httpx.HTTPError as e:
             raise _FAILED(f"{type(e).__name__}: {e}") from e
         request.meta["body_path"] = path
+        request.meta["body_sha256"] = sha256
         self.crawler.stats.inc_value("file_download/to_disk")
         self.crawler.stats.inc_value("file_download/bytes", os.path.getsize(path))
         return self._response(request, answer, b"")
 
-    async def _save(self, answer: httpx.Response, url: str) -> str:
+    async def _save(self, answer: httpx.Response, url: str) -> tuple[str, str]:
         fd, path = tempfile.mkstemp(prefix="lbm-download-")
-        size = 0
+        size, digest = 0, hashlib.sha256()
         try:
             with os.fdopen(fd, "wb") as out:
                 async for chunk in answer.aiter_bytes(CHUNK):
@@ -74,10 +77,11 @@ class FileToDiskHandler:
                     if self.maxsize and size > self.maxsize:
                         raise exceptions.IgnoreRequest(f"{url} is larger than DOWNLOAD_MAXSIZE {self.maxsize}")
                     out.write(chunk)
+                    digest.update(chunk)
         except BaseException:
             os.unlink(path)
             raise
-        return path
+        return path, digest.hexdigest()
 
     @staticmethod
     def _response(request, answer: httpx.Response, body: bytes) -> Response:

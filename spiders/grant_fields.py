@@ -89,13 +89,13 @@ def location_input(grant: dict) -> tuple[str | None, dict]:
 
 def is_covid(title, description, programme, award_date) -> int:
     """1 when the text mentions COVID-19, coronavirus or the pandemic and it was awarded 2020-03-01..2021-12-31."""
-    if not COVID_WORDS.search(" ".join(str(x) for x in (title, description, programme) if x)):
-        return 0
-    try:
+    try:   # the date first: most grants fall outside the window, and the regex over descriptions costs more
         day = parse_date(award_date)
     except ValueError:
         return 0
-    return int(bool(day) and len(day) == 10 and COVID_FROM <= day <= COVID_TO)
+    if not (day and len(day) == 10 and COVID_FROM <= day <= COVID_TO):
+        return 0
+    return int(bool(COVID_WORDS.search(" ".join(str(x) for x in (title, description, programme) if x))))
 
 
 def beneficiary_json(grant: dict) -> str | None:

@@ -29,8 +29,10 @@ def pages(served, artefacts):  # noqa: F811
         "home": served["url"] + "/",
         "groups_table": base + "/groups",
         "ward_profile": base + "/ward_profile?" + urllib.parse.urlencode({"ward": LEFT_BEHIND}),
+        "indicator_history": base + "/indicator_history?indicator=grants_gbp_per_100k",
         "map": base + "/places",
         "map_pubs": base + "/places?kind=pub",
+        "map_social_clubs": base + "/places?venue_kind=members_club",
         "private": served["url"] + "/private",
     }
     rendered = render_all(urls, artefacts)
@@ -79,10 +81,19 @@ def test_ward_profile_with_a_parameter_shows_the_wards_places_and_figures(pages)
         assert expected in cells, expected
 
 
+def test_indicator_history_says_too_few_to_say_where_a_ratio_would_mislead(pages):
+    cells = [td.get_text(strip=True) for td in pages["indicator_history"].select("table.rows-and-columns td")]
+    assert cells.count("too few to say") == 2          # against England and against other deprived wards
+    assert "too few to say: 2 grants (fewer than 20)" in cells
+    assert "90.0" not in cells                          # the bare ratio 900 / 1000 is not shown
+
+
 def test_map_page_plots_every_place_and_follows_the_filter(pages):
     assert pages["map"].select_one(".leaflet-container") is not None
-    assert markers_on_map(pages["map"]) == 7
-    assert markers_on_map(pages["map_pubs"]) == 3
+    # tests/test_serve.py fill_sample: 2 groups, 4 register venues (3 pubs, 1 social club), 2 libraries.
+    assert markers_on_map(pages["map"]) == 8
+    assert markers_on_map(pages["map_pubs"]) == 4
+    assert markers_on_map(pages["map_social_clubs"]) == 1
 
 
 def test_private_database_is_not_found_in_the_browser(pages):

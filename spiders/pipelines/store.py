@@ -9,6 +9,7 @@ import hashlib
 import json
 from collections import Counter
 
+import orjson
 import sqlite_utils
 
 from db.items import Record
@@ -17,15 +18,23 @@ _PLAIN = frozenset({str, int, float, type(None)})
 BOOKKEEPING = ("first_seen_at", "last_seen_at", "first_crawl_id", "last_crawl_id", "content_hash")
 
 
-def canonical_json(item: Record, row: dict | None = None) -> str:
-    """Return the item's content as canonical JSON, leaving out fields that change without meaning."""
+def canonical_bytes(item: Record, row: dict | None = None) -> bytes:
+    """Return the item's content as canonical JSON (sorted keys, compact, UTF-8), leaving out volatile fields.
+
+    orjson, not json.dumps: the canonical form of every stored record was 9% of a large ingest.
+    """
     row = item.to_row() if row is None else row
-    return json.dumps({k: v for k, v in row.items() if k not in item.VOLATILE}, sort_keys=True, default=str)
+    return orjson.dumps({k: v for k, v in row.items() if k not in item.VOLATILE},
+                        option=orjson.OPT_SORT_KEYS, default=str)
+
+
+def canonical_json(item: Record, row: dict | None = None) -> str:
+    return canonical_bytes(item, row).decode()
 
 
 def content_hash(item: Record, row: dict | None = None) -> str:
     """Return the sha1 of the item's canonical JSON: a new version only when it changes."""
-    return hashlib.sha1(canonical_json(item, row).encode()).hexdigest()
+    return hashlib.sha1(canonical_bytes(item, row)).hexdigest()
 
 
 class RecordStore:
@@ -75,8 +84,8 @@ class RecordStore:
                 continue
             in_batch.add(item.id)
             row = item.to_row()
-            content = canonical_json(item, row)
-            digest = hashlib.sha1(content.encode()).hexdigest()
+            content = canonical_bytes(item, row)
+            digest = hashlib.sha1(content).hexdigest()
             row.update(content_hash=digest, last_seen_at=self.now, last_crawl_id=self.crawl_id)
             counts[f"scope/{item.scope}/items"] += 1
             if earlier is None:
@@ -86,19 +95,22 @@ class RecordStore:
             elif earlier[0] != digest:
                 upserts.append(row)
                 counts["changed"] += 1
-            else:
-                touched.append((self.now, self.crawl_id, item.id))
+            else:   # the input hash too: a store from before it gains it here, so next time skips this record
+                touched.append((self.now, self.crawl_id, getattr(item, "input_hash", None), item.id))
                 counts["unchanged"] += 1
                 continue
             versions.append({"record_id": item.id, "record_table": table, "crawl_id": self.crawl_id,
-                             "at": self.now, "content_hash": digest, "data": content})
+                             "at": self.now, "content_hash": digest, "data": content.decode()})
         if inserts:
             self._insert(table, inserts, replace=True)
         if upserts:
             self.db[table].upsert_all(upserts, pk="id", alter=True, batch_size=500)
-        if touched:
+        if touched and touched[0][2] is not None:
             self.db.conn.executemany(
-                f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where id = ?", touched)
+                f"update [{table}] set last_seen_at = ?, last_crawl_id = ?, input_hash = ? where id = ?", touched)
+        elif touched:
+            self.db.conn.executemany(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where id = ?",
+                                     [(t[0], t[1], t[3]) for t in touched])
         if versions:
             self._insert("versions", versions)
         return counts

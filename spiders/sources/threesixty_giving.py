@@ -4,7 +4,7 @@ Each file is parsed by Content-Type, then the Content-Disposition filename, then
 360Giving's datagetter does). A file whose registry `modified` and ETag/Last-Modified are unchanged since the
 last good crawl is asked for conditionally; on 304 its stored grants are counted as seen (spiders/download_state.py).
 Stats: threesixty/datasets, threesixty/licence/<verdict>, threesixty/format/<type>, threesixty/not_modified,
-threesixty/not_modified_grants, threesixty/grants.
+threesixty/not_modified_grants, threesixty/same_content (200 with the bytes of the last good crawl), threesixty/grants.
 """
 from __future__ import annotations
 
@@ -82,7 +82,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
             return None
         headers = download_state.conditional_headers(known.get(url), dataset.get("modified"))
         stats.inc_value("threesixty/conditional_requests" if headers else "threesixty/full_requests")
-        meta = {"scope": self.default_scope, "dataset": dataset, "handle_httpstatus_list": [304], "to_disk": True}
+        meta = {"scope": self.default_scope, "dataset": dataset, "handle_httpstatus_list": [304], "to_disk": True,
+                "known_content": (known.get(url) or {}).get("content_hash")}
         return self.request(url, self.default_scope, headers=headers, callback=self.parse_file, meta=meta,
                             dont_filter=True)
 
@@ -92,15 +93,21 @@ class ThreeSixtyGivingSpider(SourceSpider):
         store = crawl_context(self.crawler).store
         if response.status == 304:
             stats.inc_value("threesixty/not_modified")
-            n = download_state.touch_grants(store.db, self.name, response.url, store.crawl_id, store.now)
+            self.unchanged_file(response.url)
             download_state.keep(store.db, response.url, store.crawl_id)
-            stats.inc_value("threesixty/not_modified_grants", n)
-            stats.inc_value(f"scope/{scope}/items", n)   # still there: health must not see an empty crawl
-            stats.inc_value("store/unchanged", n)
+            return
+        path = response.meta.get("body_path")
+        content = download_state.content_key(response.meta.get("body_sha256"), dataset)
+        if content and content == response.meta.get("known_content"):   # same bytes: the 304 path, no parse
+            stats.inc_value("threesixty/same_content")
+            Path(path).unlink(missing_ok=True)
+            n = self.unchanged_file(response.url)
+            download_state.remember(store.db, response.url, _header(response, "ETag"),
+                                    _header(response, "Last-Modified"), dataset.get("modified"), store.crawl_id, n,
+                                    content)
             return
         kind = file_type(response.headers.get("Content-Type", b"").decode("latin-1"),
                          response.headers.get("Content-Disposition", b"").decode("latin-1"), response.url)
-        path = response.meta.get("body_path")
         if kind is None:
             self.scope_error(scope, f"unrecognised file type at {response.url}")
             if path:
@@ -125,7 +132,17 @@ class ThreeSixtyGivingSpider(SourceSpider):
                 Path(path).unlink(missing_ok=True)
         stats.inc_value("threesixty/grants", count)
         download_state.remember(store.db, response.url, _header(response, "ETag"),
-                                _header(response, "Last-Modified"), dataset.get("modified"), store.crawl_id, count)
+                                _header(response, "Last-Modified"), dataset.get("modified"), store.crawl_id, count,
+                                content)
+
+    def unchanged_file(self, url: str) -> int:
+        """Count a file's stored grants as seen in this crawl (its server said, or its bytes show, no change)."""
+        store, stats = crawl_context(self.crawler).store, self.crawler.stats
+        n = download_state.touch_grants(store.db, self.name, url, store.crawl_id, store.now)
+        stats.inc_value("threesixty/not_modified_grants", n)
+        stats.inc_value(f"scope/{self.default_scope}/items", n)   # still there: health must not see an empty crawl
+        stats.inc_value("store/unchanged", n)
+        return n
 
     def rows(self, kind: str, source):
         if kind == "json":

@@ -1,0 +1,88 @@
+"""Re-crawling the same grants: those built from unchanged input are only touched; a changed one is stored anew."""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+from db.store import connect
+from spiders.pipelines.unchanged import input_hash
+from spiders.replay.threesixty_giving import PublisherFile, recorded
+from spiders.sources.threesixty_giving import ThreeSixtyGivingSpider
+from tests.test_threesixty_giving import NOW1, NOW2, crawl, small_server, stats_of
+
+ABC = "abcharitabletrust.org.uk"
+
+
+def abc_only(tmp_path):
+    """The ABC Charitable Trust's real file, served from a copy the test can edit."""
+    datasets, files = recorded()
+    i = next(i for i, d in enumerate(datasets) if ABC in d["distribution"][0]["downloadURL"])
+    copy_path = tmp_path / files[i].path.name
+    shutil.copy(files[i].path, copy_path)
+    served = PublisherFile(files[i].url_path, copy_path, files[i].content_type, files[i].disposition,
+                           files[i].modified)
+    return [copy.deepcopy(datasets[i])], [served], copy_path
+
+
+def test_one_changed_grant_is_stored_and_the_rest_only_touched(tmp_path):
+    datasets, files, path = abc_only(tmp_path)
+    package = json.loads(path.read_text(encoding="utf-8"))
+    ids = {g["id"] for g in package["grants"]}
+    db_path = tmp_path / "db.db"
+    with small_server(datasets, files) as server:
+        first = crawl(server, db_path, NOW1)
+        package["grants"][3]["title"] = "A retitled grant"
+        path.write_text(json.dumps(package), encoding="utf-8")
+        datasets[0]["modified"] = "2024-05-01T09:00:00.000+0000"    # republished: downloaded in full again
+        second = crawl(server, db_path, NOW2)
+    db = connect(db_path)
+    stored = db.execute("select count(*) from grants").fetchone()[0]
+    assert first.status == second.status == "ok" and stored == len(ids)
+    retried = db.execute("select count(*) from grants where ward_code is null and geo_reason like '%unavailable%'"
+                         ).fetchone()[0]
+    stats = stats_of(db, second.crawl_id)
+    assert stats["store/unchanged_input"] == len(ids) - 1 - retried
+    assert second.counts["changed"] == 1 and second.counts["new"] == 0
+    assert second.counts["unchanged"] == len(ids) - 1 and second.counts["items"] == len(ids)
+    changed = f"threesixty_giving:{package['grants'][3]['id']}"
+    assert db["grants"].get(changed)["title"] == "A retitled grant"
+    assert db.execute("select count(*) from versions where record_id = ?", [changed]).fetchone()[0] == 2
+    assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0
+
+
+def test_input_hash_follows_every_field_but_the_raw_row():
+    spider = ThreeSixtyGivingSpider.__new__(ThreeSixtyGivingSpider)
+    spider.stamp = lambda item: item
+    grant = {"id": "G-1", "title": "Hall roof", "amountAwarded": 500, "awardDate": "2021-01-01"}
+    a = spider.item(grant, grant, {"publisher": {"name": "P"}, "license": "L"}, "http://x/f.json")
+    b = spider.item(grant, {"other": "raw"}, {"publisher": {"name": "P"}, "license": "L"}, "http://x/f.json")
+    c = spider.item(dict(grant, amountAwarded=501), grant, {"publisher": {"name": "P"}, "license": "L"},
+                    "http://x/f.json")
+    d = spider.item(grant, grant, {"publisher": {"name": "Q"}, "license": "L"}, "http://x/f.json")
+    assert input_hash(a) == input_hash(b)
+    assert len({input_hash(a), input_hash(c), input_hash(d)}) == 3
+
+
+def test_same_bytes_under_a_new_etag_take_the_not_modified_path(tmp_path):
+    datasets, files, path = abc_only(tmp_path)
+    package = json.loads(path.read_text(encoding="utf-8"))
+    db_path = tmp_path / "db.db"
+    with small_server(datasets, files) as server:
+        first = crawl(server, db_path, NOW1)
+        files[0]._etag = '"regenerated"'               # the server's ETag changes, its bytes do not
+        second = crawl(server, db_path, NOW2)
+        package["grants"][0]["title"] = "A retitled grant"
+        path.write_text(json.dumps(package), encoding="utf-8")
+        files[0]._etag = '"changed"'
+        third = crawl(server, db_path, "2024-06-15T00:00:00+00:00")
+        statuses = [s for _, p, s in server.log if ABC in p]
+    db = connect(db_path)
+    assert statuses == [200, 200, 200]
+    stats = stats_of(db, second.crawl_id)
+    assert stats["threesixty/same_content"] == 1 and "threesixty/grants" not in stats
+    assert second.status == "ok" and second.counts["items"] == first.counts["items"] == len(package["grants"])
+    assert db.execute("select count(*) from versions where crawl_id = ?", [second.crawl_id]).fetchone()[0] == 0
+    third_stats = stats_of(db, third.crawl_id)
+    assert "threesixty/same_content" not in third_stats and third_stats["threesixty/grants"] == len(package["grants"])
+    assert third.counts["changed"] == 1
