@@ -159,3 +159,18 @@ def m008_indicator_indexes(db: sqlite_utils.Database) -> None:
     for table in ("groups", "pubs", "libraries"):
         db[table].create_index(["source", "scope", "status", "ward_code", "closed_at", "last_crawl_id"],
                                index_name=f"idx_{table}_indicators", if_not_exists=True)
+
+
+@public
+def m009_changed_hands_backfill(db: sqlite_utils.Database) -> None:
+    # A venue that changed hands links old and new records; a closure event says the source's date, whether it
+    # is old news (backfill), and which later event superseded it (a correction was owed).
+    for table in ("pubs", "libraries"):
+        have = set(db[table].columns_dict)
+        for name in ("succeeds", "succeeded_by"):
+            if name not in have:
+                db[table].add_column(name, str)
+    have = set(db["events"].columns_dict)
+    for name, kind in (("closed_on", str), ("backfill", int), ("superseded_by", int)):
+        if name not in have:
+            db["events"].add_column(name, kind)

@@ -14,8 +14,11 @@ alerted). All work is set-based SQL, so a crawl of 100k grants costs a few state
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import sqlite_utils
+
+from monitor import changed_hands
 
 # Source -> record table. Sources not listed are looked up among the record tables.
 SOURCE_TABLES = {"fhrs_pubs": "pubs", "libraries": "libraries", "library_news": "news_mentions",
@@ -56,6 +59,7 @@ def apply_crawl(db: sqlite_utils.Database, crawl_id: int, settings: dict, now: s
     with db.conn:
         for (scope,) in scopes:
             ScopeStep(db, table, source, scope, crawl_id, settings, now).run()
+        date_closures(db, table, crawl_id, settings, now)
     return [r[0] for r in db.execute("select id from events where id >= ? and crawl_id = ? order by id",
                                      [first_event, crawl_id]).fetchall()]
 
@@ -66,6 +70,7 @@ class ScopeStep:
     def __init__(self, db, table: str, source: str, scope: str, crawl_id: int, settings: dict, now: str):
         self.db, self.table, self.source, self.scope, self.crawl_id, self.now = db, table, source, scope, crawl_id, now
         self.missing_limit = int(settings.get("closure_missing_crawls", 2))
+        self.window_weeks = float(settings.get("changed_hands_window_weeks", 12))
         previous = healthy_crawls_of_scope(db, source, scope, crawl_id - 1, 1)
         self.previous_healthy = previous[0] if previous else 0
         self.baseline = int(not previous)
@@ -81,6 +86,7 @@ class ScopeStep:
         self.db.execute(f"update [{self.table}] set missing_count = 0 where source = ? and scope = ? "
                         "and last_crawl_id = ?", [self.source, self.scope, self.crawl_id])
         if self.table in CLOSE_BY_ABSENCE:
+            changed_hands.supersede_closures(self, self.window_weeks)
             self.closed_by_absence()
 
     def _emit(self, kind: str, evidence_sql: str, where: str, params: list, evidence_params: tuple = ()) -> None:
@@ -153,10 +159,23 @@ class ScopeStep:
         rule = f"missing from {self.missing_limit} consecutive healthy crawls of {self.scope}"
         where = f"{missing} and r.missing_count >= ?"
         params = [self.crawl_id, self.missing_limit]
+        changed_hands.changed_instead_of_closed(self, where, params)   # those leave status 'open': not closed
         self._emit("closed", "?", where, params, (json.dumps({"rule": rule, "crawl_ids": crawls}),))
         self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'absence', closed_at = ?
                             where source = ? and scope = ? and {where}""",
                         [self.now, self.source, self.scope, *params])
+
+
+def date_closures(db, table: str, crawl_id: int, settings: dict, now: str) -> None:
+    """Give the crawl's closure events the source's own date, and flag those older than backfill_days."""
+    cutoff = (datetime.fromisoformat(now) - timedelta(days=int(settings.get("backfill_days", 90)))).date()
+    db.execute(f"""update events set closed_on = coalesce(
+                       (select r.closed_at from [{table}] r where r.id = events.record_id), substr(at, 1, 10))
+                   where crawl_id = ? and kind = 'closed'""", [crawl_id])
+    # A year alone ("2015") may mean any day of it: it is old news only when all of the year is before the cutoff.
+    db.execute("""update events set backfill = (case when length(closed_on) = 4 then closed_on || '-12-31'
+                                                     else substr(closed_on, 1, 10) end) < ?
+                  where crawl_id = ? and kind = 'closed'""", [cutoff.isoformat(), crawl_id])
 
 
 # Bookkeeping that changes on every crawl is not a change of the record.

@@ -36,6 +36,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("health_window", 5, "How many recent healthy crawls the median is taken over."),
     Setting("closure_missing_crawls", 2,
             "A venue is closed after missing from this many consecutive healthy crawls of its scope."),
+    Setting("health_min_overlap", 0.8,
+            "A crawl scope of a source that closes by absence is healthy only if it lists at least this share of "
+            "the records already known open in it."),
+    Setting("changed_hands_window_weeks", 12,
+            "A closure raised up to this many weeks before a new registration at the same address is superseded "
+            "by `changed_hands`, and its subscribers get a correction."),
+    Setting("backfill_days", 90,
+            "A closure the source dates more than this many days before the crawl is old news: recorded with the "
+            "flag `backfill`, counted at its date, kept out of alerts and the digest's headline."),
     Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source."),
     Setting("crawl_timeout", 3600, "Seconds a crawl child process may run before it is stopped."),
     Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all English."),
