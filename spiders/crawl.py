@@ -59,12 +59,13 @@ def run_crawl(source: str, db_path, settings: dict, now: str, start_url: str | N
         "source": source, "scope": ",".join(settings.get("fhrs_authorities") or []) if source == "fhrs_pubs" else "",
         "start_url": start_url or spider_class(source).default_start_url, "started_at": _utc_now(), "now": now,
         "status": "running"}, pk="id").last_pk
-    args = [sys.executable, "-m", "spiders.crawl", source, "--db", str(db_path), "--crawl-id", str(crawl_id),
-            "--now", now]
+    # The child runs in the project folder: paths given relative to the user's folder must not move with it.
+    args = [sys.executable, "-m", "spiders.crawl", source, "--db", str(Path(db_path).resolve()), "--crawl-id",
+            str(crawl_id), "--now", now]
     if start_url:
         args += ["--start-url", start_url]
     if config_path:
-        args += ["--config", str(config_path)]
+        args += ["--config", str(Path(config_path).resolve())]
     env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     crawl_error = None
