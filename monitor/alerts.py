@@ -30,10 +30,23 @@ class AlertContext:
 
 
 def crawl_events(db: sqlite_utils.Database, crawl_id: int) -> list[dict]:
-    """Return the crawl's alertable events; baseline events (a scope's first healthy crawl) never alert."""
+    """Return the crawl's alertable events.
+
+    Baseline events (a scope's first healthy crawl) never alert; nor do closures the source dates long ago
+    (backfill: old news). A change of hands alerts only as the correction of a closure already raised.
+    """
     marks = ",".join("?" * len(ALERT_KINDS))
     return list(db.query(f"select * from events where crawl_id = ? and coalesce(baseline, 0) = 0 "
-                         f"and kind in ({marks}) order by id", [crawl_id, *ALERT_KINDS]))
+                         f"and not (kind = 'closed' and coalesce(backfill, 0) = 1) and (kind in ({marks}) or "
+                         f"(kind = 'changed_hands' and json_extract(evidence, '$.supersedes_event') is not null)) "
+                         f"order by id", [crawl_id, *ALERT_KINDS]))
+
+
+def told_of_closure(db, private_db, sub, event: dict) -> bool:
+    """Say whether a subscriber was sent the alert of the crawl that raised the closure an event corrects."""
+    closure = json.loads(event["evidence"] or "{}").get("supersedes_event")
+    row = db.execute("select crawl_id from events where id = ?", [closure]).fetchone() if closure else None
+    return bool(row) and outbox.already_queued(private_db, f"alert:{sub.id}:{row[0]}")
 
 
 def _left_behind_wards(db: sqlite_utils.Database) -> set[str]:
@@ -110,7 +123,8 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
             stats["alerts/already_queued"] += 1
             continue
         sub_lads = _lads_of(db, sub.wards)
-        mine = [e for e in events if matches(sub, e, left_behind, sub_lads)]
+        mine = [e for e in events if matches(sub, e, left_behind, sub_lads)
+                and (e["kind"] != "changed_hands" or told_of_closure(db, private_db, sub, e))]
         if not mine:
             continue
         lines = sort_lines([lines_by_event.setdefault(e["id"], event_line(db, e, base)) for e in mine])

@@ -12,13 +12,15 @@ import sqlite_utils
 from monitor.sources_meta import SOURCE_LABELS, SOURCE_LICENCES, SOURCE_NOUNS, SOURCE_TABLES
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
-KIND_ORDER = {"closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}
+KIND_ORDER = {"changed_hands": 0, "closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}
+# A changed_hands event reaches a subscriber only as the correction of a closure they were told of.
 KIND_LABELS = {"closed": "Closed", "reopened": "Reopened", "reported": "Reported", "new": "New",
-               "changed": "Changed"}
+               "changed": "Changed", "changed_hands": "Correction: not closed, changed hands"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _DETAIL_FIELDS = ("address", "postcode", "recipient_name", "funder_name", "title", "authority", "signal")
 _EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url"}
-_EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by"}
+_EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by",
+                    "old_id": "Old id", "new_id": "New id", "old_name": "Old name", "new_name": "New name"}
 
 
 @dataclass
