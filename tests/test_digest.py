@@ -125,3 +125,18 @@ def test_preview_command_sends_nothing(db_path, private_db_path, fresh_db, tmp_p
     assert "data:image/png;base64," in out.read_text() and out.with_suffix(".txt").exists()
     from db.store import init_private
     assert init_private(private_db_path)["outbox"].count == 0
+
+
+def test_old_news_closures_are_listed_apart_and_left_out_of_the_headline(fresh_db, tmp_path):
+    from monitor.digest import build_context
+
+    db = fresh_db
+    crawl = add_crawl(db, "libraries", "2024-03-10T05:30:00+00:00")
+    for ref, name, closed_on, backfill in (("a", "Old Library", "2015", 1), ("b", "New Library", "2024-03-01", 0)):
+        rid = add_record(db, "libraries", "libraries", ref, name, LB_WARD, status="closed")
+        event = add_event(db, "closed", "libraries", rid, name, LB_WARD, crawl, "2024-03-10T05:30:00+00:00")
+        db["events"].update(event, {"closed_on": closed_on, "backfill": backfill})
+    ctx = build_context(db, settings(tmp_path), NOW)
+    sections = {s.key: [line.name for line in s.lines] for s in ctx.sections}
+    assert sections["closures"] == ["New Library"] and sections["older"] == ["Old Library"]
+    assert ctx.headline.startswith("This week: 1 closure (1 in left-behind wards),")
