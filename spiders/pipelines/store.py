@@ -131,4 +131,8 @@ class RecordStore:
             self.db["quarantine"].insert({
                 "crawl_id": self.crawl_id, "source": item.source, "ref": item.ref or "", "reason": reason,
                 "raw": json.dumps(raw, default=str, ensure_ascii=False), "at": self.now}, pk="id")
+            # Listed, though refused: a stored record of that id is seen, not missing (no false closure).
+            if item.ref and item.TABLE and self.db[item.TABLE].exists():
+                self.db.execute(f"update [{item.TABLE}] set last_seen_at = ?, last_crawl_id = ? where id = ? "
+                                "and coalesce(last_crawl_id, 0) < ?", [self.now, self.crawl_id, item.id, self.crawl_id])
         self.counts["quarantined"] += 1

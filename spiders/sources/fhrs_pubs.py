@@ -66,6 +66,8 @@ class FhrsPubsSpider(SourceSpider):
         if header["ampersands_fixed"]:
             self.crawler.stats.inc_value("fhrs/xml/ampersands_fixed", header["ampersands_fixed"])
         for e in establishments:
+            if not self.of_authority(e, response.meta["authority"], scope):
+                continue
             if is_pub(e):
                 yield self.pub(e, scope, response.url)
             else:
@@ -86,11 +88,23 @@ class FhrsPubsSpider(SourceSpider):
             self.scope_error(scope, f"cannot parse {response.url}: {e}")
             return
         for e in map(establishment_from_json, establishments):
-            if is_pub(e):
+            if is_pub(e) and self.of_authority(e, response.meta["authority"], scope):
                 yield self.pub(e, scope, response.url)
         page = response.meta["page"]
         if page < int(meta.get("totalPages") or 0):
             yield self.page_request(response.meta["authority"], page + 1, response.meta)
+
+    def of_authority(self, e: dict, authority: dict, scope: str) -> bool:
+        """Say whether a record belongs to the authority whose file it came in; count it against the scope if not.
+
+        A file of another authority (a wrong FileName) must not pass for this one's: that would close all its pubs.
+        """
+        expected = str(authority.get("LocalAuthorityIdCode") or "")
+        code = str(e.get("authority_code") or "")
+        if not expected or not code or code == expected:
+            return True
+        self.scope_error(scope, f"a record of authority {code} in the file of {scope} ({expected})")
+        return False
 
     def pub(self, e: dict, scope: str, url: str) -> Pub:
         return self.stamp(Pub(
