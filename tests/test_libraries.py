@@ -1,6 +1,9 @@
 """libraries: the three real layouts, the identity rule on the three real snapshots, closures from closed years."""
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections import Counter
 
 import pytest
@@ -9,15 +12,25 @@ from spiders.library_match import LibraryKey, match_refs, name_likeness, norm_au
 from spiders.replay.catalogue import replay_server, start_urls
 from spiders.replay.libraries import DATES, SNAPSHOTS
 from spiders.replay.snapshots import ReplayClock
-from spiders.sources.libraries import closed_year, keys_of, rows_of
+from spiders.sources.libraries import closed_state, closed_year, keys_of, rows_of
 from spiders.tabular import decode
 from tests.replay_crawl import crawl, events
 
 
 @pytest.mark.parametrize("cell, expected", [("2013", (True, "2013")), ("", (False, None)), (" ", (False, None)),
-                                            ("Closed", (True, None)), ("closed 2017", (True, "2017"))])
+                                            ("Closed", (True, None)), ("closed 2017", (True, "2017")),
+                                            ("TBC", (False, None)), ("Not closed", (False, None)),
+                                            ("Unknown", (False, None)), ("0", (False, None)),
+                                            ("Open (community managed)", (False, None)),
+                                            ("Open since 2015", (False, None)), ("Closed in 2019", (True, "2019"))])
 def test_closed_year(cell, expected):
     assert closed_year(cell) == expected
+
+
+def test_a_closed_cell_that_says_neither_is_open_with_a_problem():
+    assert closed_state("Moved to the leisure centre") == (
+        False, None, "closed cell says neither a year nor closed: 'Moved to the leisure centre'")
+    assert closed_state("2018")[2] is None
 
 
 def test_match_rule_cases():
@@ -163,6 +176,12 @@ def test_crawls_in_date_order_close_what_the_closed_years_say(db_path):
     assert event["baseline"] == 0 and '"year_closed":"2017"' in event["evidence"].replace(" ", "")
     # 176 and 101 before the 2016 list had authorities: the difference was, mostly, 2016 libraries stored twice.
     assert len(events(db, second, "closed")) == 133 and len(events(db, third, "closed")) == 97
+    # The 2021 list's closure years are 2010-2019 or none ('Closed'); 90 days before 4 January 2021 is
+    # 6 October 2020, so every dated closure is old news (backfill) and only the undated ones are this week's.
+    for e in events(db, second, "closed"):
+        year = json.loads(e["evidence"])["year_closed"]
+        assert (e["closed_on"][:4] if year else None) == year
+        assert e["backfill"] == (1 if year else 0), e
     assert db.execute("select count(*) from libraries").fetchone()[0] == 3700
     # Closed by 2016 yet first seen later: 65 before, 18 now (see the identity test).
     assert db.execute("select count(*) from libraries where first_crawl_id != ? and status = 'closed' and "
@@ -174,3 +193,26 @@ def test_crawls_in_date_order_close_what_the_closed_years_say(db_path):
                       "and closed_at != source_closed_at").fetchone()[0] == 0
     assert db.execute("select count(*) from libraries where source_status = 'closed' and status != 'closed'"
                       ).fetchone()[0] == 0
+
+
+def test_library_cells_crawled_say_open_closed_or_why_not(db_path, tmp_path):
+    from spiders.replay.libraries import PATH
+    from spiders.replay.server import ReplayServer, Response
+
+    real = decode(SNAPSHOTS[1].path.read_bytes()).splitlines()
+    header, rows = real[0], list(csv.reader(real[1:6]))
+    column = next(i for i, name in enumerate(next(csv.reader([header]))) if name.strip().lower() == "year closed")
+    cells = ["TBC", "Not closed", "Open (community managed)", "Moved to the leisure centre", "Closed"]
+    for row, cell in zip(rows, cells):
+        row[column] = cell
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    body = (header + "\n" + out.getvalue()).encode()
+    with ReplayServer(routes=[("GET", PATH, lambda req: Response(200, body, {"Content-Type": "text/plain"}))]) as server:
+        result, db, _ = crawl("libraries", db_path, server, "2021-01-04T06:00:00", start_url=server.url + PATH)
+    names = [r[next(i for i, n in enumerate(next(csv.reader([header]))) if n.strip().lower() == "library name")]
+             for r in rows]
+    status = {r["name"]: r["status"] for r in db.query("select name, status from libraries")}
+    assert status == {names[0]: "open", names[1]: "open", names[2]: "open", names[4]: "closed"}
+    (reason,) = [r[0] for r in db.execute("select reason from quarantine where crawl_id = ?", [result.crawl_id])]
+    assert reason == "closed cell says neither a year nor closed: 'Moved to the leisure centre'"
