@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "monitor.commands_indicators",
     "monitor.commands_delivery",
     "monitor.commands_schedule",
+    "monitor.commands_status",
     "db.commands_serve",
     "monitor.unsubscribe_server",
     "monitor.demo",

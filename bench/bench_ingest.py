@@ -27,7 +27,8 @@ from spiders.replay.server import ReplayServer
 from spiders.replay.threesixty_giving import HERE, PublisherFile, build_routes, recorded
 
 TARGET_RATE, TARGET_RSS_MB = 5_000, 300
-SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 600}
+SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 600,
+          "LBM_ALLOW_PRIVATE_ADDRESSES": True}
 
 
 def real_grants() -> list[dict]:

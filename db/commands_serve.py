@@ -7,6 +7,7 @@ itself would refuse a write. `--immutable` is for a published copy no one writes
 from __future__ import annotations
 
 import json
+import resource
 import signal
 import socket
 import sqlite3
@@ -109,12 +110,22 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def memory_ceiling(memory_mb: int):
+    """Return a preexec function giving the child an address-space ceiling (0 = none)."""
+    def limit() -> None:
+        if memory_mb:
+            ceiling = int(memory_mb) * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    return limit
+
+
 def start(db_path: Path, folder: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False,
-          private_db_path: Path | None = None, **popen) -> subprocess.Popen:
+          private_db_path: Path | None = None, memory_mb: int = 0, **popen) -> subprocess.Popen:
     """Check the database, write the metadata into folder and start Datasette as a child process."""
     check_servable(db_path, private_db_path)
     metadata_path = write_metadata(db_path, folder)
-    return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable), **popen)
+    return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable),
+                            preexec_fn=memory_ceiling(memory_mb), **popen)
 
 
 def wait_until_ready(process: subprocess.Popen, url: str, timeout: float = 30.0) -> None:
@@ -146,7 +157,8 @@ def serve(obj, port, host, immutable):
     # A SIGTERM to this process must stop Datasette too, so turn it into an exit that runs the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="lbm-datasette-") as folder:
-        process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path)
+        process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path,
+                        memory_mb=obj.settings.get("serve_memory_mb", 0))
         url = f"http://{host}:{port}"
         try:
             wait_until_ready(process, url)

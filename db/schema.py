@@ -1,6 +1,9 @@
 """The public database's schema, as migrations. Nothing personal is stored here."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 import sqlite_utils
 
 from db.migrations import Migrations
@@ -128,15 +131,21 @@ def m005_browse_item_columns(db: sqlite_utils.Database) -> None:
                 db[table].add_column(name, kind)
 
 
-@public
-def m006_browse_places_view(db: sqlite_utils.Database) -> None:
-    # One table of every place with coordinates and its ward's groups, for the map and its facets.
-    parts = [f"""select '{kind}' as kind, r.id, r.name, r.status, r.closed_at, r.source, r.latitude, r.longitude,
-               r.ward_code, w.name as ward_name, w.lad_name, w.left_behind, w.other_deprived
+def _places_view(db: sqlite_utils.Database) -> None:
+    # One table of every place with coordinates and its ward's groups, for the map and its facets; register
+    # venues also say their venue_kind (pub, bar, members_club...).
+    parts = [f"""select '{kind}' as kind, {venue_kind} as venue_kind, r.id, r.name, r.status, r.closed_at, r.source,
+               r.latitude, r.longitude, r.ward_code, w.name as ward_name, w.lad_name, w.left_behind, w.other_deprived
         from {table} r left join wards w on w.code = r.ward_code
         where r.latitude is not null and r.longitude is not null"""
-             for kind, table in (("group", "groups"), ("pub", "pubs"), ("library", "libraries"))]
+             for kind, table, venue_kind in (("group", "groups", "null"), ("pub", "pubs", "r.venue_kind"),
+                                             ("library", "libraries", "null"))]
     db.create_view("places", "\nunion all\n".join(parts), replace=True)
+
+
+@public
+def m006_browse_places_view(db: sqlite_utils.Database) -> None:
+    _places_view(db)
 
 
 @public
@@ -162,15 +171,61 @@ def m008_indicator_indexes(db: sqlite_utils.Database) -> None:
 
 
 @public
-def m009_changed_hands_backfill(db: sqlite_utils.Database) -> None:
-    # A venue that changed hands links old and new records; a closure event says the source's date, whether it
-    # is old news (backfill), and which later event superseded it (a correction was owed).
+def m009_crawl_recovery(db: sqlite_utils.Database) -> None:
+    # pid: a crawl left unjudged by a dead process is found and judged unhealthy at the next start.
+    # applied_at: events were derived from this crawl; a healthy crawl killed before that is not a baseline to
+    # compare against, so the records it first stored still get their `new` events from the next crawl.
+    db["crawl_runs"].add_column("pid", int)
+    db["crawl_runs"].add_column("applied_at", str)
+    db.execute("update crawl_runs set applied_at = finished_at where finished_at is not null")
+
+
+@public
+def m010_indicator_intervals(db: sqlite_utils.Database) -> None:
+    # The 95% interval of each rate (same unit as value), whether it is reliable, and why not.
+    for name, kind in (("ci_low", float), ("ci_high", float), ("reliable", int), ("note", str)):
+        if name not in db["indicators"].columns_dict:
+            db["indicators"].add_column(name, kind)
+
+
+@public
+def m011_changed_hands_backfill(db: sqlite_utils.Database) -> None:
+    # A venue that changed hands links to its successor (and back); a closure the source dates long before the
+    # crawl that reported it is `backfill`: counted at its date, never news. closed_on is the source's date.
     for table in ("pubs", "libraries"):
-        have = set(db[table].columns_dict)
         for name in ("succeeds", "succeeded_by"):
-            if name not in have:
+            if name not in db[table].columns_dict:
                 db[table].add_column(name, str)
-    have = set(db["events"].columns_dict)
-    for name, kind in (("closed_on", str), ("backfill", int), ("superseded_by", int)):
-        if name not in have:
+    for name, kind in (("backfill", int), ("closed_on", str)):
+        if name not in db["events"].columns_dict:
             db["events"].add_column(name, kind)
+
+
+@public
+def m012_venue_kinds(db: sqlite_utils.Database) -> None:
+    # The register's "Pub/bar/nightclub" type holds clubs, hotel bars and restaurants: give every stored venue its
+    # kind (new crawls set it; this classifies what an older store already holds), and let the pub indicators
+    # read the kind from their covering index.
+    from spiders.venue_kinds import classify_venue
+
+    for name in ("venue_kind", "venue_kind_rule"):
+        if name not in db["pubs"].columns_dict:
+            db["pubs"].add_column(name, str)
+    rows = db.execute("""select p.id, p.name, p.address, v.data from pubs p left join versions v
+                         on v.record_id = p.id and v.content_hash = p.content_hash
+                         where p.venue_kind is null""").fetchall()
+    updates = []
+    for rid, name, address, data in rows:
+        kind, rule = classify_venue(name, address)
+        # The content hash takes in the kind now: rehash the stored content with it, so the next crawl finds an
+        # unchanged venue unchanged instead of recording every venue as changed once.
+        content = json.loads(data) if data else None
+        digest = hashlib.sha1(json.dumps({**content, "venue_kind": kind, "venue_kind_rule": rule}, sort_keys=True,
+                                         default=str).encode()).hexdigest() if content else None
+        updates.append((kind, rule, digest, rid))
+    db.conn.executemany("update pubs set venue_kind = ?, venue_kind_rule = ?, content_hash = coalesce(?, content_hash)"
+                        " where id = ?", updates)
+    _places_view(db)
+    db.execute("drop index if exists idx_pubs_indicators")
+    db["pubs"].create_index(["source", "scope", "status", "venue_kind", "ward_code", "closed_at", "last_crawl_id"],
+                            index_name="idx_pubs_kind_indicators", if_not_exists=True)

@@ -13,7 +13,7 @@ from monitor.mailer import compose, transport_from_settings
 from monitor.rendering import render_pair
 from monitor.sources_meta import SOURCE_LICENCES
 
-ALERT_KINDS = ("closed", "reopened", "new")   # 'changed' is noise for a subscriber; source failures go to the operator
+ALERT_KINDS = ("closed", "reopened", "new", "changed_hands")   # 'changed' is noise for a subscriber; source failures go to the operator
 
 
 @dataclass
@@ -30,23 +30,14 @@ class AlertContext:
 
 
 def crawl_events(db: sqlite_utils.Database, crawl_id: int) -> list[dict]:
-    """Return the crawl's alertable events.
-
-    Baseline events (a scope's first healthy crawl) never alert; nor do closures the source dates long ago
-    (backfill: old news). A change of hands alerts only as the correction of a closure already raised.
-    """
+    """Return the crawl's alertable events; baseline events (a scope's first healthy crawl) never alert."""
     marks = ",".join("?" * len(ALERT_KINDS))
-    return list(db.query(f"select * from events where crawl_id = ? and coalesce(baseline, 0) = 0 "
-                         f"and not (kind = 'closed' and coalesce(backfill, 0) = 1) and (kind in ({marks}) or "
-                         f"(kind = 'changed_hands' and json_extract(evidence, '$.supersedes_event') is not null)) "
-                         f"order by id", [crawl_id, *ALERT_KINDS]))
-
-
-def told_of_closure(db, private_db, sub, event: dict) -> bool:
-    """Say whether a subscriber was sent the alert of the crawl that raised the closure an event corrects."""
-    closure = json.loads(event["evidence"] or "{}").get("supersedes_event")
-    row = db.execute("select crawl_id from events where id = ?", [closure]).fetchone() if closure else None
-    return bool(row) and outbox.already_queued(private_db, f"alert:{sub.id}:{row[0]}")
+    # A register venue's kind decides which subscribers it reaches (a 'pub' subscriber is not told of golf clubs).
+    # Backfill: a closure the source dates long ago is not news; it is counted, not alerted.
+    return list(db.query(f"select e.*, p.venue_kind from events e left join pubs p on p.id = e.record_id "
+                         f"and e.source = 'fhrs_pubs' where e.crawl_id = ? and coalesce(e.baseline, 0) = 0 "
+                         f"and coalesce(e.backfill, 0) = 0 and e.kind in ({marks}) order by e.id",
+                         [crawl_id, *ALERT_KINDS]))
 
 
 def _left_behind_wards(db: sqlite_utils.Database) -> set[str]:
@@ -64,6 +55,8 @@ def matches(sub: subscriptions.Subscription, event: dict, left_behind: set[str],
     """Say whether an event falls in what a subscription watches."""
     if event["source"] not in sub.sources:
         return False
+    if event.get("venue_kind") and event["venue_kind"] not in sub.venue_kinds:
+        return False   # a venue not yet classified reaches every subscriber to the register, not none
     ward, lad = event.get("ward_code"), event.get("lad_code")
     if ward and (ward in sub.wards or (sub.left_behind and ward in left_behind)):
         return True
@@ -123,8 +116,7 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
             stats["alerts/already_queued"] += 1
             continue
         sub_lads = _lads_of(db, sub.wards)
-        mine = [e for e in events if matches(sub, e, left_behind, sub_lads)
-                and (e["kind"] != "changed_hands" or told_of_closure(db, private_db, sub, e))]
+        mine = [e for e in events if matches(sub, e, left_behind, sub_lads)]
         if not mine:
             continue
         lines = sort_lines([lines_by_event.setdefault(e["id"], event_line(db, e, base)) for e in mine])

@@ -63,4 +63,6 @@ def cli(ctx, db_path, private_db_path, config_path):
         settings = config_mod.load(config_path)
     except MonitorError as e:
         raise click.ClickException(str(e)) from None
-    ctx.obj = Context(db_path, private_db_path, config_path, settings)
+    # Absolute from here on: a crawl child runs in the repository, and cron starts commands anywhere.
+    ctx.obj = Context(db_path.resolve(), private_db_path.resolve(), config_path.resolve() if config_path else None,
+                      settings)

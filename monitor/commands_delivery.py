@@ -18,7 +18,8 @@ def _now(text: str | None) -> str:
 @click.option("--ward", "wards", multiple=True, help="A 2017 ward code to watch (repeatable).")
 @click.option("--lad", "lads", multiple=True, help="A local authority code: watch all its wards (repeatable).")
 @click.option("--left-behind", is_flag=True, help="Watch all 225 left-behind wards.")
-@click.option("--kinds", default=None, help="Comma list of pub,library,news,grant,group (default: all).")
+@click.option("--kinds", default=None, help="Comma list of pub (pubs and bars), social_club, sports_club, nightclub, "
+              "hotel_bar, restaurant, other_venue, library, news, grant, group (default: all).")
 @click.pass_obj
 def subscribe(obj, email, wards, lads, left_behind, kinds):
     """Subscribe an address to alerts and the weekly digest for some wards.

@@ -8,7 +8,7 @@ import click
 from monitor.cli import cli
 from monitor.errors import InputError
 
-KINDS = ("new", "changed", "closed", "changed_hands", "reopened", "source_failing")
+KINDS = ("new", "changed", "closed", "reopened", "source_failing")
 
 
 def query_events(db, kind=None, source=None, since=None, ward=None, limit=None) -> list[dict]:
@@ -22,7 +22,7 @@ def query_events(db, kind=None, source=None, since=None, ward=None, limit=None) 
         where.append("e.at >= ?")
         params.append(since)
     sql = ("select e.kind, e.source, e.ref, e.name, e.ward_code, w.name as ward_name, w.left_behind, e.at, "
-           "e.crawl_id, e.evidence, e.baseline, e.closed_on, e.backfill, e.superseded_by from events e left join wards w on w.code = e.ward_code "
+           "e.crawl_id, e.evidence, e.baseline from events e left join wards w on w.code = e.ward_code "
            + (("where " + " and ".join(where)) if where else "") + " order by e.at desc, e.id desc"
            + (f" limit {int(limit)}" if limit else ""))
     rows = []
@@ -60,8 +60,7 @@ def events(obj, kind, source, since, ward, limit, as_json):
         raise InputError(f"unknown ward code {ward!r} (2017 ward codes look like E05000026)")
     rows = query_events(db, kind, source, since, ward, limit)
     if as_json:
-        keys = ("kind", "source", "ref", "name", "ward_code", "left_behind", "at", "crawl_id", "evidence",
-                "closed_on", "backfill", "superseded_by")
+        keys = ("kind", "source", "ref", "name", "ward_code", "left_behind", "at", "crawl_id", "evidence")
         click.echo(json.dumps([{k: r[k] for k in keys} for r in rows], indent=1, ensure_ascii=False))
         return
     if not rows:

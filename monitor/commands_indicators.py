@@ -51,6 +51,11 @@ def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
     Example: python run.py indicators --ward E05008942
     """
     at, window_from, window_to = _date(at, "--at"), _date(window_from, "--from"), _date(window_to, "--to")
+    if at and ward_code:
+        # Only area-group rows are kept as history; a ward's figures are computed from the records as they stand
+        # today, so labelling them with an old date would be false.
+        raise InputError("--at cannot be combined with --ward: a ward's figures are computed from today's records, "
+                         "and only the area groups' figures are kept as history (use --at without --ward)")
     db = obj.public_db()
     now = datetime.now(UTC)  # the clock is read here, at the boundary, and nowhere below
     rows = _rows_to_show(db, obj.settings, now, at, window_from, window_to, recompute)

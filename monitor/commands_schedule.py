@@ -25,13 +25,20 @@ def schedule(obj, once, now_text):
     with scheduler_lock(obj.private_db_path):
         loop = build_scheduler(obj.settings, obj.private_db_path, db_path=obj.db_path, config_path=obj.config_path)
         now = to_datetime(now_text).astimezone(loop.tz) if now_text else datetime.now(loop.tz)
+        recovered = loop.recover(now)
+        if recovered:
+            click.echo(f"Recovered {recovered} job run(s) left running by a stopped scheduler.", err=True)
         loop.sync(now)
         if once:
             ran = loop.run_due(now)
+            failed = loop.failures_since(now)
             loop.beat(now, ",".join(ran), "ran once" if ran else "nothing due")
             click.echo(f"Ran {len(ran)} due job(s){': ' + ', '.join(ran) if ran else ''}.")
             for name, at in sorted(loop.next_runs().items(), key=lambda kv: kv[1]):
                 click.echo(f"  next {name:<18} {at.isoformat()}")
+            if failed:   # cron mails a non-zero exit to the operator
+                raise click.ClickException(f"{len(failed)} job(s) failed: {', '.join(failed)} "
+                                           "(see `run.py status`)")
             return
         click.echo(f"Scheduler running with {len(loop.jobs)} jobs; SIGTERM or Ctrl-C stops it after the current job.")
         loop.run_forever()

@@ -36,20 +36,35 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("health_window", 5, "How many recent healthy crawls the median is taken over."),
     Setting("closure_missing_crawls", 2,
             "A venue is closed after missing from this many consecutive healthy crawls of its scope."),
-    Setting("health_min_overlap", 0.8,
-            "A crawl scope of a source that closes by absence is healthy only if it lists at least this share of "
-            "the records already known open in it."),
-    Setting("changed_hands_window_weeks", 12,
-            "A closure raised up to this many weeks before a new registration at the same address is superseded "
-            "by `changed_hands`, and its subscribers get a correction."),
+    Setting("operator_email", "",
+            "Who runs this monitor: gets failing sources and failed jobs by mail, through the outbox (empty = nobody)."),
+    Setting("operator_alert_hours", 6,
+            "At most one mail to the operator in this many hours; what happens meanwhile waits for the next one."),
+    Setting("frozen_sources",
+            {"mutual_aid": {"archive_url": "https://github.com/Covid-Mutual-Aid/mutual-aid-wiki",
+                            "last_listing": "2020-06-28"}},
+            "Sources whose publisher stopped (archive URL, date of the last listing): crawled once or on demand, "
+            "never reported failing; their figures say 'as of DATE (archived listing)'."),
     Setting("backfill_days", 90,
-            "A closure the source dates more than this many days before the crawl is old news: recorded with the "
-            "flag `backfill`, counted at its date, kept out of alerts and the digest's headline."),
+            "A closure its source dates more than this many days before the crawl is old news: counted at its date, "
+            "never alerted or headlined."),
+    Setting("changed_hands_weeks", 12,
+            "A new registration at the address of a venue closed within this many weeks turns that closure into a "
+            "change of hands (and a correction is sent)."),
     Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source."),
+    Setting("allow_private_addresses", False,
+            "Crawls refuse private, loopback and link-local addresses: true allows them all, a list of "
+            "'host:port' allows just those (a local mirror)."),
+    Setting("crawl_memory_mb", 4096,
+            "Address-space ceiling of a crawl child process in MiB (0 = none): a crafted file cannot exhaust memory."),
+    Setting("serve_memory_mb", 2048,
+            "Address-space ceiling of the Datasette process in MiB (0 = none): a query cannot exhaust memory."),
     Setting("crawl_timeout", 3600, "Seconds a crawl child process may run before it is stopped."),
     Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all English."),
     Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API)."),
     Setting("grants_window_days", 365, "Grants indicators cover this many days before now."),
+    Setting("min_reliable_count", 20,
+            "A rate from fewer records than this is marked 'too few to say' (not reliable), whatever its value."),
     Setting("library_closures_since", "2010-01-01", "Library closures are counted from this date."),
     Setting("datasette_url", "http://127.0.0.1:8001", "Base URL of the Datasette that links in emails point to."),
     Setting("mail_from", "Left-behind monitor <monitor@localhost>", "From address of alerts and digests."),
@@ -132,6 +147,8 @@ def _toml_value(value) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

@@ -42,6 +42,7 @@ class Coverage:
     wards: frozenset[str] | None = None         # covered ward codes; None means every ward
     record_scopes: list[str] | None = None      # only records of these scopes count; None means all scopes
     counters: dict[str, int] = field(default_factory=dict)
+    archived: str = ""                          # a frozen source: "as of DATE (archived listing)"
 
     @property
     def has_data(self) -> bool:
@@ -55,7 +56,8 @@ class Coverage:
             return f"no data: {self.source} has no healthy crawl"
         where = "all England" if self.wards is None else "healthy authorities only"
         extra = ", ".join(f"{k} {v}" for k, v in sorted(self.counters.items()) if v)
-        return f"{self.source} crawl {self.crawl_id}: {where}" + (f"; {extra}" if extra else "")
+        archived = f"; {self.archived}" if self.archived else ""
+        return f"{self.source} crawl {self.crawl_id}: {where}" + (f"; {extra}" if extra else "") + archived
 
 
 def latest_healthy_crawl(db: sqlite_utils.Database, source: str) -> int | None:

@@ -14,7 +14,8 @@ from monitor.errors import InputError
 
 DEMO_EMAIL = "demo@example.org"
 FAST_CRAWLS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 10,
-               "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+               "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+               "LBM_ALLOW_PRIVATE_ADDRESSES": True}   # the replay server is on 127.0.0.1
 
 
 def prepare_dir(directory: Path, force: bool) -> None:
@@ -31,7 +32,7 @@ def write_config(directory: Path, base_url: str) -> Path:
     from spiders.replay.catalogue import start_urls
 
     urls = start_urls(base_url)
-    lines = [f'postcodes_url = "{base_url}"', f'maildir = "{(directory / "mail").as_posix()}"', "[start_urls]"]
+    lines = [f'postcodes_url = "{base_url}"', "allow_private_addresses = true", f'maildir = "{(directory / "mail").as_posix()}"', "[start_urls]"]
     lines += [f'{name} = "{url}"' for name, url in sorted(urls.items())]
     path = directory / "demo.toml"
     path.write_text("# Settings of the offline demo: every source points at the local replay server.\n"

@@ -25,9 +25,11 @@ SECTION_LIMIT = 25
 SECTIONS = (
     ("closures", "Closures", "Closures in left-behind wards first. A venue is closed when its source says so or "
      "when it was missing from consecutive healthy crawls.", "closed", ("fhrs_pubs", "libraries"), False, False),
-    ("older", "Newly reported older closures", "Closures the source dates more than {backfill} days ago, reported "
-     "only now: counted in the indicators at their own dates, not news of this week.", "closed",
+    ("changed_hands", "Changed hands", "Not closures: the venue is listed again at the same address under a new "
+     "registration (a new operator). Where a closure was reported earlier, this corrects it.", "changed_hands",
      ("fhrs_pubs", "libraries"), False, False),
+    ("older", "Newly reported older closures", "Closures the source dates months or years ago, first listed this "
+     "week: counted at their own date, not news of this week.", "closed", ("fhrs_pubs", "libraries"), False, False),
     ("reopenings", "Reopenings", "Closures retracted: the venue is listed again.", "reopened",
      ("fhrs_pubs", "libraries"), False, False),
     ("groups", "New mutual aid groups", "Groups first listed this week.", "new", ("mutual_aid",), False, False),
@@ -38,15 +40,12 @@ SECTIONS = (
 )
 
 
-# Old news (backfill) is listed apart from this week's closures; a closure found to be a change of hands is none.
-_SECTION_FILTERS = {"closures": " and coalesce(e.backfill, 0) = 0 and e.superseded_by is null",
-                    "older": " and e.backfill = 1"}
-
-
-def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: bool, key: str = "") -> tuple[str, list]:
+def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: bool,
+                 backfill: bool = False) -> tuple[str, list]:
     marks = ",".join("?" * len(sources))
     sql = (f"from events e left join wards w on w.code = e.ward_code where e.at > ? and e.at <= ? "
-           f"and coalesce(e.baseline, 0) = 0 and e.kind = ? and e.source in ({marks})" + _SECTION_FILTERS.get(key, ""))
+           f"and coalesce(e.baseline, 0) = 0 and e.kind = ? and e.source in ({marks}) "
+           f"and coalesce(e.backfill, 0) = {int(backfill)}")
     params: list = [kind, *sources]
     if left_behind_only:
         sql += " and w.left_behind = 1"
@@ -61,14 +60,13 @@ def event_sections(db: sqlite_utils.Database, settings: dict, week_from: str, un
     amount = float(settings.get("notable_grant_amount", 10000))
     sections = []
     for key, title, intro, kind, sources, lb_only, notable in SECTIONS:
-        sql, params = _section_sql(kind, sources, lb_only, notable, key)
+        sql, params = _section_sql(kind, sources, lb_only, notable, backfill=key == "older")
         params = [week_from, until, *params] + ([amount] if notable else [])
         total = db.execute(f"select count(*) {sql}", params).fetchone()[0]
         rows = list(db.query(f"select e.* {sql} order by coalesce(w.left_behind, 0) desc, e.at desc, e.id "
                              f"limit {SECTION_LIMIT}", params))
         more_link = table_link(base, "events", kind=kind, at__gt=week_from, baseline=0, source__in=",".join(sources))
-        sections.append(EventSection(key, title, intro.format(amount=f"£{amount:,.0f}",
-                                                              backfill=settings.get("backfill_days", 90)),
+        sections.append(EventSection(key, title, intro.format(amount=f"£{amount:,.0f}"),
                                      sort_lines([event_line(db, r, base) for r in rows]), total, more_link))
     return sections
 

@@ -21,6 +21,11 @@ class IndicatorRow:
     england_change_week: str
     gap_is_bad: bool                 # left behind below England on something good (or above on closures)
     note: str = ""                   # coverage caveat, when the source covers only part of England
+    lb_interval: str = ""            # 95% interval of the left-behind rate, "0.02 to 0.31"
+    england_interval: str = ""
+    reliable: bool = True            # false: too few records, or the interval overlaps England's
+    reliability_note: str = ""       # why not reliable: "too few to say: 3 grants (fewer than 20)"
+    placed: str = ""                 # share of the source's records placed in a ward, "82% of 3,920 placed"
 
 
 @dataclass

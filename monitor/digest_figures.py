@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import sqlite_utils
@@ -14,13 +15,15 @@ LABELS = {
     "grants_gbp_per_100k": "Grants, £",
     "grants_count_per_100k": "Grants, number",
     "covid_grants_gbp_per_100k": "COVID grants, £",
-    "pubs_per_100k": "Open pubs",
-    "pub_closures_per_100k": "Pub closures",
+    "pubs_per_100k": "Open pubs and bars",
+    "pub_closures_per_100k": "Pub and bar closures",
+    "social_clubs_per_100k": "Open social clubs",
+    "social_club_closures_per_100k": "Social club closures",
     "libraries_per_100k": "Open libraries",
     "library_closures_per_100k": "Library closures",
 }
 # For these, more is worse: a left-behind rate above England's is the bad gap.
-MORE_IS_WORSE = {"pub_closures_per_100k", "library_closures_per_100k"}
+MORE_IS_WORSE = {"pub_closures_per_100k", "social_club_closures_per_100k", "library_closures_per_100k"}
 
 
 def is_money(indicator: str) -> bool:
@@ -67,7 +70,8 @@ def values_at(db: sqlite_utils.Database, computed_at: str | None) -> dict[tuple[
     if computed_at is None:
         return {}
     out = {}
-    for r in db.query("select indicator, area_group, value, coverage, window_from, window_to from indicators "
+    for r in db.query("select indicator, area_group, value, ci_low, ci_high, reliable, note, coverage, window_from, "
+                      "window_to from indicators "
                       "where computed_at = ? and area_group in ('left_behind', 'other_deprived', 'england') "
                       "order by id", [computed_at]):
         r["coverage"] = json.loads(r["coverage"]) if r["coverage"] else {}
@@ -82,8 +86,13 @@ def _share(lb: float | None, eng: float | None) -> float | None:
 def _coverage_note(row: dict | None) -> str:
     cov = (row or {}).get("coverage") or {}
     share = cov.get("share_of_group_population")
+    if row and row.get("value") is None and (row.get("note") or "").startswith("no "):
+        return row["note"]                       # an empty window: "no grants recorded in the window (latest: …)"
     if row and row.get("value") is None:
         return "no data yet: the source has had no healthy crawl"
+    archived = re.search(r"as of \S+ \(archived listing\)", cov.get("note") or "")
+    if archived:
+        return archived.group(0)
     if share is not None and share < 0.995:
         return f"covers {share:.0%} of England's population (healthy authorities only)"
     return ""
@@ -93,6 +102,39 @@ def _unit_note(row: dict | None) -> str:
     if row and row.get("window_from") and row.get("window_to"):
         return f"per 100,000 people, {row['window_from'][:10]} to {row['window_to'][:10]}"
     return "per 100,000 people"
+
+
+def _interval(ind: str, row: dict | None) -> str:
+    if not row or row.get("ci_low") is None:
+        return ""
+    return f"{fmt(ind, row['ci_low'])} to {fmt(ind, row['ci_high'])}"
+
+
+def _placed(row: dict | None) -> float | None:
+    return ((row or {}).get("coverage") or {}).get("resolved_share")
+
+
+def _placed_text(row: dict | None) -> str:
+    share, records = _placed(row), ((row or {}).get("coverage") or {}).get("records", 0)
+    return "" if share is None else f"{share:.0%} of {records:,} records placed in a ward"
+
+
+def change_with_placement(ind: str, now_row: dict | None, before_row: dict | None) -> str:
+    """Return the change of a left-behind rate, labelled when a change in the share of records placed explains it.
+
+    Rates count only records placed in a ward: if fewer could be placed this week, the rate falls although nothing
+    in the world changed. Explained = the placed share moved by a point or more and the rate, scaled back to full
+    placement (value / placed share), moved less than half as much as the raw rate.
+    """
+    now_v, before_v = (now_row or {}).get("value"), (before_row or {}).get("value")
+    raw = fmt_change(ind, now_v, before_v)
+    p_now, p_before = _placed(now_row), _placed(before_row)
+    if raw in ("–", "no change") or not p_now or not p_before or abs(p_now - p_before) < 0.01:
+        return raw
+    adjusted = abs(now_v / p_now - before_v / p_before)
+    if adjusted < abs(now_v - before_v) / 2:
+        return f"{raw}, explained by records placed in a ward ({p_before:.0%} → {p_now:.0%}), not a change on the ground"
+    return raw
 
 
 def indicator_rows(db: sqlite_utils.Database, now) -> tuple[list[IndicatorRow], tuple]:
@@ -105,6 +147,9 @@ def indicator_rows(db: sqlite_utils.Database, now) -> tuple[list[IndicatorRow], 
         v = {g: (cur.get((ind, g)) or {}).get("value") for g in ("left_behind", "other_deprived", "england")}
         pv = {g: (prev.get((ind, g)) or {}).get("value") for g in ("left_behind", "england")}
         fv = (base.get((ind, "left_behind")) or {}).get("value")
+        lb_row = cur.get((ind, "left_behind"))
+        # Rows computed before intervals existed have no verdict (NULL): shown as they were.
+        reliable = (lb_row or {}).get("reliable") in (None, 1, True) and v["left_behind"] is not None
         share, prev_share = _share(v["left_behind"], v["england"]), _share(pv["left_behind"], pv["england"])
         share_change = "–" if share is None or prev_share is None else (
             "no change" if abs(share - prev_share) < 0.05 else f"{share - prev_share:+.1f} pts")
@@ -112,12 +157,16 @@ def indicator_rows(db: sqlite_utils.Database, now) -> tuple[list[IndicatorRow], 
         rows.append(IndicatorRow(
             indicator=ind, label=label(ind), unit_note=_unit_note(cur.get((ind, "england"))),
             left_behind=fmt(ind, v["left_behind"]), other_deprived=fmt(ind, v["other_deprived"]),
-            england=fmt(ind, v["england"]), lb_share="–" if share is None else f"{share:.0f}%",
-            lb_share_change_week=share_change, lb_change_week=fmt_change(ind, v["left_behind"], pv["left_behind"]),
+            england=fmt(ind, v["england"]),
+            lb_share="–" if share is None else f"{share:.0f}%" if reliable else "too few to say",
+            lb_share_change_week=share_change if reliable else "–",
+            lb_change_week=change_with_placement(ind, lb_row, prev.get((ind, "left_behind"))),
             lb_change_first=fmt_change(ind, v["left_behind"], fv),
-            england_change_week=fmt_change(ind, v["england"], pv["england"]),
-            gap_is_bad=share is not None and ((share > 105) if worse else (share < 95)),
-            note=_coverage_note(cur.get((ind, "england")))))
+            england_change_week=change_with_placement(ind, cur.get((ind, "england")), prev.get((ind, "england"))),
+            gap_is_bad=reliable and share is not None and ((share > 105) if worse else (share < 95)),
+            note=_coverage_note(cur.get((ind, "england"))), lb_interval=_interval(ind, lb_row),
+            england_interval=_interval(ind, cur.get((ind, "england"))), reliable=reliable,
+            reliability_note=(lb_row or {}).get("note") or "", placed=_placed_text(cur.get((ind, "england")))))
     return rows, (latest, previous, first)
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -10,17 +9,20 @@ from urllib.parse import quote, urlencode
 import sqlite_utils
 
 from monitor.sources_meta import SOURCE_LABELS, SOURCE_LICENCES, SOURCE_NOUNS, SOURCE_TABLES
+from monitor.text import DETAIL_LIMIT, clean_text
+from spiders.venue_kinds import NOUNS as VENUE_NOUNS
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
-KIND_ORDER = {"changed_hands": 0, "closed": 0, "reopened": 1, "reported": 2, "new": 3, "changed": 4}
-# A changed_hands event reaches a subscriber only as the correction of a closure they were told of.
+KIND_ORDER = {"corrected": 0, "closed": 0, "reopened": 1, "changed_hands": 1, "reported": 2, "new": 3, "changed": 4}
 KIND_LABELS = {"closed": "Closed", "reopened": "Reopened", "reported": "Reported", "new": "New",
-               "changed": "Changed", "changed_hands": "Correction: not closed, changed hands"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+               "changed": "Changed", "changed_hands": "Changed hands",
+               "corrected": "Correction: not closed, changed hands"}
 _DETAIL_FIELDS = ("address", "postcode", "recipient_name", "funder_name", "title", "authority", "signal")
-_EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url"}
+_EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url",
+                  "old_id", "new_id", "supersedes_closure"}
 _EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by",
-                    "old_id": "Old id", "new_id": "New id", "old_name": "Old name", "new_name": "New name"}
+                    "new_name": "Now registered as", "old_name": "Registered before as",
+                    "closure_reported": "Closure reported on"}
 
 
 @dataclass
@@ -45,6 +47,7 @@ class EventLine:
     source_url: str = ""
     licence: str = ""
     name_cleaned: bool = False   # the source's name had line breaks or control characters (counted by callers)
+    venue_kind: str | None = None  # a register venue's kind: kind_label then says it ("Sports club closed")
 
     @property
     def place(self) -> str:
@@ -99,6 +102,16 @@ def _record(db: sqlite_utils.Database, source: str, record_id: str) -> dict:
     return rows[0] if rows else {}
 
 
+def venue_label(kind: str, venue_kind: str) -> str:
+    """Return 'Sports club closed', 'Pub reopened', 'New bar' for an event of a venue of this kind."""
+    noun = VENUE_NOUNS.get(venue_kind, venue_kind.replace("_", " "))
+    if kind == "new":
+        return f"New {noun}"
+    if kind == "corrected":
+        return f"Correction: {noun} not closed, changed hands"
+    return f"{noun.capitalize()} {kind.replace('_', ' ')}"
+
+
 def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
     """Build the readable line for one event row."""
     record = _record(db, event["source"], event["record_id"])
@@ -111,16 +124,21 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
         lad_name = next(iter(db.query("select lad_name from wards where lad_code = ? limit 1",
                                       [event["lad_code"]])), {}).get("lad_name", "")
     kind = "reported" if event["source"] == "library_news" and event["kind"] == "new" else event["kind"]
+    if kind == "changed_hands" and "supersedes_closure" in (event.get("evidence") or ""):
+        kind = "corrected"   # this venue was reported closed: say plainly that it was not
     raw_name = event.get("name") or record.get("name") or ""
-    name = " ".join(_CONTROL.sub(" ", raw_name).split())  # one line, whatever the source sent
+    name = clean_text(raw_name)  # one line, no bidi tricks, a name's length: whatever the source sent
     table = SOURCE_TABLES.get(event["source"], "events")
+    venue_kind = record.get("venue_kind")
+    label = venue_label(kind, venue_kind) if venue_kind else KIND_LABELS.get(kind, kind.capitalize())
+    noun = VENUE_NOUNS.get(venue_kind) or SOURCE_NOUNS.get(event["source"], "record")
     return EventLine(
-        event_id=event["id"], kind=kind, kind_label=KIND_LABELS.get(kind, kind.capitalize()),
+        event_id=event["id"], kind=kind, kind_label=label, venue_kind=venue_kind,
         source=event["source"], source_label=SOURCE_LABELS.get(event["source"], event["source"]),
-        noun=SOURCE_NOUNS.get(event["source"], "record"), name=name, name_cleaned=name != raw_name.strip(),
+        noun=noun, name=name, name_cleaned=name != raw_name.strip(),
         ward_code=event.get("ward_code"), ward_name=ward.get("name", ""), lad_name=lad_name,
         left_behind=bool(ward.get("left_behind")), at=(event.get("at") or "")[:10],
-        details=[(_humanise(k), str(record[k])) for k in _DETAIL_FIELDS if record.get(k)],
+        details=[(_humanise(k), clean_text(record[k], DETAIL_LIMIT)) for k in _DETAIL_FIELDS if record.get(k)],
         evidence=_evidence(event.get("evidence")), amount=record.get("amount"),
         record_link=table_link(base, table, id=event["record_id"]),
         ward_link=table_link(base, "ward_profile", ward=event["ward_code"]) if event.get("ward_code") else "",

@@ -2,9 +2,7 @@
 
 A scope is healthy when it was fetched and parsed without error and its item count is at least
 `health_min_share` of the median of its last `health_window` healthy crawls (a scope with no history needs
-at least one item). A scope the source served before but that is absent now counts as 0 items. For a source whose records close
-by absence, a healthy scope must also list at least `health_min_overlap` of the records already known open in
-it: a list of the right length but of other records (another authority's file) is no evidence of closures.
+at least one item). A scope the source served before but that is absent now counts as 0 items.
 """
 from __future__ import annotations
 
@@ -52,19 +50,6 @@ def known_scopes(db: sqlite_utils.Database, source: str, before_crawl: int) -> s
     return {r[0] for r in rows}
 
 
-def overlap(db: sqlite_utils.Database, source: str, scope: str, crawl_id: int) -> tuple[int, int]:
-    """Return (records known open in the scope before this crawl, how many of them this crawl listed)."""
-    from monitor.closures import CLOSE_BY_ABSENCE, table_for
-
-    table = table_for(db, source)
-    if table not in CLOSE_BY_ABSENCE:
-        return 0, 0
-    known, seen = db.execute(f"select count(*), coalesce(sum(last_crawl_id = ?), 0) from [{table}] where source = ? "
-                             "and scope = ? and coalesce(status, 'open') = 'open' and first_crawl_id < ?",
-                             [crawl_id, source, scope, crawl_id]).fetchone()
-    return known, seen
-
-
 def judge(db, source: str, crawl_id: int, stats: dict, settings: dict, crawl_error: str | None) -> list[ScopeHealth]:
     """Judge every scope of a finished crawl."""
     counts = scope_counts(stats)
@@ -90,15 +75,27 @@ def judge(db, source: str, crawl_id: int, stats: dict, settings: dict, crawl_err
         elif median and c["items"] < share * median:
             reason = f"{c['items']} items, under {share:.0%} of the median {median:g} of recent healthy crawls"
         else:
-            reason = _overlap_reason(db, source, scope, crawl_id, settings.get("health_min_overlap", 0.8))
+            reason = _overlap_reason(db, source, scope, crawl_id, share)
         out.append(ScopeHealth(scope, c["items"], c["errors"], not reason, reason))
     return out
 
 
-def _overlap_reason(db, source: str, scope: str, crawl_id: int, min_overlap: float) -> str:
-    known, seen = overlap(db, source, scope, crawl_id)
-    if known and seen < min_overlap * known:
-        return f"lists {seen} of the {known} records known open in {scope}, under {min_overlap:.0%}"
+def _overlap_reason(db, source: str, scope: str, crawl_id: int, share: float) -> str:
+    """For sources that close venues by absence: a healthy scope lists again most of the venues it had open.
+
+    Counts alone are fooled by a file of the same size that lists other venues (another authority's file, a
+    renumbered register): then every known venue looks absent and would close.
+    """
+    from monitor.closures import OVERLAP_CHECKED, table_for
+
+    table = table_for(db, source)
+    if table not in OVERLAP_CHECKED or not db[table].exists():
+        return ""
+    known, seen = db.execute(
+        f"select count(*), coalesce(sum(last_crawl_id = ?), 0) from [{table}] where source = ? and scope = ? "
+        "and coalesce(status, 'open') = 'open' and first_crawl_id < ?", [crawl_id, source, scope, crawl_id]).fetchone()
+    if known >= 5 and seen < share * known:
+        return f"only {seen} of the {known} open venues known in {scope} were listed (under {share:.0%})"
     return ""
 
 
@@ -113,6 +110,8 @@ def record(db, source: str, crawl_id: int, verdicts: list[ScopeHealth], now: str
 
 def raise_failure_event(db, source: str, crawl_id: int, settings: dict, now: str) -> bool:
     """After M consecutive failed crawls of a source, raise one `source_failing` event for the operator."""
+    if source in (settings.get("frozen_sources") or {}):   # its publisher stopped: nothing for the operator to fix
+        return False
     m = settings["failure_alert_after"]
     statuses = [r[0] for r in db.execute(
         "select status from crawl_runs where source = ? and id <= ? order by id desc limit ?",

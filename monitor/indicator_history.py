@@ -8,7 +8,8 @@ import sqlite_utils
 from monitor.area_groups import AREA_GROUPS
 from monitor.indicators import INDICATORS
 
-ROW_KEYS = ("indicator", "area_group", "numerator", "population", "value", "coverage", "computed_at")
+ROW_KEYS = ("indicator", "area_group", "numerator", "population", "value", "ci_low", "ci_high", "reliable", "note",
+            "coverage", "computed_at")
 
 
 def computation_times(db: sqlite_utils.Database) -> list[str]:
@@ -45,4 +46,7 @@ def series(db: sqlite_utils.Database, indicator: str, area_group: str) -> list[t
 
 def public_row(row: dict) -> dict:
     """Return a row with exactly the keys the JSON output promises."""
-    return {k: row.get(k) for k in ROW_KEYS}
+    out = {k: row.get(k) for k in ROW_KEYS}
+    if out["reliable"] is not None:
+        out["reliable"] = bool(out["reliable"])   # stored as 0/1
+    return out

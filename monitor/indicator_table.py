@@ -17,11 +17,29 @@ def format_value(indicator: str, value: float | None, coverage: dict | None = No
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 1 else f"{value:.2f}"
 
 
-def share_of_england(lb: float | None, eng: float | None) -> str:
-    """Return the left-behind value as a percentage of England's."""
+def share_of_england(lb: float | None, eng: float | None, reliable: bool = True) -> str:
+    """Return the left-behind value as a percentage of England's, or 'too few to say' when it cannot be told."""
     if lb is None or not eng:
         return "-"
-    return f"{100 * lb / eng:.0f}%"
+    return f"{100 * lb / eng:.0f}%" if reliable else "too few to say"
+
+
+def cell(row: dict | None) -> str:
+    """Return a table cell: the value, 'none in window' for an empty window, a * when too few to say."""
+    if row is None:
+        return "n/a"
+    if row["value"] is None and (row.get("note") or "").startswith("no "):
+        return "none in window"
+    text = format_value(row["indicator"], row["value"], row["coverage"])
+    return text + ("*" if row["value"] is not None and row.get("reliable") in (0, False) else "")
+
+
+def interval_text(row: dict) -> str:
+    """Return '0.08 (0.00 to 0.31)': a value with its 95% interval."""
+    if row.get("value") is None or row.get("ci_low") is None:
+        return format_value(row["indicator"], row.get("value"), row.get("coverage"))
+    f = lambda v: format_value(row["indicator"], v)   # noqa: E731
+    return f"{f(row['value'])} ({f(row['ci_low'])} to {f(row['ci_high'])})"
 
 
 def _by_key(rows: list[dict]) -> dict[tuple[str, str], dict]:
@@ -29,19 +47,21 @@ def _by_key(rows: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 def coverage_lines(rows: list[dict]) -> list[str]:
-    """Return one line per source saying what its figures cover."""
+    """Return one line per source: what its figures cover, and each indicator's share of records placed in a ward."""
     by_key = _by_key(rows)
-    lines, best = [], {}
-    for ind in INDICATORS:   # per source, the indicator that counted the most records speaks for it
+    lines, seen = [], {}
+    for ind in INDICATORS:
         r = by_key.get((ind.name, "england"))
-        if r and (ind.source not in best or r["coverage"].get("records", 0) > best[ind.source]["coverage"]["records"]):
-            best[ind.source] = r
-    for source, r in best.items():
-        c = r["coverage"]
-        resolved = "-" if c.get("resolved_share") is None else f"{100 * c['resolved_share']:.0f}%"
+        if r:
+            seen.setdefault(ind.source, []).append((ind.name, r))
+    for source, named in seen.items():
+        c = named[0][1]["coverage"]
+        placed = "; ".join(
+            f"{name}: {r['coverage'].get('records', 0):,} records, "
+            + ("-" if r["coverage"].get("resolved_share") is None else f"{100 * r['coverage']['resolved_share']:.0f}%")
+            + " placed" for name, r in named)
         lines.append(f"  {source}: {c.get('wards', 0):,} wards, {100 * c.get('share_of_group_population', 0):.1f}%"
-                     f" of England's people; {c.get('records', 0):,} records, {resolved} resolved to a ward"
-                     f" ({c.get('note', '')})")
+                     f" of England's people ({c.get('note', '')}); {placed}")
     return lines
 
 
@@ -65,10 +85,17 @@ def format_table(rows: list[dict]) -> str:
         cells = [by_key.get((ind.name, g)) for g in AREA_GROUPS]
         if not any(cells):
             continue
-        text = [format_value(ind.name, c and c["value"], c and c["coverage"]) for c in cells]
+        text = [cell(c) for c in cells]
         lb, eng = by_key.get((ind.name, "left_behind")), by_key.get((ind.name, "england"))
-        share = share_of_england(lb and lb["value"], eng and eng["value"])
+        share = share_of_england(lb and lb["value"], eng and eng["value"], bool(lb and lb.get("reliable", 1)))
         lines.append(f"{ind.name:<{NAME_WIDTH}}" + "".join(f"{t:>{COL}}" for t in text) + f"{share:>{COL}}")
+    lines.append("* too few to say: under the minimum count, or the left-behind interval overlaps England's.")
+    lines.append("95% intervals, left behind and England:")
+    for ind in INDICATORS:
+        lb, eng = by_key.get((ind.name, "left_behind")), by_key.get((ind.name, "england"))
+        if lb and eng:
+            why = f" [{lb['note']}]" if lb.get("note") else ""
+            lines.append(f"  {ind.name}: {interval_text(lb)} vs {interval_text(eng)}{why}")
     lines.extend(window_lines(rows))
     lines.append("Coverage:")
     lines.extend(coverage_lines(rows))

@@ -14,6 +14,7 @@ class Tally:
     """One indicator's records and numerator by ward (key None = records not resolved to a ward)."""
     records: dict[str | None, int] = field(default_factory=dict)
     numerator: dict[str | None, float] = field(default_factory=dict)
+    squares: dict[str | None, float] = field(default_factory=dict)   # Σ measure², for money intervals
     excluded: int = 0
 
 
@@ -22,7 +23,7 @@ def tally_query(source: Source, condition: str, indicators, scoped: str = "") ->
     cols = []
     for ind in indicators:
         excluded = f"sum(CASE WHEN {ind.excluded} THEN 1 ELSE 0 END)" if ind.excluded else "0"
-        cols.append(f"total({ind.measure}), {excluded}")
+        cols.append(f"total({ind.measure}), {excluded}, total(({ind.measure}) * ({ind.measure}))")
     return (f"SELECT r.ward_code, count(*), {', '.join(cols)} FROM [{source.table}] r "
             f"WHERE r.source = :source AND {condition}{scoped} GROUP BY r.ward_code")
 
@@ -43,6 +44,7 @@ def tally_source(db: sqlite_utils.Database, source: Source, cov: Coverage, param
         for ward, n, *values in db.execute(sql, bind).fetchall():
             for k, ind in enumerate(inds):
                 t = tallies[ind.name]
-                t.records[ward], t.numerator[ward] = n, values[2 * k]
-                t.excluded += values[2 * k + 1]
+                t.records[ward], t.numerator[ward] = n, values[3 * k]
+                t.excluded += values[3 * k + 1]
+                t.squares[ward] = values[3 * k + 2]
     return tallies

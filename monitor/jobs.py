@@ -18,6 +18,13 @@ class CrawlJobResult:
     indicators: int = 0
     alerts: int = 0
 
+    @property
+    def failed(self) -> str | None:
+        """Why the job failed (its crawl failed outright), or None: the scheduler records the job as failed."""
+        if self.crawl.status == "failed":
+            return f"crawl {self.crawl.crawl_id} of {self.crawl.source} failed: {self.crawl.reason}"
+        return None
+
 
 def crawl_job(settings: dict, db_path, private_db_path, source: str, now: str, start_url: str | None = None,
               config_path=None, send: bool = True, transport=None, extra_env: dict | None = None) -> CrawlJobResult:

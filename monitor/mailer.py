@@ -20,8 +20,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from monitor.errors import DeliveryError
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+from monitor.text import clean_text
 
 
 class TransientDeliveryError(DeliveryError):
@@ -33,12 +32,10 @@ class PermanentDeliveryError(DeliveryError):
 
 
 def clean_header(value: str, stats: Counter | None = None, limit: int = 200) -> str:
-    """Return a header value on one line: control characters (CR, LF, tabs) become spaces, length is capped."""
-    cleaned = " ".join(_CONTROL.sub(" ", value or "").split())
+    """Return a header value on one line: control and bidi characters become spaces, length is capped."""
+    cleaned = clean_text(value, limit)
     if cleaned != (value or "") and stats is not None:
         stats["mail/header_sanitised"] += 1
-    if len(cleaned) > limit:
-        cleaned = cleaned[: limit - 1] + "…"
     return cleaned
 
 
@@ -58,8 +55,9 @@ def compose(*, mail_from: str, to: str, subject: str, text: str, html: str, now,
     msg["Subject"] = clean_header(subject, stats)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id
-    msg["List-Unsubscribe"] = f"<{clean_header(unsubscribe_url, stats, 500)}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if unsubscribe_url:   # every subscriber's message has one; the operator's own alerts have none
+        msg["List-Unsubscribe"] = f"<{clean_header(unsubscribe_url, stats, 500)}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")

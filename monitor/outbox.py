@@ -5,13 +5,12 @@ has it: SMTP final dot written, Maildir file renamed) -> sent (server replied 25
 queued with a backoff, or failed after too many attempts or a permanent refusal.
 
 Recovery after a crash or kill (run at the start of every delivery, under the delivery lock, so any row still
-`sending` or `handed_over` belongs to a dead process):
-- `handed_over` -> sent. The message left our hands; the receiving server had all of it.
-- `sending` -> ask the transport. Maildir answers exactly (the file named after the Message-ID exists or not).
-  SMTP cannot answer; a row still `sending` means the final dot was not known to be written, so the message
-  is queued again. The only ambiguity left is the instant between writing the final dot and committing
-  `handed_over` (one SQLite commit): a kill exactly there sends that message twice, with the same Message-ID,
-  which most mail stores collapse. We chose a rare duplicate over a possible silent loss.
+`sending` or `handed_over` belongs to a dead process): the transport is asked whether it has the message.
+- Maildir answers exactly (the file named after the Message-ID is there or not): sent, or queued again.
+- SMTP cannot answer. Only the server's 250 reply marks a message sent: a server may drop a message whose client
+  vanished after the final dot and before its reply. So a row left `sending` or `handed_over` is queued again and
+  resent with the same Message-ID, which most mail stores collapse. We chose a possible duplicate over a
+  possible silent loss.
 """
 from __future__ import annotations
 
@@ -82,15 +81,14 @@ def _set(db, row_id: int, **values) -> None:
 def recover(db: sqlite_utils.Database, transport, now, stats: Counter) -> None:
     """Settle rows a dead process left in `sending` or `handed_over` (see the module docstring)."""
     for row in db.query("select id, message_id, status from outbox where status in ('sending', 'handed_over')"):
-        if row["status"] == "handed_over":
-            _set(db, row["id"], status="sent", sent_at=_iso(now), note="recovered: handed over before a crash")
-            stats["outbox/recovered_handed_over"] += 1
-        elif transport.delivered(row["message_id"]):
+        if transport.delivered(row["message_id"]):
             _set(db, row["id"], status="sent", sent_at=_iso(now), note="recovered: found delivered")
             stats["outbox/recovered_found_delivered"] += 1
-        else:
-            _set(db, row["id"], status="queued", note="recovered: requeued after a crash")
-            stats["outbox/recovered_requeued"] += 1
+        else:   # not there, or the transport cannot tell (SMTP): resend, same Message-ID
+            note = ("recovered: requeued, fate unknown after the final dot" if row["status"] == "handed_over"
+                    else "recovered: requeued after a crash")
+            _set(db, row["id"], status="queued", note=note)
+            stats[f"outbox/recovered_requeued_{row['status']}"] += 1
 
 
 def _backoff(settings: dict, attempts: int) -> timedelta:
@@ -111,7 +109,7 @@ def _retry_later(db, row: dict, settings: dict, now, error: str, stats: Counter)
 
 def due_rows(db: sqlite_utils.Database, now) -> list[dict]:
     """Return queued messages whose next attempt is due, oldest first."""
-    return list(db.query("select id, message_id, recipient, message, attempts from outbox where status = 'queued'"
+    return list(db.query("select id, message_id, recipient, message, attempts, note from outbox where status = 'queued'"
                          " and next_attempt_at <= ? order by id", [_iso(now)]))
 
 
@@ -158,7 +156,9 @@ def _deliver_one(db, session, row: dict, sender: str, settings: dict, now, step,
         _set(db, row["id"], status="failed", attempts=row["attempts"] + 1, last_error=str(e))
         stats["outbox/failed_permanently"] += 1
         return 0
-    _set(db, row["id"], status="sent", sent_at=_iso(now), attempts=row["attempts"] + 1, note=reply)
+    recovered = row.get("note") or ""
+    note = f"{recovered}; {reply}" if recovered.startswith("recovered") else reply   # keep how it was settled
+    _set(db, row["id"], status="sent", sent_at=_iso(now), attempts=row["attempts"] + 1, note=note)
     step("sent", row["id"])
     stats["outbox/sent"] += 1
     return 1

@@ -53,6 +53,8 @@ def default_jobs(settings: dict, db_path, private_db_path, config_path=None) -> 
     def crawl(source: str) -> Callable[[str], object]:
         def job(now: str):
             from monitor.jobs import crawl_job  # imported late: the crawl side is heavy and optional here
+            if source in (settings.get("frozen_sources") or {}) and _has_healthy_crawl(db_path, source):
+                return f"{source} is frozen (archived listing): crawled once, not again on a schedule"
             return crawl_job(settings, db_path, private_db_path, source, now, config_path=config_path)
         return job
 
@@ -69,6 +71,12 @@ def default_jobs(settings: dict, db_path, private_db_path, config_path=None) -> 
     jobs = {source: crawl(source) for source in settings["enabled_sources"]}
     jobs.update(digest=digest, outbox=retry_outbox)
     return jobs
+
+
+def _has_healthy_crawl(db_path, source: str) -> bool:
+    db = connect(db_path)
+    return db["scope_runs"].exists() and db.execute(
+        "select 1 from scope_runs where source = ? and healthy = 1 limit 1", [source]).fetchone() is not None
 
 
 def cron_of(settings: dict, name: str) -> str:
@@ -129,6 +137,7 @@ class Loop:
     def __init__(self, settings: dict, private_db_path, jobs: dict[str, Callable[[str], object]],
                  clock: Callable[[], datetime] | None = None):
         self.settings, self.private_db_path, self.jobs = settings, Path(private_db_path), jobs
+        self.after_job: Callable[[datetime], object] | None = None   # e.g. tell the operator what failed
         self.tz = ZoneInfo(settings.get("schedule_timezone", "Europe/London"))
         self.clock = clock or (lambda: datetime.now(self.tz))
         self.grace = int(settings.get("misfire_grace_seconds", 21600))
@@ -140,6 +149,23 @@ class Loop:
         JOB_RUNNERS.clear()
         JOB_RUNNERS.update(jobs)
         _CONTEXT["loop"] = self
+
+    def recover(self, now: datetime) -> int:
+        """Close job runs a dead scheduler left `running` (the caller holds the scheduler lock); return how many."""
+        db = connect(self.private_db_path)
+        if not db["job_runs"].exists():
+            return 0
+        with db.conn:
+            cursor = db.execute("update job_runs set status = 'failed', finished_at = ?, detail = "
+                                "'interrupted: the scheduler stopped while this job ran' where status = 'running'",
+                                [now.isoformat()])
+        return cursor.rowcount
+
+    def failures_since(self, started: datetime) -> list[str]:
+        """Return the names of jobs that failed in runs started at or after a time."""
+        db = connect(self.private_db_path)
+        return [r[0] for r in db.execute("select job from job_runs where status = 'failed' and started_at >= ? "
+                                         "order by id", [started.isoformat()]).fetchall()]
 
     def trigger(self, name: str) -> CronTrigger:
         expr = cron_of(self.settings, name)
@@ -201,9 +227,15 @@ class Loop:
                 result = self.jobs[name](now.isoformat())
             except Exception as e:  # one failing job must not stop the loop
                 log.exception("job %s failed", name)
-                self._finish(run_id, name, "failed", f"{type(e).__name__}: {e}")
+                self._finish(run_id, name, "failed", f"{type(e).__name__}: {e}"[:500])
             else:
-                self._finish(run_id, name, "ok", repr(result)[:500])
+                failed = getattr(result, "failed", None)   # a job may finish and still report a failure
+                self._finish(run_id, name, "failed" if failed else "ok", (failed or repr(result))[:500])
+            if self.after_job is not None:
+                try:   # telling the operator must never stop the loop either
+                    self.after_job(now)
+                except Exception:
+                    log.exception("telling the operator after job %s failed", name)
 
     def _record(self, name, scheduled_for, now, status, detail) -> int:
         db = connect(self.private_db_path)
@@ -258,6 +290,12 @@ def build_scheduler(settings: dict, private_db_path, jobs: dict[str, Callable[[s
     _STOP.clear()
     jobs = jobs if jobs is not None else default_jobs(settings, db_path, private_db_path, config_path)
     loop = Loop(settings, private_db_path, jobs, clock)
+    if db_path is not None:
+        def tell_operator(now: datetime):
+            from db.store import init_private, init_public
+            from monitor.operator import notify_operator
+            return notify_operator(init_public(db_path), init_private(private_db_path), settings, now.isoformat())
+        loop.after_job = tell_operator
     from apscheduler.jobstores.memory import MemoryJobStore
     loop.scheduler.add_jobstore(MemoryJobStore(), "memory")
     return loop

@@ -25,9 +25,16 @@ SOURCE_TABLES = {
     "library_news": "news_mentions",
 }
 
-# `subscribe --kinds pub,library,news,grant,group` names sources by what a person would call them.
+# `subscribe --kinds pub,library,news,grant,group` names sources by what a person would call them; the register's
+# venues are split by kind (spiders/venue_kinds.py), "pub" being pubs and bars as the pub indicators count them.
 KIND_SOURCES = {
     "pub": "fhrs_pubs",
+    "social_club": "fhrs_pubs",
+    "sports_club": "fhrs_pubs",
+    "nightclub": "fhrs_pubs",
+    "hotel_bar": "fhrs_pubs",
+    "restaurant": "fhrs_pubs",
+    "other_venue": "fhrs_pubs",
     "library": "libraries",
     "news": "library_news",
     "grant": "threesixty_giving",
@@ -39,4 +46,13 @@ SOURCE_NOUNS = {
     "library_news": "library news",
     "threesixty_giving": "grant",
     "mutual_aid": "mutual aid group",
+}
+KIND_VENUE_KINDS = {
+    "pub": ("pub", "bar"),
+    "social_club": ("members_club",),
+    "sports_club": ("sports_club",),
+    "nightclub": ("nightclub",),
+    "hotel_bar": ("hotel",),
+    "restaurant": ("restaurant",),
+    "other_venue": ("other",),
 }

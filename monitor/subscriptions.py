@@ -10,7 +10,7 @@ import sqlite_utils
 
 from monitor.errors import InputError
 from monitor.outbox import _iso
-from monitor.sources_meta import KIND_SOURCES
+from monitor.sources_meta import KIND_SOURCES, KIND_VENUE_KINDS
 
 # Deliberately narrower than RFC 5322: no quoting, no spaces, no control characters, a dotted domain.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -28,6 +28,7 @@ class Subscription:
     token: str
     active: bool = True
     sources: set[str] = field(default_factory=set)
+    venue_kinds: set[str] = field(default_factory=set)   # which register venues (pub, bar, members_club...)
 
     @classmethod
     def from_row(cls, row: dict) -> "Subscription":
@@ -35,7 +36,8 @@ class Subscription:
         return cls(id=row["id"], email=row["email"], wards=json.loads(row["wards"] or "[]"),
                    lad_codes=json.loads(row["lad_codes"] or "[]"), left_behind=bool(row["left_behind"]),
                    kinds=kinds, token=row["token"], active=bool(row["active"]),
-                   sources={KIND_SOURCES[k] for k in kinds if k in KIND_SOURCES})
+                   sources={KIND_SOURCES[k] for k in kinds if k in KIND_SOURCES},
+                   venue_kinds={v for k in kinds for v in KIND_VENUE_KINDS.get(k, ())})
 
     def describe(self) -> str:
         parts = []
@@ -57,7 +59,7 @@ def validate_email(email: str) -> str:
 
 
 def parse_kinds(kinds: str | None) -> list[str]:
-    """Return the kinds from 'pub,library,...' (all kinds when empty), or raise InputError on an unknown one."""
+    """Return the kinds from 'pub,sports_club,library,...' (all when empty), or raise InputError on an unknown one."""
     if not kinds:
         return sorted(KIND_SOURCES)
     chosen = [k.strip().lower() for k in kinds.split(",") if k.strip()]

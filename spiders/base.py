@@ -8,8 +8,11 @@ A scope is the unit of health: the whole source, or one local authority of it. S
 from __future__ import annotations
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
+
+from spiders.fetch_policy import shown_url
 
 
 class SourceSpider(scrapy.Spider):
@@ -49,14 +52,26 @@ class SourceSpider(scrapy.Spider):
     def on_error(self, failure):
         request = failure.request
         scope = request.meta.get("scope", self.default_scope)
-        if failure.check(HttpError):
-            reason = f"HTTP {failure.value.response.status} from {request.url}"
+        url = shown_url(request.url)
+        if failure.check(HttpError):   # (a kind of IgnoreRequest, so first)
+            reason = f"HTTP {failure.value.response.status} from {url}"
+        elif failure.check(IgnoreRequest):   # the fetch policy's reason, or a size limit: already safe to show
+            reason = failure.getErrorMessage()
         elif failure.check(TwistedTimeoutError):
-            reason = f"timeout fetching {request.url}"
+            reason = f"timeout fetching {url}"
         else:
-            reason = f"{failure.type.__name__} fetching {request.url}: {failure.getErrorMessage()}"
+            reason = f"{failure.type.__name__} fetching {url}: {failure.getErrorMessage()[:200]}"
         self.seen(scope)
         self.scope_error(scope, reason)
+
+    def request(self, url, scope: str, **kwargs) -> scrapy.Request | None:
+        """Build a request for a URL a source gave us, or count an error against the scope if it is not a URL."""
+        try:
+            return scrapy.Request(url, errback=self.on_error, **kwargs)
+        except (ValueError, TypeError):
+            self.seen(scope)
+            self.scope_error(scope, f"the source gave a URL that cannot be fetched: {shown_url(str(url))}")
+            return None
 
     def stamp(self, item, scope: str | None = None):
         """Set the provenance and scope every item carries."""

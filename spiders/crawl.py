@@ -6,8 +6,11 @@ Child:  python -m spiders.crawl SOURCE --db PATH --crawl-id N --now ISO [--start
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -49,35 +52,72 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def child_limits(memory_mb: int):
+    """Return a preexec function for the crawl child: a memory ceiling, and death when its parent dies."""
+    def limit() -> None:
+        if memory_mb:
+            ceiling = int(memory_mb) * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        try:   # Linux: an orphaned child (parent killed) is stopped instead of crawling on unwatched
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    return limit
+
+
 def run_crawl(source: str, db_path, settings: dict, now: str, start_url: str | None = None,
               config_path=None, timeout: float | None = None, extra_env: dict | None = None) -> CrawlResult:
     """Crawl one source in a child process, then judge its health per scope; return the result."""
     spider_class(source)
+    # The child runs in the repository: relative paths must mean what they meant where the command was given.
+    db_path = Path(db_path).resolve()
+    config_path = Path(config_path).resolve() if config_path else None
     start_url = start_url or settings["start_urls"].get(source)
     db = init_public(db_path)
+    recover_stale_crawls(db, settings, now)
     crawl_id = db["crawl_runs"].insert({
         "source": source, "scope": ",".join(settings.get("fhrs_authorities") or []) if source == "fhrs_pubs" else "",
         "start_url": start_url or spider_class(source).default_start_url, "started_at": _utc_now(), "now": now,
-        "status": "running"}, pk="id").last_pk
-    # The child runs in the project folder: paths given relative to the user's folder must not move with it.
-    args = [sys.executable, "-m", "spiders.crawl", source, "--db", str(Path(db_path).resolve()), "--crawl-id",
-            str(crawl_id), "--now", now]
+        "status": "running", "pid": os.getpid()}, pk="id", alter=True).last_pk
+    args = [sys.executable, "-m", "spiders.crawl", source, "--db", str(db_path), "--crawl-id", str(crawl_id),
+            "--now", now]
     if start_url:
         args += ["--start-url", start_url]
     if config_path:
-        args += ["--config", str(Path(config_path).resolve())]
+        args += ["--config", str(config_path)]
     env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     crawl_error = None
     try:
         proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=timeout or settings["crawl_timeout"])
+                              timeout=timeout or settings["crawl_timeout"],
+                              preexec_fn=child_limits(settings.get("crawl_memory_mb", 0)))
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
             crawl_error = f"crawl process exited with {proc.returncode}: {tail[0][:300]}"
+            if proc.returncode < 0 or "MemoryError" in (proc.stderr or ""):
+                crawl_error += " (killed, or out of its memory ceiling crawl_memory_mb)"
     except subprocess.TimeoutExpired:
         crawl_error = f"crawl stopped after its {timeout or settings['crawl_timeout']} s timeout"
     return finish_crawl(db, source, crawl_id, settings, now, crawl_error)
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def recover_stale_crawls(db, settings: dict, now: str) -> list[int]:
+    """Judge crawls whose process died before judging them (kill -9): unhealthy, so they change nothing."""
+    rows = db.execute("select id, source, pid from crawl_runs where finished_at is null").fetchall()
+    stale = [(crawl_id, source) for crawl_id, source, pid in rows if not _alive(pid)]
+    for crawl_id, source in stale:
+        finish_crawl(db, source, crawl_id, settings, now,
+                     "interrupted: the crawl's process died before the crawl was judged")
+    return [crawl_id for crawl_id, _ in stale]
 
 
 def finish_crawl(db, source: str, crawl_id: int, settings: dict, now: str, crawl_error: str | None) -> CrawlResult:
@@ -101,8 +141,31 @@ def finish_crawl(db, source: str, crawl_id: int, settings: dict, now: str, crawl
         db["crawl_runs"].update(crawl_id, {
             **counts, "status": status, "reason": reason, "finished_at": _utc_now(),
             "healthy_scopes": len(verdicts) - len(unhealthy), "unhealthy_scopes": len(unhealthy)})
+        mark_provisional(db, source, crawl_id, verdicts)
         health.raise_failure_event(db, source, crawl_id, settings, now)
     return CrawlResult(crawl_id, source, status, reason, counts, verdicts)
+
+
+def mark_provisional(db, source: str, crawl_id: int, verdicts) -> None:
+    """Flag what an unhealthy scope wrote (it may be half-parsed: a truncated file's last row); when a healthy
+    crawl of the scope comes, clear the flag on what it saw again and delete records that only the unhealthy
+    crawl ever saw. `provisional` holds the id of the unhealthy crawl that last wrote the record."""
+    from monitor.closures import table_for  # the record table of a source
+
+    table = table_for(db, source)
+    if table is None or not db[table].exists():
+        return
+    if "provisional" not in db[table].columns_dict:
+        db[table].add_column("provisional", int)
+    for v in verdicts:
+        if v.healthy:   # first seen in an unhealthy crawl and not confirmed now: never real (a cut-off row)
+            never = (f"select id from [{table}] where source = ? and scope = ? and provisional is not null "
+                     "and first_crawl_id = provisional and last_crawl_id < ?")
+            params = [source, v.scope, crawl_id]
+            db.execute(f"delete from versions where record_id in ({never})", params)
+            db.execute(f"delete from [{table}] where id in ({never})", params)
+        db.execute(f"update [{table}] set provisional = ? where source = ? and scope = ? and last_crawl_id = ?",
+                   [None if v.healthy else crawl_id, source, v.scope, crawl_id])
 
 
 def child_main(argv: list[str] | None = None) -> int:
@@ -127,6 +190,8 @@ def child_main(argv: list[str] | None = None) -> int:
     settings = load(a.config)
     scrapy_settings = Settings()
     scrapy_settings.setmodule(spider_settings)
+    # The child stops itself too: an orphan whose parent was killed does not crawl on for ever.
+    scrapy_settings.set("CLOSESPIDER_TIMEOUT", float(settings["crawl_timeout"]))
     scrapy_settings.set("USER_AGENT", settings["user_agent"])
     scrapy_settings.set("LBM_SETTINGS", settings)
     for key, value in json.loads(os.environ.get("LBM_SCRAPY_SETTINGS", "{}")).items():
@@ -144,6 +209,8 @@ def child_main(argv: list[str] | None = None) -> int:
     except Exception as e:  # recorded, then judged unhealthy by the parent
         status, reason = "error", f"{type(e).__name__}: {e}"
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    if stats.get("finish_reason") == "closespider_timeout":   # stopped half-way: never a complete crawl
+        status, reason = "error", f"crawl stopped after its {settings['crawl_timeout']} s timeout"
     db["crawl_runs"].update(a.crawl_id, {"status": status, "reason": reason,
                                           "stats": json.dumps(stats, default=str, sort_keys=True)})
     return 0 if status == "finished" else 1

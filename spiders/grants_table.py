@@ -12,6 +12,7 @@ import io
 from datetime import date, datetime
 
 from spiders.grants_json import open_binary
+from spiders.xlsx_guard import check_xlsx
 
 LOCATION = {"geographic code": "geoCode", "geographic code type": "geoCodeType", "name": "name",
             "country code": "countryCode"}
@@ -138,7 +139,9 @@ def xlsx_grants(source, stats=None):
     """Yield (grant, raw) from the first sheet of an XLSX file (a path or bytes) with an Identifier title."""
     from openpyxl import load_workbook
 
-    book = load_workbook(open_binary(source), read_only=True, data_only=True)
+    stream = open_binary(source)
+    check_xlsx(stream)   # sizes, ratios and shared strings, before openpyxl loads anything
+    book = load_workbook(stream, read_only=True, data_only=True)
     try:
         for sheet in book.worksheets:
             try:

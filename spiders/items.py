@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-_HINTS = frozenset({"raw", "problems", "dropped", "lsoa_code", "place"})
+_HINTS = frozenset({"raw", "problems", "lsoa_code", "place"})
 
 
 @dataclass
@@ -32,13 +32,10 @@ class Record:
     licence: str | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False)   # the source row, kept for quarantine
     problems: list[str] = field(default_factory=list, repr=False)  # why it cannot be stored, if anything
-    dropped: list[str] = field(default_factory=list, repr=False)   # bad OPTIONAL fields emptied, and why
 
     TABLE: ClassVar[str] = ""
     NUMBER_FIELDS: ClassVar[tuple[str, ...]] = ("latitude", "longitude")
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ()
-    # Fields a record is still itself without: a bad value is emptied (and reported), not the record refused.
-    OPTIONAL: ClassVar[tuple[str, ...]] = ()
     # Fields left out of the content hash, so that a re-crawl with the same content is "unchanged".
     VOLATILE: ClassVar[tuple[str, ...]] = ("source_url", "geo_method", "geo_reason")
 
@@ -98,10 +95,10 @@ class Pub(Record):
     authority_code: str | None = None
     business_type: str | None = None
     rating_date: str | None = None
+    venue_kind: str | None = None          # pub, bar, nightclub, members_club, ... (spiders/venue_kinds.py)
+    venue_kind_rule: str | None = None     # the rule that decided it
     TABLE: ClassVar[str] = "pubs"
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("rating_date",)
-    # A pub with an odd date or position is still listed: refusing it would make it missing, then "closed".
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("rating_date", "latitude", "longitude")
     VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + ("rating_date",)
 
 

@@ -27,9 +27,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 _NAME_NOISE = {"library", "libraries", "lib", "and", "the", "of", "community", "centre", "center", "hub",
-               "branch", "information", "learning", "local", "public", "point", "link", "plus", "services", "at"}
+               "branch", "information", "learning", "local", "public", "point", "link", "plus", "services", "at",
+               "service", "one", "stop", "shop"}   # "X Library and One Stop Shop" is "X Library & Information Service"
+# Authorities replaced by others (local government reorganisation): a library keeps its identity across them.
+SUCCESSORS = {"cumberland": "cumbria", "westmorland and furness": "cumbria",
+              "north northamptonshire": "northamptonshire", "west northamptonshire": "northamptonshire"}
 _AUTHORITY_NOISE = re.compile(r"\b(london borough of|royal borough of|metropolitan borough|county council|"
                               r"city council|borough council|district council|council|city of|borough of|the)\b")
 
@@ -48,7 +53,8 @@ def norm_uprn(value: str | None) -> str:
 
 def norm_authority(value: str | None) -> str:
     text = re.sub(r"[^a-z ]", " ", (value or "").lower().replace("&", " and "))
-    return " ".join(_AUTHORITY_NOISE.sub(" ", text).split())
+    name = " ".join(_AUTHORITY_NOISE.sub(" ", text).split())
+    return SUCCESSORS.get(name, name)
 
 
 def name_words(value: str | None) -> frozenset[str]:
@@ -64,7 +70,12 @@ def name_likeness(a: frozenset[str], b: frozenset[str]) -> float:
         return 0.0
     if a <= b or b <= a:
         return 1.0
-    return len(a & b) / len(a | b)
+    jaccard = len(a & b) / len(a | b)
+    if jaccard < 0.5 and len(a) == len(b):   # one word misspelt: "Higher Blackely" and "Higher Blackley"
+        close = sum(1 for x in a if x in b or any(SequenceMatcher(None, x, y).ratio() >= 0.85 for y in b))
+        if close == len(a):
+            return 0.9
+    return jaccard
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,13 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
+# Only http(s) is fetched: Scrapy's file, data, ftp and s3 handlers are off, and the fetch policy refuses other
+# schemes and private addresses before any handler runs (spiders/fetch_policy.py), redirects included.
+LOCAL_HANDLERS_OFF = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_HANDLERS = dict(LOCAL_HANDLERS_OFF)
+DOWNLOADER_MIDDLEWARES = {"spiders.fetch_policy.FetchPolicyMiddleware": 50}
+LBM_ALLOW_PRIVATE_ADDRESSES = False
+
 # normalise -> validate -> (batched) geo-match -> store. Gaps leave room for more steps.
 ITEM_PIPELINES = {
     "spiders.pipelines.normalise.NormalisePipeline": 100,

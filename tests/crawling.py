@@ -6,7 +6,8 @@ import json
 from monitor.config import load
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+        "LBM_ALLOW_PRIVATE_ADDRESSES": True}   # the replay server is on 127.0.0.1
 
 
 def replay_env(server) -> dict:

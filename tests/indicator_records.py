@@ -47,6 +47,8 @@ def record(db, source: str, ward_code: str | None, crawl_id: int, scope: str | N
     row = {"id": f"{source}:{ref}", "source": source, "ref": ref, "scope": scope or source, "name": f"record {ref}",
            "ward_code": ward_code, "status": "open", "first_crawl_id": crawl_id, "last_crawl_id": crawl_id,
            "geo_reason": None if ward_code else "no location"}
+    if source == "fhrs_pubs":
+        row["venue_kind"] = "pub"
     row.update(fields)
     db[TABLES[source]].insert(row, alter=True)
     return row["id"]

@@ -22,7 +22,9 @@ class Recorder:
     def __init__(self):
         self.received: list[tuple[list[str], email.message.EmailMessage]] = []
         self.refuse_with: str | None = None        # e.g. "451 try later"
-        self.before_reply = None                   # callable(count) run after a message is kept, before 250
+        # callable(count) run after a message is kept, before 250; if it returns True the message is dropped, as a
+        # server may drop a message whose client vanished before reading the reply
+        self.before_reply = None
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -32,8 +34,10 @@ class Recorder:
         with self.lock:
             self.received.append((list(envelope.rcpt_tos), msg))
             count = len(self.received)
-        if self.before_reply:
-            self.before_reply(count)
+        if self.before_reply and self.before_reply(count):
+            with self.lock:
+                self.received.remove((list(envelope.rcpt_tos), msg))
+            return "451 4.4.2 client went away, message dropped"
         return "250 Message accepted for delivery"
 
     def message_ids(self) -> list[str]:

@@ -54,7 +54,7 @@ def test_six_closed_and_five_changed_hands_through_a_truncated_crawl(replay, tmp
     assert len(events) == 11
     assert closed == set(fhrs_scenario.REMOVED)
     assert set(changed) == set(fhrs_scenario.REREGISTERED)
-    assert {ref: e["new_id"] for ref, e in changed.items()} == {
+    assert {ref: e["new_ref"] for ref, e in changed.items()} == {
         old: new for old, (new, _) in fhrs_scenario.REREGISTERED.items()}
     assert changed["245235"]["old_name"] == "Clarendon Hotel" and changed["245235"]["new_name"] == "The Clarendon"
     assert all(e["at"].startswith("2024-01-22") for e in events)      # the second healthy crawl missing them

@@ -30,8 +30,7 @@ def test_json_keys_and_filters(fresh_db, db_path):
     ward = seed(fresh_db)
     out = json.loads(invoke(db_path, "--kind", "closed", "--json").output)
     assert [e["name"] for e in out] == ["The Angel", "Pelsall Library"]
-    assert set(out[0]) == {"kind", "source", "ref", "name", "ward_code", "left_behind", "at", "crawl_id", "evidence",
-                           "closed_on", "backfill", "superseded_by"}
+    assert set(out[0]) == {"kind", "source", "ref", "name", "ward_code", "left_behind", "at", "crawl_id", "evidence"}
     assert out[0]["left_behind"] is True and out[0]["evidence"] == {"rule": "missing"}
     assert [e["ref"] for e in json.loads(invoke(db_path, "--source", "libraries", "--json").output)] == ["x"]
     assert [e["ref"] for e in json.loads(invoke(db_path, "--since", "2024-02-01", "--json").output)] == ["1"]

@@ -45,10 +45,13 @@ def test_table_shows_the_latest_computation(stored):
     assert lines[1].split() == ["per", "100,000", "people", "Left", "behind", "Other", "deprived", "England",
                                 "LB", "/", "England"]
     groups = next(line for line in lines if line.startswith("mutual_aid_groups_per_100k")).split()
-    assert groups[1] == f"{2e5 / LEFT_BEHIND_POP:.2f}"          # 0.08 groups per 100k
-    assert groups[2] == "0.00" and groups[3] == "0.00"
-    covid = next(line for line in lines if line.startswith("covid_grants_gbp_per_100k")).split()
-    assert covid[1:] == ["£21,182", "£50,054", "£60,312", "35%"]
+    assert groups[1] == f"{2e5 / LEFT_BEHIND_POP:.2f}*"         # 0.08 groups per 100k, from 2: too few to say
+    assert groups[2] == "0.00*" and groups[3] == "0.00*"
+    covid = next(line for line in lines if line.startswith("covid_grants_gbp_per_100k"))
+    # One grant per group reproduces the published figures, but one grant says nothing: no bare ratio.
+    assert covid.split()[1:4] == ["£21,182*", "£50,054*", "£60,312*"] and covid.endswith("too few to say")
+    # one grant of £505,484: £21,182 per 100k ± 1.96 × £21,182 = £0 to £62,698
+    assert "covid_grants_gbp_per_100k: £21,182 (£0 to £62,698) vs £60,312 (" in out
     pubs = next(line for line in lines if line.startswith("pubs_per_100k")).split()
     assert pubs[1:] == ["no", "data", "no", "data", "no", "data", "-"]
     assert "fhrs_pubs: 0 wards" in out and "no data: fhrs_pubs has no healthy crawl" in out
@@ -56,9 +59,9 @@ def test_table_shows_the_latest_computation(stored):
 
 def test_json_rows_have_the_promised_keys(stored):
     rows = json.loads(run(stored + ["indicators", "--json"]))
-    assert len(rows) == 24
-    assert all(set(r) == {"indicator", "area_group", "numerator", "population", "value", "coverage", "computed_at"}
-               for r in rows)
+    assert len(rows) == 30   # 10 indicators x 3 area groups
+    assert all(set(r) == {"indicator", "area_group", "numerator", "population", "value", "ci_low", "ci_high",
+                          "reliable", "note", "coverage", "computed_at"} for r in rows)
     lb = next(r for r in rows if (r["indicator"], r["area_group"]) == ("mutual_aid_groups_per_100k", "left_behind"))
     assert (lb["numerator"], lb["population"], lb["computed_at"]) == (2, LEFT_BEHIND_POP, "2024-06-08T07:00:00")
     assert lb["coverage"]["wards"] == 225
@@ -94,6 +97,12 @@ def test_ward_json_holds_the_ward_and_its_groups(stored):
     assert {r["area_group"] for r in rows} == {f"ward:{DE_BRUCE}", "left_behind", "england"}
 
 
+def test_at_with_ward_is_refused_not_mislabelled(stored):
+    result = CliRunner().invoke(cli, stored + ["indicators", "--ward", DE_BRUCE, "--at", "2024-06-07"])
+    assert result.exit_code == 2
+    assert "--at cannot be combined with --ward" in result.output
+
+
 def test_unknown_ward_is_a_one_line_error(stored):
     result = CliRunner().invoke(cli, stored + ["indicators", "--ward", "E05999999"])
     assert result.exit_code == 2
@@ -104,9 +113,9 @@ def test_first_run_computes_and_stores(fresh_db, db_path, private_db_path):
     args = ["--db", str(db_path), "--private-db", str(private_db_path), "indicators"]
     out = run(args)
     assert "mutual_aid_groups_per_100k" in out and "no data" in out
-    assert fresh_db["indicators"].count == 24
+    assert fresh_db["indicators"].count == 30
     run(args)
-    assert fresh_db["indicators"].count == 24                    # the second run shows the stored one
+    assert fresh_db["indicators"].count == 30                    # the second run shows the stored one
 
 
 def test_chosen_window_is_shown_not_stored(stored, fresh_db):
@@ -114,7 +123,7 @@ def test_chosen_window_is_shown_not_stored(stored, fresh_db):
     out = run(stored + ["indicators", "--from", "2020-01-01", "--to", "2020-12-31"])
     assert "2020-01-01 to 2020-12-31: grants_gbp_per_100k, grants_count_per_100k, pub_closures_per_100k" in out
     grants = next(line for line in out.splitlines() if line.startswith("grants_count_per_100k")).split()
-    assert grants[1] == f"{1e5 / LEFT_BEHIND_POP:.2f}"
+    assert grants[1] == f"{1e5 / LEFT_BEHIND_POP:.2f}*"
     assert fresh_db["indicators"].count == before
 
 

@@ -81,3 +81,23 @@ def test_every_source_has_a_replay_start_url():
     urls = start_urls("http://127.0.0.1:1")
     assert set(urls) == set(known_sources())       # the demo never falls back to a live source
     assert all(url.startswith("http://127.0.0.1:1") for url in urls.values())
+
+
+def test_what_an_unhealthy_crawl_wrote_is_provisional_until_a_healthy_crawl_sees_it(server, db_path, fresh_db):
+    server.clock.date = "2020-06-29"                       # the wiki's CSV export: a truncated CSV still parses
+    good = _crawl(server, db_path, "2020-06-29T06:00:00")
+    assert good.status == "ok"
+    server.set_fault("/api/group/get", truncate=0.5)
+    cut = _crawl(server, db_path, "2020-07-06T06:00:00")
+    server.clear_faults()
+    assert cut.status == "failed"
+    written = fresh_db.execute("select count(*), sum(provisional = ?) from groups where last_crawl_id = ?",
+                               [cut.crawl_id, cut.crawl_id]).fetchone()
+    assert written[0] > 0 and written[0] == written[1]     # every row it touched, the half-parsed last one too
+    only_in_cut = fresh_db.execute("select id from groups where first_crawl_id = ?", [cut.crawl_id]).fetchall()
+    assert len(only_in_cut) == 1                           # the row cut in half: a ref the real file never had
+    again = _crawl(server, db_path, "2020-07-13T06:00:00")
+    assert again.status == "ok"
+    assert fresh_db.execute("select count(*) from groups where provisional is not null").fetchone()[0] == 0
+    assert fresh_db["groups"].count == good.counts["items"]                 # the half-parsed row is gone
+    assert fresh_db.execute("select count(*) from versions where record_id = ?", only_in_cut[0]).fetchone()[0] == 0

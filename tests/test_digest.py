@@ -83,10 +83,15 @@ def test_stale_and_failing_sources(fresh_db, tmp_path):
     add_crawl(fresh_db, "fhrs_pubs", "2024-03-01T05:00:00+00:00")                       # daily source, 10 days old
     add_crawl(fresh_db, "mutual_aid", "2024-03-03T04:30:00+00:00")
     add_crawl(fresh_db, "mutual_aid", "2024-03-10T04:30:00+00:00", healthy=False, reason="timeout")
-    _, _, text, _ = render_digest(fresh_db, settings(tmp_path), NOW)
+    _, _, text, _ = render_digest(fresh_db, settings(tmp_path, frozen_sources={}), NOW)
     assert "Pubs (FSA register): Out of date. Last healthy crawl 2024-03-01 is out of date" in text
     assert "Mutual aid groups: Failing. Latest crawl 2024-03-10 failed (timeout); figures still use the healthy " \
            "crawl of 2024-03-03 and no closures were inferred." in text
+    # Frozen (the default for mutual aid: the listings stopped in 2020-21): archived, not failing.
+    _, _, text, _ = render_digest(fresh_db, settings(tmp_path), NOW)
+    assert "Mutual aid groups: Archived. Archived listing as of 2020-06-28: its publisher stopped keeping it " \
+           "(https://github.com/Covid-Mutual-Aid/mutual-aid-wiki)." in text
+    assert "Mutual aid groups: Failing" not in text
 
 
 def test_send_digest_over_smtp_once_per_week(fresh_db, private_db, tmp_path):
@@ -127,16 +132,11 @@ def test_preview_command_sends_nothing(db_path, private_db_path, fresh_db, tmp_p
     assert init_private(private_db_path)["outbox"].count == 0
 
 
-def test_old_news_closures_are_listed_apart_and_left_out_of_the_headline(fresh_db, tmp_path):
-    from monitor.digest import build_context
-
-    db = fresh_db
-    crawl = add_crawl(db, "libraries", "2024-03-10T05:30:00+00:00")
-    for ref, name, closed_on, backfill in (("a", "Old Library", "2015", 1), ("b", "New Library", "2024-03-01", 0)):
-        rid = add_record(db, "libraries", "libraries", ref, name, LB_WARD, status="closed")
-        event = add_event(db, "closed", "libraries", rid, name, LB_WARD, crawl, "2024-03-10T05:30:00+00:00")
-        db["events"].update(event, {"closed_on": closed_on, "backfill": backfill})
-    ctx = build_context(db, settings(tmp_path), NOW)
-    sections = {s.key: [line.name for line in s.lines] for s in ctx.sections}
-    assert sections["closures"] == ["New Library"] and sections["older"] == ["Old Library"]
-    assert ctx.headline.startswith("This week: 1 closure (1 in left-behind wards),")
+def test_a_change_explained_by_placement_is_labelled_not_reported_as_news():
+    from monitor.digest_figures import change_with_placement
+    before = {"value": 4.9, "coverage": {"resolved_share": 0.999}}
+    after = {"value": 4.0, "coverage": {"resolved_share": 0.82}}     # fewer records placed, same libraries
+    text = change_with_placement("libraries_per_100k", after, before)
+    assert text == "−0.90, explained by records placed in a ward (100% → 82%), not a change on the ground"
+    real = {"value": 4.0, "coverage": {"resolved_share": 0.999}}      # the same share placed: a real fall
+    assert change_with_placement("libraries_per_100k", real, before) == "−0.90"

@@ -36,7 +36,8 @@ def per100k(n, pop):
 def test_indicator_names_are_the_published_ones():
     assert [i.name for i in INDICATORS] == [
         "mutual_aid_groups_per_100k", "grants_gbp_per_100k", "grants_count_per_100k", "covid_grants_gbp_per_100k",
-        "pubs_per_100k", "pub_closures_per_100k", "libraries_per_100k", "library_closures_per_100k"]
+        "pubs_per_100k", "pub_closures_per_100k", "social_clubs_per_100k", "social_club_closures_per_100k",
+        "libraries_per_100k", "library_closures_per_100k"]
 
 
 @pytest.mark.parametrize("value, lo, hi, inside", [
@@ -243,7 +244,8 @@ def test_record_in_an_unknown_ward_counts_outside_coverage(fresh_db):
 @pytest.mark.parametrize("name, index", [
     ("grants_gbp_per_100k", "idx_grants_indicator_window"),
     ("covid_grants_gbp_per_100k", "idx_grants_indicator_covid"),
-    ("pubs_per_100k", "idx_pubs_indicators"),
+    ("pubs_per_100k", "idx_pubs_kind_indicators"),
+    ("social_clubs_per_100k", "idx_pubs_kind_indicators"),
 ])
 def test_tallies_read_covering_indexes(fresh_db, name, index):
     ind = BY_NAME[name]

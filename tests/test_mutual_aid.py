@@ -16,7 +16,8 @@ from spiders.sources.mutual_aid import group_ref
 
 HERE = DATA / "mutual_aid"
 SHEET_SCRAPE = HERE / "2020-03-18_covid-mutual-aid-uk-sheet_geolocated.json"
-SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5}
+SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5,
+          "LBM_ALLOW_PRIVATE_ADDRESSES": True}
 PATH = "/api/group/get"
 
 

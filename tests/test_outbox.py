@@ -5,6 +5,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from monitor import outbox
 from monitor.config import DEFAULTS
 from monitor.mailer import MaildirTransport, SMTPTransport, compose
@@ -40,7 +42,9 @@ def test_enqueue_is_idempotent_per_dedupe_key(private_db):
     assert private_db["outbox"].count == 3
 
 
-def test_killed_mid_batch_then_restarted_every_message_arrives_once(private_db, private_db_path):
+@pytest.mark.parametrize("server_drops_it", [True, False])
+def test_killed_after_the_final_dot_before_the_250_loses_nothing(private_db, private_db_path, server_drops_it):
+    """Killed while the server holds its reply to message 10: only a 250 counts, so message 10 is resent."""
     ids = queue(private_db, 30)
     server = SMTPServer().start()
     tenth_arrived, killed = threading.Event(), threading.Event()
@@ -49,6 +53,8 @@ def test_killed_mid_batch_then_restarted_every_message_arrives_once(private_db, 
         if count == 10:
             tenth_arrived.set()
             killed.wait(10)
+            return server_drops_it
+        return False
 
     server.handler.before_reply = hold_tenth
     try:
@@ -68,14 +74,17 @@ def test_killed_mid_batch_then_restarted_every_message_arrives_once(private_db, 
         restarted = worker(private_db_path, f"smtp:{server.port}")
         out, err = restarted.communicate(timeout=60)
         assert restarted.returncode == 0, err
-        assert out.strip() == "20"
+        assert out.strip() == "21"                     # the 20 never tried, and message 10 again
     finally:
         server.stop()
     received = server.handler.message_ids()
-    assert Counter(received) == Counter(ids)          # every message, exactly once
+    # A server that dropped message 10 gets it once, from the resend; one that kept it gets it twice, under the
+    # same Message-ID (a duplicate mail stores collapse) - never zero times.
+    expected = Counter(ids) if server_drops_it else Counter(ids) + Counter([ids[9]])
+    assert Counter(received) == expected
     assert outbox.status_counts(private_db) == {"sent": 30}
     note = private_db.execute("select note from outbox where note like 'recovered%'").fetchone()[0]
-    assert note == "recovered: handed over before a crash"
+    assert note.startswith("recovered: requeued, fate unknown after the final dot; 250 ")
 
 
 def test_crash_at_each_step_delivers_exactly_once_over_smtp(private_db, private_db_path):
@@ -89,11 +98,12 @@ def test_crash_at_each_step_delivers_exactly_once_over_smtp(private_db, private_
         final = worker(private_db_path, f"smtp:{server.port}")
         final.communicate(timeout=60)
         assert final.returncode == 0
-        server.handler.wait_for(6)
+        server.handler.wait_for(7)
         time.sleep(0.2)
     finally:
         server.stop()
-    assert Counter(server.handler.message_ids()) == Counter(ids)
+    # Row 4 died after its final dot, before the 250: its fate is unknown, so it is sent again (same Message-ID).
+    assert Counter(server.handler.message_ids()) == Counter(ids) + Counter([ids[3]])
     assert outbox.status_counts(private_db) == {"sent": 6}
 
 
@@ -111,7 +121,7 @@ def test_crash_in_maildir_is_settled_by_looking_at_the_folder(private_db, privat
     private_db["outbox"].update(3, {"status": "sending"})
     stats = Counter()
     assert outbox.deliver_due(private_db, transport, SETTINGS, NOW, stats=stats) == 1
-    assert stats["outbox/recovered_handed_over"] == 1 and stats["outbox/recovered_found_delivered"] == 1
+    assert stats["outbox/recovered_found_delivered"] == 2
     files = list((mail / "new").iterdir())
     assert len(files) == 4
     assert sorted(transport._filename(i) for i in ids) == sorted(f.name for f in files)

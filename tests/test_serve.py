@@ -39,10 +39,12 @@ def fill_sample(db, today: datetime) -> None:
         _record("mutual_aid", "g2", "Abbey Helpers", ORDINARY, 51.5390, 0.0790),
     ], pk="id", alter=True)
     db["pubs"].insert_all([
-        _record("fhrs_pubs", "p1", "The Royal Oak", LEFT_BEHIND, 51.5560, 0.1300, address="1 High Road"),
+        _record("fhrs_pubs", "p1", "The Royal Oak", LEFT_BEHIND, 51.5560, 0.1300, address="1 High Road",
+                venue_kind="pub"),
         _record("fhrs_pubs", "p2", "The Old Crown", LEFT_BEHIND, 51.5570, 0.1350, address="2 High Road",
-                status="closed", closed_at=recent[:10], closed_by="absence"),
-        _record("fhrs_pubs", "p3", "The Netherton Arms", OTHER_DEPRIVED, 52.4900, -2.0800),
+                status="closed", closed_at=recent[:10], closed_by="absence", venue_kind="pub"),
+        _record("fhrs_pubs", "p3", "The Netherton Arms", OTHER_DEPRIVED, 52.4900, -2.0800, venue_kind="pub"),
+        _record("fhrs_pubs", "p4", "Becontree Social Club", LEFT_BEHIND, 51.5565, 0.1310, venue_kind="members_club"),
     ], pk="id", alter=True)
     db["libraries"].insert_all([
         _record("libraries", "l1", "Becontree Library", LEFT_BEHIND, 51.5540, 0.1290, status="closed",
@@ -215,6 +217,7 @@ def test_recent_closures_lists_only_recent_non_baseline_closures_in_left_behind_
     rows = rows_of(served, "recent_closures")
     assert [r["name"] for r in rows] == ["The Old Crown"]
     assert rows[0]["ward_name"] == "Becontree" and rows[0]["closed_by"] == "absence"
+    assert rows[0]["venue_kind"] == "pub"
     assert rows[0]["reopened_at"] is None
     as_of = (datetime.now(UTC) - timedelta(days=150)).date().isoformat()
     assert [r["name"] for r in rows_of(served, "recent_closures", as_of=as_of)] == ["Long Gone Inn"]
@@ -225,17 +228,24 @@ def test_ward_profile_shows_records_events_and_figures(served):
     sections = [r["section"] for r in rows]
     assert sections[0] == "ward" and rows[0]["item"] == "Becontree"
     assert "left behind" in rows[0]["detail"]
-    assert {"group", "pub", "library", "grant", "event"} <= set(sections)
+    assert {"group", "pub", "members_club", "library", "grant", "event"} <= set(sections)
     figures = {r["item"]: r for r in rows if r["section"] == "figure"}
     population = 15261
     assert set(figures) == {"pubs_per_100k", "grants_gbp_per_100k", "library_closures_per_100k"}
     pubs = figures["pubs_per_100k"]
-    assert pubs["ward_value"] == round(1 * 100000 / population, 2)   # one open pub; the closed one not counted
+    # One open pub: the closed one and the social club are not counted.
+    assert pubs["ward_value"] == round(1 * 100000 / population, 2)
     assert (pubs["left_behind"], pubs["other_deprived"], pubs["england"]) == (4.2, 7.7, 10.5)
     assert figures["grants_gbp_per_100k"]["ward_value"] == round(2500 * 100000 / population, 2)  # 2021 window only
     assert figures["grants_gbp_per_100k"]["date"] == "2021-01-01 to 2021-12-31"
     assert figures["library_closures_per_100k"]["ward_value"] == round(1 * 100000 / population, 2)  # closed 2015
     assert rows_of(served, "ward_profile", ward="E05999999") == []
+
+
+def test_the_map_and_the_pubs_table_can_be_browsed_by_venue_kind(served):
+    assert [r["name"] for r in rows_of(served, "places", venue_kind="members_club")] == ["Becontree Social Club"]
+    assert {r["name"] for r in rows_of(served, "places", kind="pub")} >= {"The Royal Oak", "Becontree Social Club"}
+    assert [r["name"] for r in rows_of(served, "pubs", venue_kind="members_club")] == ["Becontree Social Club"]
 
 
 def test_indicator_history_and_grants_by_funder(served):
@@ -313,3 +323,25 @@ def test_links_from_alerts_and_the_digest_land_on_the_right_rows(served):
     assert line.ward_link == f"{base}/ward_profile?ward={LEFT_BEHIND}"   # the ward's link is its profile
     status, body = fetch(line.ward_link.replace("?", ".json?", 1) + "&_shape=objects")
     assert status == 200 and json.loads(body)["rows"][0]["item"] == "Becontree"
+
+
+@pytest.mark.parametrize("sql", [
+    "select randomblob(1000000000)",
+    "select zeroblob(2000000000)",
+    "select hex(zeroblob(6000000))",
+    "with recursive r(n) as (select 1 union all select n + 1 from r) select group_concat(randomblob(1000)) from r",
+])
+def test_memory_bombs_are_refused_quickly_and_the_server_stays_small(served, sql):
+    import time
+
+    import psutil
+    started = time.monotonic()
+    status, body = fetch(f"{served['url']}/{served['db']}.json?" + urllib.parse.urlencode({"sql": sql}))
+    elapsed = time.monotonic() - started
+    assert status >= 400 and ("too big" in body or "interrupted" in body or "too long" in body), body[:300]
+    assert elapsed < 30                                   # refused by a limit, not by the machine running dry
+    datasette = [p for p in psutil.process_iter(["cmdline"])
+                 if "datasette" in " ".join(p.info["cmdline"] or []) and str(served["db_path"]) in
+                 " ".join(p.info["cmdline"] or [])]
+    assert datasette and datasette[0].memory_info().rss < 600 * 1024 * 1024
+    assert fetch(f"{served['url']}/{served['db']}.json")[0] == 200   # and it still answers

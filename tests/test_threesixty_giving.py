@@ -19,7 +19,8 @@ from spiders.replay.threesixty_giving import build_routes, recorded
 from spiders.sources.threesixty_giving import file_type
 
 NOW1, NOW2 = "2024-06-01T00:00:00+00:00", "2024-06-08T00:00:00+00:00"
-SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5}
+SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5,
+          "LBM_ALLOW_PRIVATE_ADDRESSES": True}
 
 
 def crawl(server, db_path, now):

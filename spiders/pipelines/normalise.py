@@ -72,11 +72,7 @@ def normalise_item(item: Record, stats=None) -> Record:
         try:
             setattr(item, name, parse_date(getattr(item, name)))
         except ValueError as e:
-            if name in item.OPTIONAL:
-                setattr(item, name, None)
-                item.dropped.append(f"{name} {e}")
-            else:
-                item.problems.append(f"{name} {e}")
+            item.problems.append(f"{name} {e}")
     if item.postcode:
         good = normalise_postcode(item.postcode)
         if good:

@@ -124,15 +124,21 @@ class RecordStore:
                f"values ({', '.join(':' + c for c in columns)})")
         self.db.conn.executemany(sql, rows)   # named parameters: sqlite3 reads each row dict directly
 
-    def quarantine(self, item: Record, reason: str) -> None:
-        """Keep a record that cannot be stored, with its raw row and the reason."""
+    def quarantine(self, item: Record, reason: str) -> bool:
+        """Keep a record that cannot be stored, with its raw row and the reason.
+
+        Return True when it is a record already stored: it was seen in this crawl, so it is marked seen (one bad
+        field must never make a venue look absent, and absent venues close); its stored content is left as is.
+        """
         raw = item.raw if item.raw is not None else item.to_row()
         with self.db.conn:
             self.db["quarantine"].insert({
                 "crawl_id": self.crawl_id, "source": item.source, "ref": item.ref or "", "reason": reason,
                 "raw": json.dumps(raw, default=str, ensure_ascii=False), "at": self.now}, pk="id")
-            # Listed, though refused: a stored record of that id is seen, not missing (no false closure).
-            if item.ref and item.TABLE and self.db[item.TABLE].exists():
-                self.db.execute(f"update [{item.TABLE}] set last_seen_at = ?, last_crawl_id = ? where id = ? "
-                                "and coalesce(last_crawl_id, 0) < ?", [self.now, self.crawl_id, item.id, self.crawl_id])
+            touched = 0
+            if item.ref and self.db[item.TABLE].exists():
+                touched = self.db.execute(
+                    f"update [{item.TABLE}] set last_seen_at = ?, last_crawl_id = ? where id = ? "
+                    "and coalesce(last_crawl_id, 0) != ?", [self.now, self.crawl_id, item.id, self.crawl_id]).rowcount
         self.counts["quarantined"] += 1
+        return bool(touched)

@@ -14,6 +14,7 @@ import scrapy
 from spiders.base import SourceSpider
 from spiders.fhrs_xml import PUB_BUSINESS_TYPE, authorities_in_scope, establishment_from_json, is_pub, parse_xml
 from spiders.items import Pub
+from spiders.venue_kinds import classify_venue
 
 API_HEADERS = {"x-api-version": "2", "Accept": "application/json"}
 PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page through small pages)
@@ -53,8 +54,9 @@ class FhrsPubsSpider(SourceSpider):
             if route == "json":
                 yield self.page_request(authority, 1, meta)
             else:
-                yield scrapy.Request(authority["FileName"], callback=self.parse_file, errback=self.on_error,
-                                     meta=meta)
+                request = self.request(authority.get("FileName") or "", scope, callback=self.parse_file, meta=meta)
+                if request is not None:
+                    yield request
 
     def parse_file(self, response):
         scope = response.meta["scope"]
@@ -65,13 +67,27 @@ class FhrsPubsSpider(SourceSpider):
             return
         if header["ampersands_fixed"]:
             self.crawler.stats.inc_value("fhrs/xml/ampersands_fixed", header["ampersands_fixed"])
+        if self.wrong_authority(establishments, response.meta["authority"], scope):
+            return
         for e in establishments:
-            if not self.of_authority(e, response.meta["authority"], scope):
-                continue
             if is_pub(e):
                 yield self.pub(e, scope, response.url)
             else:
                 self.crawler.stats.inc_value("fhrs/skipped_other_business_type")
+
+    def wrong_authority(self, establishments: list[dict], authority: dict, scope: str) -> bool:
+        """A file (or page) holding another authority's establishments makes the scope unhealthy: were it read,
+        every real venue of this authority would look absent, and close."""
+        code = str(authority.get("LocalAuthorityIdCode") or "").strip()
+        others = {str(e.get("authority_code")) for e in establishments
+                  if e.get("authority_code") and str(e["authority_code"]).strip() != code}
+        if not code or not others:
+            return False
+        count = sum(1 for e in establishments if e.get("authority_code") and str(e["authority_code"]) in others)
+        self.crawler.stats.inc_value("fhrs/wrong_authority", count)
+        self.scope_error(scope, f"{count} establishments of another authority (LocalAuthorityCode "
+                                f"{', '.join(sorted(others))[:60]}) in the file of {scope} ({code})")
+        return True
 
     def page_request(self, authority: dict, page: int, meta: dict):
         query = urlencode({"businessTypeId": PUB_BUSINESS_TYPE, "localAuthorityId": authority["LocalAuthorityId"],
@@ -87,31 +103,24 @@ class FhrsPubsSpider(SourceSpider):
         except (ValueError, KeyError, TypeError) as e:
             self.scope_error(scope, f"cannot parse {response.url}: {e}")
             return
-        for e in map(establishment_from_json, establishments):
-            if is_pub(e) and self.of_authority(e, response.meta["authority"], scope):
+        establishments = list(map(establishment_from_json, establishments))
+        if self.wrong_authority(establishments, response.meta["authority"], scope):
+            return
+        for e in establishments:
+            if is_pub(e):
                 yield self.pub(e, scope, response.url)
         page = response.meta["page"]
         if page < int(meta.get("totalPages") or 0):
             yield self.page_request(response.meta["authority"], page + 1, response.meta)
 
-    def of_authority(self, e: dict, authority: dict, scope: str) -> bool:
-        """Say whether a record belongs to the authority whose file it came in; count it against the scope if not.
-
-        A file of another authority (a wrong FileName) must not pass for this one's: that would close all its pubs.
-        """
-        expected = str(authority.get("LocalAuthorityIdCode") or "")
-        code = str(e.get("authority_code") or "")
-        if not expected or not code or code == expected:
-            return True
-        self.scope_error(scope, f"a record of authority {code} in the file of {scope} ({expected})")
-        return False
-
     def pub(self, e: dict, scope: str, url: str) -> Pub:
+        kind, rule = classify_venue(e["name"], e["address"])
+        self.crawler.stats.inc_value(f"fhrs/venue_kind/{kind}")
         return self.stamp(Pub(
             source=self.name, ref=e["fhrsid"] or "", name=e["name"] or "", address=e["address"],
             postcode=e["postcode"], latitude=e["latitude"], longitude=e["longitude"], authority=e["authority"],
             authority_code=e["authority_code"], business_type=e["business_type"], rating_date=e["rating_date"],
-            source_url=url, raw=e), scope)
+            venue_kind=kind, venue_kind_rule=rule, source_url=url, raw=e), scope)
 
 
 SPIDER = FhrsPubsSpider

@@ -22,32 +22,23 @@ DCMS_BASIC = {"reporting", "name", "postcode", "uprn", "closed"}
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 
 
-_OPEN_WORDS = {"", "no", "n/a", "na", "-", "open", "0", "tbc", "unknown", "not known", "none"}
-_CLOSED_WORD = re.compile(r"\bclosed\b", re.IGNORECASE)
-_NOT_CLOSED = re.compile(r"\b(not|never)\s+closed\b|^open\b", re.IGNORECASE)
-
-
-def closed_state(value: str | None) -> tuple[bool, str | None, str | None]:
-    """Return (closed, year, problem) from a 'closed' cell, by what it says.
-
-    Closed only with a year ('2013', 'closed 2017') or the word closed; 'TBC', 'Not closed', 'Unknown', '0' and
-    'Open (community managed)' are open; anything else is open with a problem (the row is quarantined).
-    """
-    text = " ".join((value or "").split())
-    if text.lower() in _OPEN_WORDS or _NOT_CLOSED.search(text):
-        return False, None, None
-    found = _YEAR.search(text)
-    if found:
-        return True, found.group(0), None
-    if _CLOSED_WORD.search(text):
-        return True, None, None
-    return False, None, f"closed cell says neither a year nor closed: {text[:40]!r}"
+_CLOSED_WORD = re.compile(r"\bclosed\b", re.I)
+_OPEN_WORDS = re.compile(r"\b(not|open|opened|reopened|re-opened|tbc|unknown|n/?a|no)\b", re.I)
 
 
 def closed_year(value: str | None) -> tuple[bool, str | None]:
-    """Return (closed, year) from a 'Year closed' cell: '2013' -> closed in 2013, 'Closed' -> closed, year unknown."""
-    closed, year, _ = closed_state(value)
-    return closed, year
+    """Return (closed, year) from a 'Year closed' cell, closed only when the cell says so.
+
+    A year or a date ('2013', '31/03/2015') or the word 'closed' is the source saying the library closed; a cell
+    that also says 'not', 'open', 'reopened', 'TBC', 'unknown' (or holds '0', '-', nothing) leaves it open.
+    """
+    text = (value or "").strip()
+    if not text or _OPEN_WORDS.search(text) or not re.search(r"[a-z1-9]", text, re.I):
+        return False, None
+    found = _YEAR.search(text)
+    if found:
+        return True, found.group(0)
+    return (True, None) if _CLOSED_WORD.search(text) else (False, None)
 
 
 def from_taskforce_2016(r: dict) -> dict:
@@ -62,24 +53,23 @@ def from_taskforce_2016(r: dict) -> dict:
 
 
 def from_libraries_hacked(r: dict) -> dict:
-    closed, year, problem = closed_state(r.get("year closed"))
+    closed, year = closed_year(r.get("year closed"))
     address = ", ".join(filter(None, (r.get(k, "").strip() for k in ("address 1", "address 2", "address 3"))))
     return {"name": r.get("library name"), "authority": r.get("local authority"), "address": address or None,
             "postcode": r.get("postcode"), "uprn": r.get("unique property reference number"),
             "latitude": r.get("latitude"), "longitude": r.get("longitude"),
             "statutory": (r.get("statutory") or "").strip().capitalize() or None,
             "library_type": r.get("type of library"), "year_opened": r.get("year opened"),
-            "closed": closed, "year_closed": year, "problem": problem}
+            "closed": closed, "year_closed": year}
 
 
 def from_dcms_basic(r: dict) -> dict:
-    closed, year, problem = closed_state(r.get("closed"))
+    closed, year = closed_year(r.get("closed"))
     address = ", ".join(filter(None, (r.get(k, "").strip() for k in ("address1", "address2", "address3"))))
     return {"name": r.get("name"), "authority": r.get("reporting") or r.get("authority"),
             "address": address or None, "postcode": r.get("postcode"), "uprn": r.get("uprn"),
             "latitude": None, "longitude": None, "statutory": r.get("statutory_23") or None,
-            "library_type": r.get("type"), "year_opened": r.get("opened"), "closed": closed, "year_closed": year,
-            "problem": problem}
+            "library_type": r.get("type"), "year_opened": r.get("opened"), "closed": closed, "year_closed": year}
 
 
 LAYOUTS = ((TASKFORCE_2016, from_taskforce_2016, "taskforce_2016"), (DCMS_BASIC, from_dcms_basic, "dcms_basic"),
@@ -130,7 +120,7 @@ class LibrariesSpider(FileSpider):
                 longitude=f["longitude"], statutory=f["statutory"], library_type=f["library_type"],
                 year_opened=f["year_opened"], year_closed=f["year_closed"],
                 status="closed" if f["closed"] else "open", closed_at=f["year_closed"] if f["closed"] else None,
-                source_url=response.url, raw=raw, problems=[f["problem"]] if f.get("problem") else []))
+                source_url=response.url, raw=raw))
 
 
     def keep_coordinates(self, f: dict, stored: LibraryKey | None) -> None:

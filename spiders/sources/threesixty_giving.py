@@ -13,8 +13,6 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import scrapy
-
 from spiders import download_state
 from spiders.base import SourceSpider
 from spiders.grant_fields import grant_fields
@@ -22,6 +20,7 @@ from spiders.grants_json import json_grants
 from spiders.grants_table import csv_grants, xlsx_grants
 from spiders.items import Batch, Grant
 from spiders.licences import licence_verdict
+from spiders.settings import LOCAL_HANDLERS_OFF
 
 BATCH = 500   # grants handed down the pipelines together
 
@@ -50,7 +49,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
     licence = ""    # each grant carries its publisher's licence
     attribution = "360Giving publishers, via the 360Giving Data Registry"
     # Publishers' files are streamed to disk (spiders/file_download.py): some are hundreds of MB.
-    custom_settings = {"DOWNLOAD_HANDLERS": {"http": "spiders.file_download.FileToDiskHandler",
+    custom_settings = {"DOWNLOAD_HANDLERS": {**LOCAL_HANDLERS_OFF, "http": "spiders.file_download.FileToDiskHandler",
                                              "https": "spiders.file_download.FileToDiskHandler"}}
 
     def parse(self, response):
@@ -83,8 +82,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
         headers = download_state.conditional_headers(known.get(url), dataset.get("modified"))
         stats.inc_value("threesixty/conditional_requests" if headers else "threesixty/full_requests")
         meta = {"scope": self.default_scope, "dataset": dataset, "handle_httpstatus_list": [304], "to_disk": True}
-        return scrapy.Request(url, headers=headers, callback=self.parse_file, errback=self.on_error,
-                              meta=meta, dont_filter=True)
+        return self.request(url, self.default_scope, headers=headers, callback=self.parse_file, meta=meta,
+                            dont_filter=True)
 
     def parse_file(self, response):
         """Parse one publisher's file into grants, or count it as not modified."""

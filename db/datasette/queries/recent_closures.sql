@@ -5,6 +5,7 @@ select
     e.at as event_at,
     e.name,
     e.source,
+    (select venue_kind from pubs where id = e.record_id) as venue_kind,
     coalesce((select closed_at from pubs where id = e.record_id),
              (select closed_at from libraries where id = e.record_id),
              (select closed_at from groups where id = e.record_id)) as closed_at,

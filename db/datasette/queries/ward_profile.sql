@@ -28,9 +28,15 @@ ward_numerators as (
             (select coalesce(sum(amount), 0) from grants where ward_code = :ward and covid = 1
                and upper(currency) = 'GBP')
         when 'pubs_per_100k' then
-            (select count(*) from pubs where ward_code = :ward and status = 'open')
+            (select count(*) from pubs where ward_code = :ward and status = 'open' and venue_kind in ('pub', 'bar'))
         when 'pub_closures_per_100k' then
-            (select count(*) from pubs where ward_code = :ward and status = 'closed'
+            (select count(*) from pubs where ward_code = :ward and status = 'closed' and venue_kind in ('pub', 'bar')
+               and substr(closed_at, 1, min(length(closed_at), 10))
+                   between substr(f.wf, 1, min(length(closed_at), 10)) and substr(f.wt, 1, min(length(closed_at), 10)))
+        when 'social_clubs_per_100k' then
+            (select count(*) from pubs where ward_code = :ward and status = 'open' and venue_kind = 'members_club')
+        when 'social_club_closures_per_100k' then
+            (select count(*) from pubs where ward_code = :ward and status = 'closed' and venue_kind = 'members_club'
                and substr(closed_at, 1, min(length(closed_at), 10))
                    between substr(f.wf, 1, min(length(closed_at), 10)) and substr(f.wt, 1, min(length(closed_at), 10)))
         when 'libraries_per_100k' then
@@ -64,7 +70,7 @@ profile as (
              || coalesce(': £' || cast(round(amount) as integer), ''), null, null, null, null, id
     from grants where ward_code = :ward
     union all
-    select 4, 'pub', name, status, coalesce(closed_at, first_seen_at), coalesce(address, postcode),
+    select 4, coalesce(venue_kind, 'pub'), name, status, coalesce(closed_at, first_seen_at), coalesce(address, postcode),
            null, null, null, null, id
     from pubs where ward_code = :ward
     union all

@@ -1,0 +1,174 @@
+"""Closures you can trust, on a real authority's register: changed hands is not closed, a bad field is not absence,
+another authority's file is not this one's."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spiders.replay import postcodes_io
+from spiders.replay.fhrs import HERE, FhrsReplay
+from spiders.replay.server import ReplayServer
+from spiders.replay.snapshots import ReplayClock
+from tests.crawling import FAST
+from tests.replay_crawl import crawl, events, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = (HERE / "FHRS903en-GB_2024-01-01.xml").read_bytes()          # Hartlepool's pubs, as registered
+DETAIL = re.compile(rb"\s*<EstablishmentDetail>.*?</EstablishmentDetail>", re.S)
+
+
+def details(body: bytes) -> list[bytes]:
+    return DETAIL.findall(body)
+
+
+def fhrsid(detail: bytes) -> str:
+    return re.search(rb"<FHRSID>(\d+)</FHRSID>", detail).group(1).decode()
+
+
+def rebuild(body: bytes, keep: list[bytes]) -> bytes:
+    """The file with its establishments replaced by `keep` (header and footer as they were)."""
+    rows = details(body)
+    start, end = body.index(rows[0]), body.index(rows[-1]) + len(rows[-1])
+    return body[:start] + b"".join(keep) + body[end:]
+
+
+def scenario() -> tuple[bytes, list[str], list[str]]:
+    """6 pubs gone; 5 others re-registered under new FHRSIDs at the same address (2 under new names)."""
+    rows = details(REAL)
+    with_address = [r for r in rows if b"<PostCode>" in r and b"<AddressLine1>" in r]
+    removed, rehomed = with_address[0:60:10], with_address[5:55:10]          # spread over the file
+    assert len(removed) == 6 and len(rehomed) == 5 and not set(removed) & set(rehomed)
+    keep = []
+    for r in rows:
+        if r in removed:
+            continue
+        if r in rehomed:
+            k = rehomed.index(r)
+            r = r.replace(f"<FHRSID>{fhrsid(r)}</FHRSID>".encode(), f"<FHRSID>{9_100_000 + k}</FHRSID>".encode())
+            if k < 2:   # a new operator often renames the place
+                r = re.sub(rb"<BusinessName>(.*?)</BusinessName>", rb"<BusinessName>The New \1</BusinessName>", r)
+        keep.append(r)
+    return rebuild(REAL, keep), [fhrsid(r) for r in removed], [fhrsid(r) for r in rehomed]
+
+
+@pytest.fixture
+def hartlepool(tmp_path):
+    clock = ReplayClock("2024-01-01")
+    fhrs = FhrsReplay(clock)
+    with ReplayServer(routes=fhrs.routes() + postcodes_io.routes()) as server:
+        config = write_config(tmp_path / "c.toml", fhrs_authorities=["Hartlepool"])
+        yield {"server": server, "fhrs": fhrs, "config": config, "db": tmp_path / "db.sqlite", "tmp": tmp_path}
+
+
+def run_cli(w, *args) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LBM_SCRAPY_SETTINGS": json.dumps(FAST), "LBM_POSTCODES_URL": w["server"].url}
+    cmd = [sys.executable, str(ROOT / "run.py"), "--db", str(w["db"]), "--private-db", str(w["tmp"] / "p.db"),
+           "--config", str(w["config"]), *args]
+    return subprocess.run(cmd, cwd=w["tmp"], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_held_out_scenario_six_closures_and_five_changes_of_hands(hartlepool):
+    w = hartlepool
+    modified, removed, rehomed = scenario()
+    url = w["server"].url
+    steps = [("2024-01-01T05:00:00+00:00", None, None),            # the register as it was: the baseline
+             ("2024-01-08T05:00:00+00:00", modified, 0.6),          # truncated: unhealthy, changes nothing
+             ("2024-01-15T05:00:00+00:00", modified, None),         # healthy: missing once
+             ("2024-01-22T05:00:00+00:00", modified, None)]         # healthy: missing twice
+    statuses = []
+    for now, body, truncate in steps:
+        if body is not None:
+            w["fhrs"].override["903"] = body
+        if truncate:
+            w["server"].set_fault("/OpenDataFiles/FHRS903", truncate=truncate)
+        out = run_cli(w, "crawl", "fhrs_pubs", "--start-url", url, "--now", now, "--no-alerts")
+        w["server"].clear_faults()
+        statuses.append(out.stdout.strip().rsplit("health ", 1)[-1].split()[0] if out.stdout else out.stderr)
+    assert statuses == ["ok", "failed", "ok", "ok"], statuses
+    listed = json.loads(run_cli(w, "events", "--json").stdout)
+    closed = sorted(e["ref"] for e in listed if e["kind"] == "closed")
+    hands = sorted(e["ref"] for e in listed if e["kind"] == "changed_hands")
+    assert closed == sorted(removed)
+    assert hands == sorted(rehomed)
+    new_ids = {e["evidence"]["new_ref"] for e in listed if e["kind"] == "changed_hands"}
+    assert new_ids == {str(9_100_000 + k) for k in range(5)}
+    renamed = [e for e in listed if e["kind"] == "changed_hands" and e["evidence"]["new_name"].startswith("The New")]
+    assert len(renamed) == 2 and all(e["evidence"]["old_name"] != e["evidence"]["new_name"] for e in renamed)
+    # Counted once: the old registrations are neither open nor closed, the new ones are open.
+    from db.store import init_public
+    db = init_public(w["db"])
+    states = dict(db.execute("select status, count(*) from pubs group by status").fetchall())
+    assert states == {"open": 110 - 6, "closed": 6, "changed_hands": 5}
+    links = db.execute("select count(*) from pubs a join pubs b on b.id = a.succeeded_by and b.succeeds = a.id"
+                       ).fetchone()[0]
+    assert links == 5
+
+
+def test_a_new_registration_after_the_closure_corrects_it(hartlepool):
+    w = hartlepool
+    rows = details(REAL)
+    gone = next(r for r in rows if b"<PostCode>" in r and b"<AddressLine1>" in r)
+    without = rebuild(REAL, [r for r in rows if r is not gone])
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-01T05:00:00", w["config"])
+    w["fhrs"].override["903"] = without
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-08T05:00:00", w["config"])
+    result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], "2024-01-15T05:00:00", w["config"])
+    [closure] = events(db, result.crawl_id, "closed")
+    assert closure["ref"] == fhrsid(gone)
+    reborn = gone.replace(f"<FHRSID>{fhrsid(gone)}</FHRSID>".encode(), b"<FHRSID>9200001</FHRSID>")
+    w["fhrs"].override["903"] = rebuild(REAL, [r for r in rows if r is not gone] + [reborn])
+    result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], "2024-02-05T05:00:00", w["config"])
+    [correction] = events(db, result.crawl_id, "changed_hands")
+    evidence = json.loads(correction["evidence"])
+    assert correction["ref"] == fhrsid(gone) and evidence["supersedes_closure"] == closure["id"]
+    assert db["pubs"].get(closure["record_id"])["status"] == "changed_hands"
+    from monitor.event_lines import event_line
+    label = event_line(db, dict(correction), "http://x/db").kind_label
+    assert label.startswith("Correction: ") and label.endswith(" not closed, changed hands")
+
+
+def test_a_bad_field_never_makes_a_pub_absent(hartlepool):
+    w = hartlepool
+    rows = details(REAL)
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-01T05:00:00", w["config"])
+    victim = rows[3]
+    broken = re.sub(rb"<Latitude>[^<]*</Latitude>", b"<Latitude>123.4</Latitude>", victim)   # out of range
+    assert broken != victim
+    w["fhrs"].override["903"] = rebuild(REAL, [broken if r is victim else r for r in rows])
+    for now in ("2024-01-08T05:00:00", "2024-01-15T05:00:00"):
+        result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], now, w["config"])
+        assert result.status == "ok"
+        assert events(db, result.crawl_id, "closed") == []
+    assert db["pubs"].get(f"fhrs_pubs:{fhrsid(victim)}")["status"] == "open"
+    assert db["quarantine"].count == 2                          # quarantined each time, with its reason
+    stats = json.loads(db["crawl_runs"].get(result.crawl_id)["stats"])
+    assert stats["validate/quarantined_but_seen"] == 1
+
+
+def test_another_authoritys_file_makes_the_scope_unhealthy(hartlepool):
+    w = hartlepool
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-01T05:00:00", w["config"])
+    halton = (HERE / "FHRS902en-GB_2024-01-01.xml").read_bytes()
+    w["fhrs"].override["903"] = halton                          # Halton's well-formed file at Hartlepool's URL
+    for now in ("2024-01-08T05:00:00", "2024-01-15T05:00:00"):
+        result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], now, w["config"])
+        assert result.status == "failed" and "another authority" in result.reason
+        assert events(db, result.crawl_id, "closed") == []
+    assert db.execute("select count(*) from pubs where status = 'closed'").fetchone()[0] == 0
+
+
+def test_a_file_of_other_venues_of_the_same_size_is_unhealthy_by_overlap(hartlepool):
+    """Same count, same authority code, different venues (a renumbered register): health looks at overlap."""
+    w = hartlepool
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-01T05:00:00", w["config"])
+    renumbered = re.sub(rb"<FHRSID>(\d+)</FHRSID>", lambda m: b"<FHRSID>8" + m.group(1) + b"</FHRSID>", REAL)
+    w["fhrs"].override["903"] = renumbered
+    result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], "2024-01-08T05:00:00", w["config"])
+    assert result.status == "failed"
+    assert "only 0 of the 110 open venues known in Hartlepool were listed" in result.reason

@@ -1,0 +1,107 @@
+"""Crawls fetch only http(s) from public addresses: no local files, no internal services, no other schemes."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from db.store import connect
+from monitor.config import load
+from spiders.crawl import run_crawl
+from spiders.fetch_policy import allowed, refusal, shown_url
+from spiders.replay import postcodes_io
+from spiders.replay.server import ReplayServer, Response
+from spiders.replay.threesixty_giving import build_routes, recorded
+
+NOW = "2024-06-01T00:00:00+00:00"
+
+
+def public(host, port):          # a resolver seam: every name is a public address
+    return [(2, 1, 6, "", ("93.184.216.34", 0))]
+
+
+def private(host, port):         # a name that resolves inside the operator's network
+    return [(2, 1, 6, "", ("10.1.2.3", 0))]
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "FILE:///home/op/private.db", "data:text/csv,Identifier%0A1",
+                                 "ftp://example.org/x.csv", "s3://bucket/key", "gopher://example.org/"])
+def test_other_schemes_are_refused_without_naming_the_path(url):
+    reason = refusal(url, allow_private=True, resolve=public)
+    assert reason and "only http and https are fetched" in reason
+    assert "/etc" not in reason and "/home" not in reason and "Identifier" not in reason
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/", "http://localhost./x", "http://10.0.0.1/",
+                                 "http://192.168.1.1/", "http://172.16.5.4/", "http://169.254.169.254/latest/",
+                                 "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/",
+                                 "http://100.64.0.1/"])
+def test_private_loopback_and_link_local_addresses_are_refused(url):
+    resolve = (lambda h, p: [(2, 1, 6, "", ("127.0.0.1", 0))]) if "localhost" in url else public
+    assert "private, loopback or link-local" in refusal(url, allow_private=False, resolve=resolve)
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused_and_public_ones_pass():
+    assert "private" in refusal("https://intranet.example.org/data.json", False, resolve=private)
+    assert refusal("https://registry.threesixtygiving.org/data.json", False, resolve=public) is None
+    assert refusal("http://93.184.216.34/", False, resolve=public) is None
+
+
+def test_allow_list_lets_exactly_the_named_host_and_port_through():
+    allow = allowed(["127.0.0.1:8001"], None)
+    assert refusal("http://127.0.0.1:8001/x", allow, resolve=public) is None
+    assert refusal("http://127.0.0.1:8002/x", allow, resolve=public) is not None
+    assert allowed(False, True) is True and allowed(None, None) == frozenset()
+
+
+def test_shown_url_keeps_http_urls_and_hides_local_paths():
+    assert shown_url("https://example.org/a.csv") == "https://example.org/a.csv"
+    assert shown_url("file:///srv/secret.csv") == "a file: URL"
+    assert shown_url("/etc/passwd") == "a URL without a scheme"
+
+
+# --- through the real crawl: a registry that points at local files and internal services ---------------------
+
+@pytest.fixture
+def hostile_registry(tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("Identifier,Title,Amount Awarded,Award Date,Currency\nSECRET-1,Local file,100,2024-01-01,GBP\n")
+    internal = ReplayServer(routes=[("GET", "/admin", lambda req: Response(
+        200, b"Identifier,Title\nINTERNAL-1,x\n", {"Content-Type": "text/csv"}))])
+    registry, files = recorded()
+    entry = registry[0]
+    hostile = []
+    for n, url in enumerate([secret.as_uri(), "data:text/csv,Identifier%2CTitle%0AD-1%2Cx", "ftp://127.0.0.1/x.csv",
+                             f"{internal.url}/admin", "etc/passwd", "/to-internal", "/to-file"]):
+        d = json.loads(json.dumps(entry))
+        d["identifier"] = f"hostile-{n}"
+        d["distribution"][0]["downloadURL"] = url
+        hostile.append(d)
+    redirects = [("GET", "/to-internal", lambda req: Response(302, b"", {"Location": f"{internal.url}/admin"})),
+                 ("GET", "/to-file", lambda req: Response(302, b"", {"Location": secret.as_uri()}))]
+    server = ReplayServer(routes=build_routes(hostile, []) + redirects + postcodes_io.routes())
+    with internal, server:
+        yield server, internal, secret
+
+
+def test_a_registry_of_local_files_and_internal_addresses_stores_nothing(hostile_registry, tmp_path):
+    server, internal, secret = hostile_registry
+    host_port = server.url.split("//", 1)[1]
+    scrapy = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 5,
+              "LBM_ALLOW_PRIVATE_ADDRESSES": [host_port]}          # the registry's server, nothing else
+    env = {"LBM_SCRAPY_SETTINGS": json.dumps(scrapy), "LBM_POSTCODES_URL": server.url}
+    db_path = tmp_path / "db.sqlite"
+    result = run_crawl("threesixty_giving", db_path, load(None), NOW, start_url=server.url + "/data.json",
+                       extra_env=env, timeout=120)
+    db = connect(db_path)
+    assert result.status == "failed"
+    assert db["grants"].count == 0
+    assert not db["quarantine"].exists() or db["quarantine"].count == 0
+    assert internal.log == []                                   # the internal service was never asked
+    stats = json.loads(db["crawl_runs"].get(result.crawl_id)["stats"])
+    assert stats["fetch_policy/refused/address"] == 2                  # one listed, one reached by a redirect
+    assert stats["fetch_policy/refused/scheme"] >= 3                   # Scrapy itself may drop the file: redirect
+    assert stats["downloader/response_status_count/302"] == 2
+    public_text = json.dumps([dict(r) for r in db.query("select reason, stats from crawl_runs")] +
+                             [dict(r) for r in db.query("select reason from scope_runs")])
+    assert str(secret) not in public_text and "/etc/passwd" not in public_text and "SECRET-1" not in public_text
