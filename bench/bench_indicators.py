@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.config import DEFAULTS
 from db.store import init_public
-from monitor.config import DEFAULTS
-from monitor.indicators import compute_and_store
+from monitor.indicators.compute import compute_and_store
 
 TARGET_SECONDS = 2.0
 NOW = "2024-06-30T07:00:00"

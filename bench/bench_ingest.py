@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psutil
 
-from monitor.config import load
-from spiders.crawl import run_crawl
+from core.config import load
+from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
 from spiders.replay.threesixty_giving import HERE, PublisherFile, build_routes, recorded

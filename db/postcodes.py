@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import httpx
 import sqlite_utils
 
-from monitor.errors import PostcodesError
+from core.errors import PostcodesError
 
 BULK_MAX = 100          # postcodes.io refuses more than 100 postcodes per bulk request
 PLACES_LIMIT = 10

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import sqlite_utils
 
+from core.errors import PostcodesError
 from db.postcodes import PostcodesClient, normalise_place, normalise_postcode
-from monitor.errors import PostcodesError
 
 OUTSIDE = "outside England"
 NOT_ENGLISH = {"Wales", "Scotland", "Northern Ireland", "Channel Islands", "Isle of Man"}

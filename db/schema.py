@@ -1,11 +1,13 @@
 """The public database's schema, as migrations. Nothing personal is stored here."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
 import sqlite_utils
 
+from db import items
 from db.migrations import Migrations
 
 public = Migrations("public")
@@ -23,7 +25,7 @@ RECORD_COLUMNS = {
     "ward_code": str,       # 2017 best-fit ward, NULL when unresolved
     "geo_method": str,      # which resolver step answered
     "geo_reason": str,      # why it is unresolved, when it is
-    "status": str,          # open | closed: set by the closures step (monitor/closures.py), never by a crawl
+    "status": str,          # open | closed: set by the closures step (monitor/changes/closures.py), never by a crawl
     "closed_at": str,
     "closed_by": str,       # source (the source said so) | absence (missing from N healthy crawls)
     "source_status": str,   # what the source itself says: open | closed
@@ -106,10 +108,6 @@ def m004_events_indicators(db: sqlite_utils.Database) -> None:
 
 def _item_columns() -> dict[str, dict[str, type]]:
     """Return each record table's item-specific columns and types, from the item dataclasses."""
-    import dataclasses
-
-    from spiders import items
-
     kinds = {"int": int, "float": float}
     base = {f.name for f in dataclasses.fields(items.Record)}
     out: dict[str, dict[str, type]] = {}
@@ -159,7 +157,7 @@ def m007_download_state(db: sqlite_utils.Database) -> None:
 
 @public
 def m008_indicator_indexes(db: sqlite_utils.Database) -> None:
-    # Covering indexes for monitor/indicators.py: the grants window and the COVID grants are range searches, and
+    # Covering indexes for monitor/indicators/compute.py: the grants window and the COVID grants are range searches, and
     # the venue tables are read by (source, scope) without touching their rows; 1M grants recompute in < 1 s.
     db["grants"].create_index(["source", "award_date", "ward_code", "currency", "amount"],
                               index_name="idx_grants_indicator_window", if_not_exists=True)
@@ -206,7 +204,7 @@ def m012_venue_kinds(db: sqlite_utils.Database) -> None:
     # The register's "Pub/bar/nightclub" type holds clubs, hotel bars and restaurants: give every stored venue its
     # kind (new crawls set it; this classifies what an older store already holds), and let the pub indicators
     # read the kind from their covering index.
-    from spiders.venue_kinds import classify_venue
+    from db.venue_kinds import classify_venue
 
     for name in ("venue_kind", "venue_kind_rule"):
         if name not in db["pubs"].columns_dict:

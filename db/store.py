@@ -6,6 +6,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from db.private_schema import private
 from db.schema import public
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -68,8 +69,6 @@ def init_public(path: str | Path) -> sqlite_utils.Database:
 
 def init_private(path: str | Path) -> sqlite_utils.Database:
     """Create or migrate the private database; idempotent."""
-    from db.private_schema import private
-
     db = connect(path)
     private.apply(db)
     return db

@@ -13,39 +13,44 @@ import resource
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+
+from core.config import load
+from core.errors import InputError
 from db.store import init_public
-from monitor import health
-from monitor.errors import InputError
+from spiders import settings as spider_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def scrapy_settings() -> Settings:
+    """Return the project's Scrapy settings (spiders/settings.py), as `scrapy crawl` would see them."""
+    settings = Settings()
+    settings.setmodule(spider_settings)
+    return settings
+
+
+def spider_loader() -> SpiderLoader:
+    """Return Scrapy's own loader over SPIDER_MODULES: the one way a source name becomes a spider class."""
+    return SpiderLoader.from_settings(scrapy_settings())
+
+
 def spider_class(source: str):
-    """Return the spider class for a source name (the module is named after Spider.name)."""
-    from importlib import import_module
+    """Return the spider class for a source name."""
     try:
-        module = import_module(f"spiders.sources.{source}")
-    except ModuleNotFoundError:
+        return spider_loader().load(source)
+    except KeyError:
         raise InputError(f"unknown source {source!r}; known: {', '.join(known_sources())}") from None
-    return module.SPIDER
 
 
 def known_sources() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "spiders" / "sources").glob("*.py") if not p.stem.startswith("_"))
-
-
-@dataclass
-class CrawlResult:
-    crawl_id: int
-    source: str
-    status: str
-    reason: str
-    counts: dict
-    scopes: list
+    """Return the names of every spider, sorted."""
+    return sorted(spider_loader().list())
 
 
 def _utc_now() -> str:
@@ -65,16 +70,16 @@ def child_limits(memory_mb: int):
     return limit
 
 
-def run_crawl(source: str, db_path, settings: dict, now: str, start_url: str | None = None,
-              config_path=None, timeout: float | None = None, extra_env: dict | None = None) -> CrawlResult:
-    """Crawl one source in a child process, then judge its health per scope; return the result."""
+def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: str | None = None,
+                   config_path=None, timeout: float | None = None,
+                   extra_env: dict | None = None) -> tuple[int, str | None]:
+    """Open a crawl_runs row, crawl one source in a child process; return the crawl id and any crawl error."""
     spider_class(source)
     # The child runs in the repository: relative paths must mean what they meant where the command was given.
     db_path = Path(db_path).resolve()
     config_path = Path(config_path).resolve() if config_path else None
     start_url = start_url or settings["start_urls"].get(source)
     db = init_public(db_path)
-    recover_stale_crawls(db, settings, now)
     crawl_id = db["crawl_runs"].insert({
         "source": source, "scope": ",".join(settings.get("fhrs_authorities") or []) if source == "fhrs_pubs" else "",
         "start_url": start_url or spider_class(source).default_start_url, "started_at": _utc_now(), "now": now,
@@ -99,73 +104,7 @@ def run_crawl(source: str, db_path, settings: dict, now: str, start_url: str | N
                 crawl_error += " (killed, or out of its memory ceiling crawl_memory_mb)"
     except subprocess.TimeoutExpired:
         crawl_error = f"crawl stopped after its {timeout or settings['crawl_timeout']} s timeout"
-    return finish_crawl(db, source, crawl_id, settings, now, crawl_error)
-
-
-def _alive(pid) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (OSError, TypeError, ValueError):
-        return False
-    return True
-
-
-def recover_stale_crawls(db, settings: dict, now: str) -> list[int]:
-    """Judge crawls whose process died before judging them (kill -9): unhealthy, so they change nothing."""
-    rows = db.execute("select id, source, pid from crawl_runs where finished_at is null").fetchall()
-    stale = [(crawl_id, source) for crawl_id, source, pid in rows if not _alive(pid)]
-    for crawl_id, source in stale:
-        finish_crawl(db, source, crawl_id, settings, now,
-                     "interrupted: the crawl's process died before the crawl was judged")
-    return [crawl_id for crawl_id, _ in stale]
-
-
-def finish_crawl(db, source: str, crawl_id: int, settings: dict, now: str, crawl_error: str | None) -> CrawlResult:
-    """Judge the scopes, write scope_runs and the final crawl_runs row."""
-    row = db["crawl_runs"].get(crawl_id)
-    stats = json.loads(row["stats"] or "{}")
-    if not crawl_error and row["status"] == "error":
-        crawl_error = row["reason"]
-    verdicts = health.judge(db, source, crawl_id, stats, settings, crawl_error)
-    with db.conn:
-        status = health.record(db, source, crawl_id, verdicts, now)
-        unhealthy = [v for v in verdicts if not v.healthy]
-        reason = crawl_error or "; ".join(f"{v.scope}: {v.reason}" for v in unhealthy[:5])
-        counts = {
-            "items": sum(v.items for v in verdicts),
-            "new": int(stats.get("store/new", 0)), "changed": int(stats.get("store/changed", 0)),
-            "unchanged": int(stats.get("store/unchanged", 0)),
-            "quarantined": int(stats.get("validate/quarantined", 0)),
-            "unresolved": int(stats.get("geo/unresolved", 0)),
-        }
-        db["crawl_runs"].update(crawl_id, {
-            **counts, "status": status, "reason": reason, "finished_at": _utc_now(),
-            "healthy_scopes": len(verdicts) - len(unhealthy), "unhealthy_scopes": len(unhealthy)})
-        mark_provisional(db, source, crawl_id, verdicts)
-        health.raise_failure_event(db, source, crawl_id, settings, now)
-    return CrawlResult(crawl_id, source, status, reason, counts, verdicts)
-
-
-def mark_provisional(db, source: str, crawl_id: int, verdicts) -> None:
-    """Flag what an unhealthy scope wrote (it may be half-parsed: a truncated file's last row); when a healthy
-    crawl of the scope comes, clear the flag on what it saw again and delete records that only the unhealthy
-    crawl ever saw. `provisional` holds the id of the unhealthy crawl that last wrote the record."""
-    from monitor.closures import table_for  # the record table of a source
-
-    table = table_for(db, source)
-    if table is None or not db[table].exists():
-        return
-    if "provisional" not in db[table].columns_dict:
-        db[table].add_column("provisional", int)
-    for v in verdicts:
-        if v.healthy:   # first seen in an unhealthy crawl and not confirmed now: never real (a cut-off row)
-            never = (f"select id from [{table}] where source = ? and scope = ? and provisional is not null "
-                     "and first_crawl_id = provisional and last_crawl_id < ?")
-            params = [source, v.scope, crawl_id]
-            db.execute(f"delete from versions where record_id in ({never})", params)
-            db.execute(f"delete from [{table}] where id in ({never})", params)
-        db.execute(f"update [{table}] set provisional = ? where source = ? and scope = ? and last_crawl_id = ?",
-                   [None if v.healthy else crawl_id, source, v.scope, crawl_id])
+    return crawl_id, crawl_error
 
 
 def child_main(argv: list[str] | None = None) -> int:
@@ -179,28 +118,20 @@ def child_main(argv: list[str] | None = None) -> int:
     p.add_argument("--config")
     a = p.parse_args(argv)
 
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
-
-    from db.resolver import Resolver
-    from monitor.config import load
-    from spiders import settings as spider_settings
-    from spiders.pipelines.store import RecordStore
-
     settings = load(a.config)
-    scrapy_settings = Settings()
-    scrapy_settings.setmodule(spider_settings)
+    crawl_settings = scrapy_settings()
     # The child stops itself too: an orphan whose parent was killed does not crawl on for ever.
-    scrapy_settings.set("CLOSESPIDER_TIMEOUT", float(settings["crawl_timeout"]))
-    scrapy_settings.set("USER_AGENT", settings["user_agent"])
-    scrapy_settings.set("LBM_SETTINGS", settings)
+    crawl_settings.set("CLOSESPIDER_TIMEOUT", float(settings["crawl_timeout"]))
+    crawl_settings.set("USER_AGENT", settings["user_agent"])
+    crawl_settings.set("LBM_SETTINGS", settings)
+    crawl_settings.set("LBM_DB", a.db)
+    crawl_settings.set("LBM_CRAWL_ID", a.crawl_id)
+    crawl_settings.set("LBM_NOW", a.now)
     for key, value in json.loads(os.environ.get("LBM_SCRAPY_SETTINGS", "{}")).items():
-        scrapy_settings.set(key, value)   # tests and the demo loosen politeness for the local replay server
+        crawl_settings.set(key, value)   # tests and the demo loosen politeness for the local replay server
     db = init_public(a.db)
-    process = CrawlerProcess(scrapy_settings)
+    process = CrawlerProcess(crawl_settings)
     crawler = process.create_crawler(spider_class(a.source))
-    crawler.lbm_store = RecordStore(db, a.crawl_id, a.now)
-    crawler.lbm_resolver = Resolver(db, settings)
     kwargs = {"start_url": a.start_url} if a.start_url else {}
     status, reason = "finished", ""
     try:

@@ -12,6 +12,7 @@ import io
 from datetime import date, datetime
 
 from spiders.grants_json import open_binary
+from spiders.grants_paths import json_path, set_path, sub_sheet_rows
 from spiders.xlsx_guard import check_xlsx
 
 LOCATION = {"geographic code": "geoCode", "geographic code type": "geoCodeType", "name": "name",
@@ -26,7 +27,13 @@ TITLES: dict = {
     "beneficiary location": ("beneficiaryLocation", LOCATION),
     "funding org": ("fundingOrganization", {"identifier": "id", "name": "name"}),
     "grant programme": ("grantProgramme", {"title": "title", "code": "code"}),
+    "amount disbursed": "amountDisbursed", "amount applied for": "amountAppliedFor", "date modified": "dateModified",
+    "from an open call?": "fromOpenCall", "data source": "dataSource",
 }
+TITLES["recipient org"][1].update({"street address": "streetAddress", "city": "addressLocality",
+                                   "country": "addressCountry", "charity number": "charityNumber",
+                                   "company number": "companyNumber", "description": "description",
+                                   "web address": "url"})
 REQUIRED = "identifier"
 LOOK_AHEAD = 5
 
@@ -50,10 +57,13 @@ def title_path(title: str) -> list | None:
 
 
 def header_paths(header: list) -> dict[int, list]:
-    """Map column positions to JSON paths by the titles in the header row."""
+    """Map column positions to JSON paths: by 360Giving titles, or headers that are JSON paths (flattentool)."""
     paths = {}
     for col, title in enumerate(header):
         path = title_path(title)
+        if path is None:
+            found = json_path(title)
+            path = ["json", found] if found else None
         if path is not None:
             paths[col] = path
     return paths
@@ -76,6 +86,9 @@ def unflatten(row, paths: dict[int, list]) -> dict:
         value = _cell(row[col]) if col < len(row) else None
         if value is None:
             continue
+        if path[0] == "json":
+            set_path(grant, path[1], value)
+            continue
         node = grant
         for key, index in path[:-1]:
             items = node.setdefault(key, [])
@@ -95,15 +108,17 @@ def find_header(rows, stats=None) -> tuple[list, object]:
         row = next(rows, None)
         if row is None:
             break
-        if REQUIRED in {str(c or "").strip().lower() for c in row}:
+        titles = {str(c or "").strip() for c in row}
+        if REQUIRED in {t.lower() for t in titles} or "id" in titles:   # titles, or flattentool's JSON paths
             return list(row), rows
         if stats is not None:
             stats.inc_value("threesixty/table/rows_above_header")
     raise ValueError(f"no header row with an {REQUIRED!r} column in the first {LOOK_AHEAD} rows")
 
 
-def grants_from_rows(rows, stats=None):
-    """Yield (grant, raw row dict) from table rows whose header holds flattened 360Giving titles."""
+def grants_from_rows(rows, stats=None, sub_rows: dict | None = None):
+    """Yield (grant, raw row dict) from table rows whose header holds flattened 360Giving titles (or JSON paths);
+    `sub_rows` are a workbook's sub-sheet elements by grant id (flattentool's layout)."""
     header, rest = find_header(rows, stats)
     paths = header_paths(header)
     if stats is not None:
@@ -112,7 +127,11 @@ def grants_from_rows(rows, stats=None):
         if not any(_cell(c) is not None for c in row):
             continue
         raw = {str(h): _cell(row[i]) if i < len(row) else None for i, h in enumerate(header) if h}
-        yield unflatten(row, paths), raw
+        grant = unflatten(row, paths)
+        for path, value in (sub_rows or {}).get(str(grant.get("id")), []):
+            set_path(grant, path, value)
+            raw["/".join(map(str, path))] = value
+        yield grant, raw
 
 
 def text_encoding(source) -> str:
@@ -143,9 +162,14 @@ def xlsx_grants(source, stats=None):
     check_xlsx(stream)   # sizes, ratios and shared strings, before openpyxl loads anything
     book = load_workbook(stream, read_only=True, data_only=True)
     try:
+        # flattentool puts each array in a sheet of its own, keyed by the grant's id: read those first.
+        sub_rows: dict[str, list] = {}
+        for sheet in book.worksheets[1:]:
+            for grant_id, items in sub_sheet_rows(sheet.iter_rows(values_only=True), _cell).items():
+                sub_rows.setdefault(grant_id, []).extend(items)
         for sheet in book.worksheets:
             try:
-                yield from grants_from_rows(sheet.iter_rows(values_only=True), stats)
+                yield from grants_from_rows(sheet.iter_rows(values_only=True), stats, sub_rows)
                 return
             except ValueError:
                 continue   # a Readme or Meta sheet before the grants

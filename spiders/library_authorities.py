@@ -15,29 +15,22 @@ from __future__ import annotations
 import argparse
 import csv
 from collections import Counter, defaultdict
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from spiders.library_layouts import LOOKUP, rows_of
 from spiders.library_match import norm_authority, norm_postcode
+from spiders.replay.libraries import SNAPSHOTS
 from spiders.tabular import csv_records, decode
 
 HERE = Path(__file__).parent
-LOOKUP = HERE / "data" / "library_authorities_2016.csv"
 REFERENCE = HERE.parent / "db" / "reference"
 COLUMNS = ["authority_id", "authority", "utla_code", "libraries", "agreeing_share", "rule"]
 # Upper-tier authorities abolished since 2016, by their successors' codes (which la_all_codes gives for all their
 # districts): Northamptonshire (split 1 April 2021) and Cumbria (split 1 April 2023).
 REORGANISED = {frozenset({"E06000061", "E06000062"}): ("E10000021", "Northamptonshire"),
                frozenset({"E06000063", "E06000064"}): ("E10000006", "Cumbria")}
-
-
-@lru_cache(maxsize=1)
-def authority_names_2016(path: Path = LOOKUP) -> dict[str, str]:
-    """Return the shipped lookup: the 2016 list's authority_id -> library authority name."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return {r["authority_id"]: r["authority"] for r in csv.DictReader(f)}
 
 
 def _coordinate(value: str | None) -> float:
@@ -82,7 +75,6 @@ def majority(rows: list[dict], answers: list, counts: Counter) -> dict[str, dict
 
 def later_names(rows: list[dict], later_files: list[Path]) -> dict[str, Counter]:
     """Return, per authority_id, the authority names the later lists give at its libraries' postcodes."""
-    from spiders.sources.libraries import rows_of  # imported here: the spider imports this module
 
     names: dict[str, Counter] = defaultdict(Counter)
     for path in later_files:
@@ -131,8 +123,6 @@ def write(rows: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Build the lookup from the replayed snapshots, write it, print the counts and the mismatches."""
-    from spiders.replay.libraries import SNAPSHOTS
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=LOOKUP, help="where to write the lookup CSV")
     args = parser.parse_args(argv)

@@ -1,7 +1,9 @@
-"""Scrapy settings: polite defaults for crawling public sources. The crawl runner adds the database paths."""
+"""Scrapy settings: polite defaults for crawling public sources. The crawl runner adds LBM_DB, LBM_CRAWL_ID,
+LBM_NOW and LBM_SETTINGS; under a plain `scrapy crawl` give at least `-s LBM_DB=leftbehind.db`."""
 
 BOT_NAME = "leftbehind"
-SPIDER_MODULES: list[str] = []   # spiders are found by name in spiders/sources/ (spiders.crawl.spider_class)
+SPIDER_MODULES = ["spiders.sources"]
+NEWSPIDER_MODULE = "spiders.sources"
 
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8

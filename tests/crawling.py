@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from monitor.config import load
+from core.config import load
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 4,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from monitor.config import DEFAULTS
+from core.config import DEFAULTS
 
 LB_WARD = "E05000028"        # Becontree, Barking and Dagenham: left behind
 LB_WARD_2 = "E05000652"      # Breightmet, Bolton: left behind

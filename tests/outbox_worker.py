@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import sys
 
+from core.config import DEFAULTS
 from db.store import init_private
-from monitor.config import DEFAULTS
-from monitor.mailer import MaildirTransport, SMTPTransport
-from monitor.outbox import deliver_due
+from monitor.delivery.mailer import MaildirTransport, SMTPTransport
+from monitor.delivery.outbox import deliver_due
 
 NOW = "2024-03-05T06:00:00+00:00"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from core.config import load
 from db.store import init_public
-from monitor.closures import apply_crawl
-from monitor.config import load
-from spiders.crawl import run_crawl
+from monitor.changes.closures import apply_crawl
+from monitor.changes.crawl import run_crawl
 from tests.crawling import FAST
 
 

@@ -1,8 +1,9 @@
 import email
 from email import policy
 
-from monitor import alerts, subscriptions
-from monitor.mailer import MaildirTransport
+from monitor.delivery import subscriptions
+from monitor.delivery.mailer import MaildirTransport
+from monitor.reports import alerts
 from tests.delivery_seed import (
     HOSTILE,
     LB_WARD,

@@ -1,7 +1,7 @@
 """Area groups: the definitions agree with the published lists and the reference flags."""
 from __future__ import annotations
 
-from monitor.area_groups import AREA_GROUPS, group_totals, load_wards
+from monitor.indicators.area_groups import AREA_GROUPS, group_totals, load_wards
 
 
 def test_groups_have_the_published_sizes(fresh_db):

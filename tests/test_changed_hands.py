@@ -128,7 +128,7 @@ def test_a_new_registration_after_the_closure_corrects_it(hartlepool):
     evidence = json.loads(correction["evidence"])
     assert correction["ref"] == fhrsid(gone) and evidence["supersedes_closure"] == closure["id"]
     assert db["pubs"].get(closure["record_id"])["status"] == "changed_hands"
-    from monitor.event_lines import event_line
+    from monitor.reports.event_lines import event_line
     label = event_line(db, dict(correction), "http://x/db").kind_label
     assert label.startswith("Correction: ") and label.endswith(" not closed, changed hands")
 

@@ -6,10 +6,14 @@ EXPECTED = {"init", "resolve", "crawl", "events", "indicators", "subscribe", "un
             "digest", "schedule", "serve", "serve-unsubscribe", "demo", "status"}
 
 
-def test_every_command_module_is_importable():
-    import importlib
-    for name in run.COMMAND_MODULES:
-        importlib.import_module(name)
+def test_every_command_module_is_registered():
+    # Every module of monitor/commands/ must be imported by the package, or its commands silently vanish.
+    import pkgutil
+
+    import monitor.commands as package
+    modules = {m.name for m in pkgutil.iter_modules(package.__path__)} - {"group"}
+    assert modules and all(hasattr(package, name) for name in modules), sorted(m for m in modules
+                                                                                if not hasattr(package, m))
 
 
 def test_every_command_is_there_with_help_and_an_example():

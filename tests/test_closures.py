@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from monitor.closures import apply_crawl, changed_fields
+from monitor.changes.closures import apply_crawl, changed_fields
 
 SETTINGS = {"closure_missing_crawls": 2}
 
@@ -11,7 +11,8 @@ SETTINGS = {"closure_missing_crawls": 2}
 def crawl_with(db, crawl_id: int, healthy: bool, seen: list[str], now: str, table="pubs", source="fhrs_pubs",
                scope="Wandsworth", source_status=None):
     """Record a crawl of one scope that saw `seen` (the store's part, done by hand)."""
-    db["crawl_runs"].insert({"id": crawl_id, "source": source, "status": "ok" if healthy else "failed"}, pk="id")
+    db["crawl_runs"].insert({"id": crawl_id, "source": source, "status": "ok" if healthy else "failed", "now": now},
+                            pk="id")
     db["scope_runs"].insert({"crawl_id": crawl_id, "source": source, "scope": scope, "items": len(seen),
                              "healthy": int(healthy), "reason": "" if healthy else "HTTP 500"}, pk="id")
     for ref in seen:
@@ -51,7 +52,7 @@ def test_absence_closes_after_two_healthy_crawls_and_unhealthy_ones_change_nothi
     assert (b["status"], b["closed_at"], b["closed_by"], b["missing_count"]) == ("open", None, None, 0)
 
 
-def test_libraries_close_only_when_the_source_says_so(fresh_db):
+def test_libraries_close_when_the_source_says_so_or_two_full_lists_lack_them(fresh_db):
     db = fresh_db
     crawl_with(db, 1, True, ["x", "y"], "2016-07-01", table="libraries", source="libraries", scope="libraries",
                source_status={"y": "closed"})
@@ -60,8 +61,14 @@ def test_libraries_close_only_when_the_source_says_so(fresh_db):
                source_status={"y": "closed"})
     crawl_with(db, 3, True, ["y"], "2023-01-01", table="libraries", source="libraries", scope="libraries",
                source_status={"y": "closed"})
-    assert kinds(db, 2) == kinds(db, 3) == []
-    assert db["libraries"].get("libraries:x")["status"] == "open"          # missing is not closed for libraries
+    # Missing from one list is nothing; from two healthy full lists, closed by absence, dated by the first list
+    # without it, so a closure of 2021 first concluded in 2023 is backfill, not news.
+    assert kinds(db, 2) == []
+    assert kinds(db, 3) == [("closed", "x", 0)]
+    x = db["libraries"].get("libraries:x")
+    assert (x["status"], x["closed_by"], x["closed_at"][:10]) == ("closed", "absence", "2021-01-01")
+    event = db.execute("select closed_on, backfill from events where crawl_id = 3").fetchone()
+    assert event == ("2021-01-01", 1)
     assert db["libraries"].get("libraries:y")["closed_by"] == "source"
 
 

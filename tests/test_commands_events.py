@@ -6,7 +6,7 @@ import json
 from click.testing import CliRunner
 
 import run  # noqa: F401  (registers the commands)
-from monitor.cli import cli
+from monitor.commands.group import cli
 
 
 def seed(db):

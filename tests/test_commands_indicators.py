@@ -6,8 +6,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from monitor.config import DEFAULTS
-from monitor.indicators import compute_and_store
+from core.config import DEFAULTS
+from monitor.indicators.compute import compute_and_store
 from run import cli
 from tests.indicator_records import DE_BRUCE, JESMOND, LEFT_BEHIND_POP, crawl, record
 

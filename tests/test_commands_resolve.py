@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from db.commands_resolve import query_columns
+from core.errors import InputError
 from db.store import connect
-from monitor.errors import InputError
+from monitor.commands.resolve import query_columns
 from run import cli
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer

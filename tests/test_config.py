@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor import config
-from monitor.errors import ConfigError
+from core import config
+from core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -12,7 +12,7 @@ def test_every_setting_has_help_and_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for s in config.SETTINGS:
         assert s.help.strip(), s.name
-    assert config.markdown_table() in readme, "README settings table is stale: paste `python -m monitor.config`"
+    assert config.markdown_table() in readme, "README settings table is stale: paste `python -m core.config`"
 
 
 def test_file_then_environment_override_defaults(tmp_path):
@@ -45,5 +45,5 @@ def test_bad_toml_is_a_clear_error(tmp_path):
 def test_shipped_example_config_is_the_defaults():
     example = ROOT / "config.example.toml"
     assert example.read_text(encoding="utf-8") == config.example_toml() + "\n", \
-        "config.example.toml is stale: python -m monitor.config --example > config.example.toml"
+        "config.example.toml is stale: python -m core.config --example > config.example.toml"
     assert config.load(example, environ={}) == config.load(None, environ={})

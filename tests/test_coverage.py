@@ -5,8 +5,8 @@ from collections import defaultdict
 
 import pytest
 
-from monitor.area_groups import load_wards
-from monitor.coverage import SOURCES, source_coverage
+from monitor.indicators.area_groups import load_wards
+from monitor.indicators.coverage import SOURCES, source_coverage
 from tests.indicator_records import (
     CORBY,
     CORBY_CENTRAL,

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from spiders.crawl import run_crawl
+from monitor.changes.crawl import run_crawl
 from spiders.replay.catalogue import replay_server
 from tests.crawling import replay_env, replay_settings
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from db.store import init_private, init_public
-from monitor.demo_plan import STEPS
+from monitor.demo.plan import STEPS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED = ROOT / "spiders/replay/data/fhrs/open_pubs/open_pubs_wandsworth_checked.csv"
@@ -135,7 +135,7 @@ def test_no_digest_calls_a_source_crawled_healthy_that_week_no_data(demo):
     from datetime import datetime, timedelta
     from email import policy
 
-    from monitor.sources_meta import SOURCE_LABELS
+    from spiders.registry import SOURCE_LABELS
     directory, _ = demo
     db = init_public(directory / "leftbehind.db")
     digests = [email.message_from_bytes(p.read_bytes(), policy=policy.default)

@@ -2,8 +2,8 @@ import re
 
 from click.testing import CliRunner
 
-from monitor import subscriptions
-from monitor.digest import render_digest, send_digest
+from monitor.delivery import subscriptions
+from monitor.reports.digest import render_digest, send_digest
 from run import cli
 from tests.delivery_seed import (
     HOSTILE,
@@ -133,7 +133,7 @@ def test_preview_command_sends_nothing(db_path, private_db_path, fresh_db, tmp_p
 
 
 def test_a_change_explained_by_placement_is_labelled_not_reported_as_news():
-    from monitor.digest_figures import change_with_placement
+    from monitor.reports.digest_figures import change_with_placement
     before = {"value": 4.9, "coverage": {"resolved_share": 0.999}}
     after = {"value": 4.0, "coverage": {"resolved_share": 0.82}}     # fewer records placed, same libraries
     text = change_with_placement("libraries_per_100k", after, before)

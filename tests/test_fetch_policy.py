@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from core.config import load
 from db.store import connect
-from monitor.config import load
-from spiders.crawl import run_crawl
+from monitor.changes.crawl import run_crawl
 from spiders.fetch_policy import allowed, refusal, shown_url
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer, Response

@@ -1,10 +1,10 @@
 """Frozen sources (mutual aid by default): crawled once or on demand, never 'failing', figures dated."""
 from __future__ import annotations
 
-from monitor import health
-from monitor.config import DEFAULTS
+from core.config import DEFAULTS
+from monitor.changes import health
 from monitor.indicators import compute
-from monitor.scheduler import default_jobs
+from monitor.scheduling.scheduler import default_jobs
 from tests.delivery_seed import add_crawl
 from tests.indicator_records import DE_BRUCE, crawl, record
 

@@ -1,5 +1,5 @@
-from monitor import health
-from monitor.config import DEFAULTS
+from core.config import DEFAULTS
+from monitor.changes import health
 
 
 def _history(db, source, scope, counts):

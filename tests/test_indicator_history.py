@@ -1,9 +1,9 @@
 """Indicator history: past computations are queries over the stored rows."""
 from __future__ import annotations
 
-from monitor import indicator_history as history
-from monitor.config import DEFAULTS
-from monitor.indicators import INDICATORS, compute_and_store
+from core.config import DEFAULTS
+from monitor.indicators import history
+from monitor.indicators.compute import INDICATORS, compute_and_store
 from tests.indicator_records import DE_BRUCE, LEFT_BEHIND_POP, crawl, record
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.indicator_table import format_table, format_value, share_of_england
+from monitor.indicators.table import format_table, format_value, share_of_england
 
 
 @pytest.mark.parametrize("indicator, value, coverage, text", [

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.config import DEFAULTS
-from monitor.coverage import SOURCES
-from monitor.indicator_tally import tally_query
-from monitor.indicators import BY_NAME, INDICATORS, compute, compute_and_store, measure, rate, ward_rows, within
+from core.config import DEFAULTS
+from monitor.indicators.compute import BY_NAME, INDICATORS, compute, compute_and_store, measure, rate, ward_rows, within
+from monitor.indicators.coverage import SOURCES
+from monitor.indicators.tally import tally_query
 from tests.indicator_records import (
     BURN_VALLEY,
     DE_BRUCE,

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from scipy.stats import chi2
 
-from monitor.config import DEFAULTS
+from core.config import DEFAULTS
 from monitor.indicators import compute
-from monitor.intervals import money_interval, overlaps, poisson_interval
+from monitor.indicators.intervals import money_interval, overlaps, poisson_interval
 from run import cli
 from tests.indicator_records import DE_BRUCE, ENGLAND_POP, LEFT_BEHIND_POP, crawl, record
 

@@ -5,11 +5,11 @@ from collections import Counter
 
 import pytest
 
+from spiders.library_layouts import closed_year, keys_of, rows_of
 from spiders.library_match import LibraryKey, match_refs, name_likeness, norm_authority, norm_postcode, norm_uprn
 from spiders.replay.catalogue import replay_server, start_urls
 from spiders.replay.libraries import DATES, SNAPSHOTS
 from spiders.replay.snapshots import ReplayClock
-from spiders.sources.libraries import closed_year, keys_of, rows_of
 from spiders.tabular import decode
 from tests.replay_crawl import crawl, events
 
@@ -190,7 +190,7 @@ def test_crawls_in_date_order_close_what_the_closed_years_say(db_path):
                       ).fetchone()[0] == 0
     # Old news is not news: closures the 2021 list dates before October 2020 (90 days before the crawl, a year
     # read as its last day) are backfill, kept out of alerts; closed_on is the source's own date.
-    from monitor.alerts import crawl_events
+    from monitor.reports.alerts import crawl_events
     for e in events(db, second, "closed"):
         year = (e["closed_on"] or "")[:4]
         assert e["backfill"] == (1 if year and year <= "2019" else 0), (e["ref"], e["closed_on"], e["backfill"])

@@ -3,9 +3,9 @@ from email import policy
 
 import pytest
 
-from monitor import outbox
-from monitor.config import load
-from monitor.mailer import MaildirTransport, SMTPTransport, clean_header, compose, transport_from_settings
+from core.config import load
+from monitor.delivery import outbox
+from monitor.delivery.mailer import MaildirTransport, SMTPTransport, clean_header, compose, transport_from_settings
 from tests.smtp_server import SMTPServer
 
 NOW = outbox.to_datetime("2024-03-05T06:00:00+00:00")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.config import load
 from db.store import connect
-from monitor.config import load
-from spiders.crawl import run_crawl
+from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import DATA, ReplayClock, Snapshot, SnapshotRoute

@@ -1,6 +1,6 @@
 import pytest
 
-from spiders.items import Grant, Group
+from db.items import Grant, Group
 from spiders.pipelines.normalise import clean_text, normalise_item, parse_date, parse_number
 
 

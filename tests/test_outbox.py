@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import outbox
-from monitor.config import DEFAULTS
-from monitor.mailer import MaildirTransport, SMTPTransport, compose
+from core.config import DEFAULTS
+from monitor.delivery import outbox
+from monitor.delivery.mailer import MaildirTransport, SMTPTransport, compose
 from tests.smtp_server import SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,11 +6,11 @@ import math
 
 import pytest
 
+from core.config import load
+from core.errors import PostcodesError
 from db.postcodes import PostcodesClient, normalise_place, normalise_postcode
 from db.schema import public
 from db.store import connect
-from monitor.config import load
-from monitor.errors import PostcodesError
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer, Response
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from core.config import load
 from db.store import init_private, init_public
-from monitor.closures import apply_crawl
-from monitor.config import load
-from spiders.crawl import recover_stale_crawls, run_crawl
+from monitor.changes.closures import apply_crawl
+from monitor.changes.crawl import recover_stale_crawls, run_crawl
 from spiders.replay.catalogue import replay_server
 from spiders.replay.snapshots import ReplayClock
 from tests.crawling import FAST
@@ -157,7 +157,7 @@ def test_the_operator_is_told_of_failures_by_mail_at_most_once_per_period(tmp_pa
     # The outbox job (due 08:00) ran first and carried what was held; this run's own failure now waits its turn.
     assert "Job failed: mutual_aid at 2020-06-29T06:01" in body
     assert "Source failing: mutual_aid: 2 failed crawls in a row" in body
-    from monitor.operator import pending
+    from monitor.delivery.operator import pending
     events, jobs = pending(init_public(tmp_path / "data" / "public.db"), init_private(tmp_path / "data" / "private.db"))
     assert events == [] and [j["started_at"][:16] for j in jobs] == ["2020-06-29T11:30"]
 

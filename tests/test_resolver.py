@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from core.config import load
+from core.errors import PostcodesError
 from db.geography import ward_index
 from db.resolver import Query, Resolution, Resolver, best_place
 from db.store import init_public
-from monitor.config import load
-from monitor.errors import PostcodesError
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
 

@@ -1,4 +1,4 @@
-"""Tests for db/commands_serve.py: metadata, guards, and a real Datasette over a filled public database."""
+"""Tests for db/serve.py: metadata, guards, and a real Datasette over a filled public database."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from db import commands_serve as serve_mod
+from db import serve as serve_mod
 from db.schema import RECORD_TABLES, public
 from db.store import init_private, init_public
 
@@ -311,7 +311,7 @@ def test_writes_over_http_are_refused(served):
 
 
 def test_links_from_alerts_and_the_digest_land_on_the_right_rows(served):
-    from monitor.event_lines import datasette_base, event_line
+    from monitor.reports.event_lines import datasette_base, event_line
 
     db = sqlite_utils.Database(served["db_path"])
     base = datasette_base(db, {"datasette_url": served["url"] + "/"})

@@ -1,6 +1,6 @@
 import json
 
-from spiders.items import Group, Library
+from db.items import Group, Library
 from spiders.pipelines.store import RecordStore, content_hash
 from spiders.pipelines.validate import problems_of
 

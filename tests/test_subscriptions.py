@@ -1,8 +1,8 @@
 import pytest
 from click.testing import CliRunner
 
-from monitor import subscriptions
-from monitor.errors import InputError
+from core.errors import InputError
+from monitor.delivery import subscriptions
 from run import cli
 
 NOW = "2024-03-05T06:00:00+00:00"

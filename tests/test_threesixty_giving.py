@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from core.config import load
 from db.store import connect
-from monitor.config import load
-from spiders.crawl import run_crawl
+from monitor.changes.crawl import run_crawl
 from spiders.grant_fields import grant_fields, is_covid, location_input
 from spiders.grants_table import csv_grants, title_path, unflatten
 from spiders.licences import licence_verdict

@@ -3,8 +3,8 @@ import threading
 import httpx
 import pytest
 
-from monitor import subscriptions
-from monitor.unsubscribe_server import make_server
+from monitor.delivery import subscriptions
+from monitor.delivery.unsubscribe_server import make_server
 
 
 @pytest.fixture

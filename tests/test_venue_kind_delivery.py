@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from core.config import DEFAULTS
+from db.items import Pub
 from db.schema import public
-from monitor import alerts, subscriptions
-from monitor.config import DEFAULTS
-from monitor.digest import render_digest
+from monitor.delivery import subscriptions
+from monitor.delivery.mailer import MaildirTransport
 from monitor.indicators import compute
-from monitor.mailer import MaildirTransport
-from spiders.items import Pub
+from monitor.reports import alerts
+from monitor.reports.digest import render_digest
 from spiders.pipelines.store import content_hash
 from spiders.replay import postcodes_io
 from spiders.replay.fhrs import FhrsReplay

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.venue_kinds import KINDS, classify_venue, normalise_name
+from db.venue_kinds import KINDS, classify_venue, normalise_name
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "venue_kinds" / "sample.csv"
 

@@ -57,9 +57,9 @@ def test_limits_name_the_part_and_the_numbers():
 
 def test_the_bomb_through_a_crawl_under_a_memory_ceiling_is_an_unhealthy_scope(tmp_path):
     """The 360Giving spider gets the bomb from a publisher: refused, reported, nothing stored, no crash."""
+    from core.config import load
     from db.store import connect
-    from monitor.config import load
-    from spiders.crawl import run_crawl
+    from monitor.changes.crawl import run_crawl
     from spiders.replay import postcodes_io
     from spiders.replay.server import ReplayServer, Response
     from spiders.replay.threesixty_giving import build_routes, recorded

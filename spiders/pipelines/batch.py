@@ -1,7 +1,8 @@
 """Batch: gather items so that geo-matching is vectorised and writes are grouped, then geo-match and store."""
 from __future__ import annotations
 
-from spiders.items import items_of
+from db.items import items_of
+from spiders.pipelines.context import crawl_context
 from spiders.pipelines.geomatch import resolve_items
 
 
@@ -13,6 +14,7 @@ class BatchPipeline:
         self.stats = crawler.stats
         self.size = crawler.settings.getint("LBM_BATCH_SIZE", 1000)
         self.buffer = []
+        self.context = crawl_context(crawler)   # the store and resolver, from the crawler's settings
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -31,7 +33,7 @@ class BatchPipeline:
         if not self.buffer:
             return
         items, self.buffer = self.buffer, []
-        resolve_items(items, self.crawler.lbm_resolver, self.stats, now=self.crawler.lbm_store.now)
-        counts = self.crawler.lbm_store.write(items)
+        resolve_items(items, self.context.resolver, self.stats, now=self.context.store.now)
+        counts = self.context.store.write(items)
         for key, n in counts.items():
             self.stats.inc_value(key if key.startswith("scope/") else f"store/{key}", n)

@@ -1,8 +1,8 @@
 """Geo-match: resolve a batch of items to 2017 best-fit wards with the resolver chain; count each step."""
 from __future__ import annotations
 
+from db.items import Record
 from db.resolver import Query, Resolver
-from spiders.items import Record
 
 
 def resolve_items(items: list[Record], resolver: Resolver, stats=None, now=None) -> None:

@@ -11,7 +11,7 @@ from collections import Counter
 
 import sqlite_utils
 
-from spiders.items import Record
+from db.items import Record
 
 _PLAIN = frozenset({str, int, float, type(None)})
 BOOKKEEPING = ("first_seen_at", "last_seen_at", "first_crawl_id", "last_crawl_id", "content_hash")

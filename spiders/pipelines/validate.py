@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from spiders.items import Batch, Record
+from db.items import Batch, Record
+from spiders.pipelines.context import crawl_context
 
 
 def problems_of(item: Record) -> list[str]:
@@ -25,6 +26,7 @@ class ValidatePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
+        self.store = crawl_context(crawler).store
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -45,7 +47,7 @@ class ValidatePipeline:
             return True
         self.stats.inc_value("validate/quarantined")
         self.stats.inc_value(f"validate/reason/{problems[0].split(' ')[0]}")
-        if self.crawler.lbm_store.quarantine(record, "; ".join(problems)):
+        if self.store.quarantine(record, "; ".join(problems)):
             # A known record with one bad field: seen all the same, and counted in its scope's items for health.
             self.stats.inc_value("validate/quarantined_but_seen")
             self.stats.inc_value(f"scope/{record.scope}/items")

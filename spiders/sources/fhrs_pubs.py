@@ -11,10 +11,11 @@ from urllib.parse import urlencode
 
 import scrapy
 
+from db.items import Pub
+from db.venue_kinds import classify_venue
 from spiders.base import SourceSpider
 from spiders.fhrs_xml import PUB_BUSINESS_TYPE, authorities_in_scope, establishment_from_json, is_pub, parse_xml
-from spiders.items import Pub
-from spiders.venue_kinds import classify_venue
+from spiders.pipelines.context import monitor_settings
 
 API_HEADERS = {"x-api-version": "2", "Accept": "application/json"}
 PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page through small pages)
@@ -28,7 +29,7 @@ class FhrsPubsSpider(SourceSpider):
     scope_is_source = False
 
     def option(self, name: str, default):
-        return (self.settings.get("LBM_SETTINGS") or {}).get(name, default)
+        return monitor_settings(self.settings).get(name, default)
 
     def first_requests(self):
         yield scrapy.Request(self.start_url.rstrip("/") + "/Authorities", headers=API_HEADERS,
@@ -121,6 +122,3 @@ class FhrsPubsSpider(SourceSpider):
             postcode=e["postcode"], latitude=e["latitude"], longitude=e["longitude"], authority=e["authority"],
             authority_code=e["authority_code"], business_type=e["business_type"], rating_date=e["rating_date"],
             venue_kind=kind, venue_kind_rule=rule, source_url=url, raw=e), scope)
-
-
-SPIDER = FhrsPubsSpider

@@ -10,10 +10,11 @@ from email.utils import parsedate_to_datetime
 
 import scrapy
 
+from db.items import NewsMention
 from spiders.base import SourceSpider
-from spiders.items import NewsMention
 from spiders.library_match import name_words, norm_authority
 from spiders.news_items import post_items, signal_of
+from spiders.pipelines.context import crawl_context
 
 
 class LibraryNewsSpider(SourceSpider):
@@ -51,7 +52,7 @@ class LibraryNewsSpider(SourceSpider):
     def places(self) -> dict:
         """Local authority districts and stored libraries, to link an item to (read once per crawl)."""
         if not hasattr(self, "_places"):
-            db = self.crawler.lbm_store.db
+            db = crawl_context(self.crawler).store.db
             lads = {norm_authority(n): c for c, n in db.execute("select distinct lad_code, lad_name from wards")}
             libraries = db.execute("select id, name, authority from libraries").fetchall() \
                 if db["libraries"].exists() and "authority" in db["libraries"].columns_dict else []
@@ -84,6 +85,3 @@ class LibraryNewsSpider(SourceSpider):
         found = [(len(name_words(n)), i) for i, n, a in libraries
                  if norm_authority(a) == norm_authority(place) and name_words(n) <= words]
         return max(found)[1] if found else None
-
-
-SPIDER = LibraryNewsSpider

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from spiders.items import Group
+from db.items import Group
 from spiders.tabular import FileSpider, csv_records, json_records, looks_like_json
 
 SHEET_LINK = "facebook group/website (link/url) please only provide one link"
@@ -97,6 +97,3 @@ class MutualAidSpider(FileSpider):
     def from_sheet(r: dict):
         return {"name": r.get("group name", ""), "link": r.get(SHEET_LINK), "location_name": r.get("location", ""),
                 "lat": None, "lng": None}, r
-
-
-SPIDER = MutualAidSpider

@@ -13,13 +13,14 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from db.items import Batch, Grant
 from spiders import download_state
 from spiders.base import SourceSpider
 from spiders.grant_fields import grant_fields
 from spiders.grants_json import json_grants
 from spiders.grants_table import csv_grants, xlsx_grants
-from spiders.items import Batch, Grant
 from spiders.licences import licence_verdict
+from spiders.pipelines.context import crawl_context
 from spiders.settings import LOCAL_HANDLERS_OFF
 
 BATCH = 500   # grants handed down the pipelines together
@@ -61,7 +62,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
         except ValueError as e:
             self.scope_error(scope, f"cannot parse the registry {response.url}: {e}")
             return
-        db = self.crawler.lbm_store.db
+        db = crawl_context(self.crawler).store.db
         known = download_state.load(db)
         for dataset in datasets if isinstance(datasets, list) else []:
             request = self.file_request(dataset, known)
@@ -88,7 +89,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
     def parse_file(self, response):
         """Parse one publisher's file into grants, or count it as not modified."""
         dataset, scope, stats = response.meta["dataset"], self.default_scope, self.crawler.stats
-        store = self.crawler.lbm_store
+        store = crawl_context(self.crawler).store
         if response.status == 304:
             stats.inc_value("threesixty/not_modified")
             n = download_state.touch_grants(store.db, self.name, response.url, store.crawl_id, store.now)
@@ -141,6 +142,3 @@ class ThreeSixtyGivingSpider(SourceSpider):
 def _header(response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-SPIDER = ThreeSixtyGivingSpider

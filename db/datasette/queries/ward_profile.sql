@@ -12,7 +12,7 @@ figures as (
     from indicators i join latest l on l.indicator = i.indicator and l.computed_at = i.computed_at
     group by i.indicator
 ),
--- The ward's numerators, counted as monitor/indicators.py counts them for the area groups.
+-- The ward's numerators, counted as monitor/indicators/compute.py counts them for the area groups.
 ward_numerators as (
     select f.*, case f.indicator
         when 'mutual_aid_groups_per_100k' then

@@ -1,0 +1,175 @@
+"""Settings: one table of defaults with help text, overridden by a TOML file, then by the environment.
+
+Secrets (the SMTP password) are read only from the environment, never from the file.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    env: str | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("user_agent", "leftbehind-monitor/0.1 (+{contact_url})",
+            "User-Agent sent to every source; {contact_url} is filled in."),
+    Setting("contact_url", "https://github.com/leftbehind-monitor/leftbehind-monitor",
+            "Where a source's operator can find out who is crawling."),
+    Setting("postcodes_url", "https://api.postcodes.io", "Base URL of postcodes.io.", env="LBM_POSTCODES_URL"),
+    Setting("http_timeout", 20.0, "Seconds before an HTTP request to postcodes.io gives up."),
+    Setting("http_retries", 4, "Retries on 429 and 5xx, with exponential backoff."),
+    Setting("http_backoff", 0.5, "First backoff in seconds; doubled on each retry."),
+    Setting("health_min_share", 0.8,
+            "A crawl scope is healthy only if its item count is at least this share of the median of its last "
+            "healthy crawls."),
+    Setting("health_window", 5, "How many recent healthy crawls the median is taken over."),
+    Setting("closure_missing_crawls", 2,
+            "A venue is closed after missing from this many consecutive healthy crawls of its scope."),
+    Setting("operator_email", "",
+            "Who runs this monitor: gets failing sources and failed jobs by mail, through the outbox (empty = nobody)."),
+    Setting("operator_alert_hours", 6,
+            "At most one mail to the operator in this many hours; what happens meanwhile waits for the next one."),
+    Setting("frozen_sources",
+            {"mutual_aid": {"archive_url": "https://github.com/Covid-Mutual-Aid/mutual-aid-wiki",
+                            "last_listing": "2020-06-28"}},
+            "Sources whose publisher stopped (archive URL, date of the last listing): crawled once or on demand, "
+            "never reported failing; their figures say 'as of DATE (archived listing)'."),
+    Setting("backfill_days", 90,
+            "A closure its source dates more than this many days before the crawl is old news: counted at its date, "
+            "never alerted or headlined."),
+    Setting("changed_hands_weeks", 12,
+            "A new registration at the address of a venue closed within this many weeks turns that closure into a "
+            "change of hands (and a correction is sent)."),
+    Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source."),
+    Setting("allow_private_addresses", False,
+            "Crawls refuse private, loopback and link-local addresses: true allows them all, a list of "
+            "'host:port' allows just those (a local mirror)."),
+    Setting("crawl_memory_mb", 4096,
+            "Address-space ceiling of a crawl child process in MiB (0 = none): a crafted file cannot exhaust memory."),
+    Setting("serve_memory_mb", 2048,
+            "Address-space ceiling of the Datasette process in MiB (0 = none): a query cannot exhaust memory."),
+    Setting("crawl_timeout", 3600, "Seconds a crawl child process may run before it is stopped."),
+    Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all English."),
+    Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API)."),
+    Setting("grants_window_days", 365, "Grants indicators cover this many days before now."),
+    Setting("min_reliable_count", 20,
+            "A rate from fewer records than this is marked 'too few to say' (not reliable), whatever its value."),
+    Setting("library_closures_since", "2010-01-01", "Library closures are counted from this date."),
+    Setting("datasette_url", "http://127.0.0.1:8001", "Base URL of the Datasette that links in emails point to."),
+    Setting("mail_from", "Left-behind monitor <monitor@localhost>", "From address of alerts and digests."),
+    Setting("smtp_host", "", "SMTP server; empty means write mail to the Maildir instead.", env="LBM_SMTP_HOST"),
+    Setting("smtp_port", 587, "SMTP port.", env="LBM_SMTP_PORT"),
+    Setting("smtp_security", "starttls", "'starttls', 'ssl' or 'none'.", env="LBM_SMTP_SECURITY"),
+    Setting("smtp_user", "", "SMTP user name; the password comes only from LBM_SMTP_PASSWORD.", env="LBM_SMTP_USER"),
+    Setting("maildir", "./mail", "Maildir folder used when no SMTP server is configured.", env="LBM_MAILDIR"),
+    Setting("unsubscribe_url", "http://127.0.0.1:8002/unsubscribe",
+            "Base of the unsubscribe link (answered by `run.py serve-unsubscribe`); ?token= is appended."),
+    Setting("schedule_timezone", "Europe/London", "Time zone of the cron schedules."),
+    Setting("schedule", {
+        "fhrs_pubs": "0 5 * * *",
+        "libraries": "30 5 * * *",
+        "library_news": "0 6 * * *",
+        "threesixty_giving": "0 4 * * 0",
+        "mutual_aid": "30 4 * * 0",
+        "digest": "0 7 * * 1",
+    }, "Cron expression per job (minute hour day month day-of-week)."),
+    Setting("start_urls", {}, "Start URL per source, overriding the live default (the demo points these at the "
+                             "replay server)."),
+    Setting("enabled_sources", ["mutual_aid", "threesixty_giving", "fhrs_pubs", "libraries", "library_news"],
+            "Sources that `crawl --all` and the scheduler run."),
+    Setting("smtp_timeout", 30.0, "Seconds an SMTP conversation may stall before the message is retried later."),
+    Setting("mail_retry_seconds", 60, "First retry delay for a message the transport refused; doubled on each "
+                                      "attempt, capped at six hours."),
+    Setting("mail_max_attempts", 12, "Attempts before a message is marked failed and left in the outbox."),
+    Setting("misfire_grace_seconds", 21600, "A scheduled job missed by more than this (machine off) waits for its "
+                                            "next time; within it, missed runs are coalesced into one."),
+    Setting("notable_grant_amount", 10000, "Grants of at least this many pounds into left-behind wards are listed "
+                                           "in the digest."),
+)
+
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+SECRET_ENV = {"smtp_password": "LBM_SMTP_PASSWORD"}
+
+
+def load(path: str | os.PathLike | None = None, environ: dict | None = None) -> dict[str, Any]:
+    """Return the settings: defaults, then the TOML file, then the environment."""
+    environ = os.environ if environ is None else environ
+    values = dict(DEFAULTS)
+    if path:
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"config file not found: {p}")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
+        unknown = set(data) - set(DEFAULTS)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) in {p}: {', '.join(sorted(unknown))}")
+        values.update(data)
+    for s in SETTINGS:
+        if s.env and environ.get(s.env):
+            raw = environ[s.env]
+            values[s.name] = type(s.default)(raw) if isinstance(s.default, (int, float)) else raw
+    for name, env in SECRET_ENV.items():
+        values[name] = environ.get(env, "")
+    values["user_agent"] = values["user_agent"].format(contact_url=values["contact_url"])
+    return values
+
+
+def markdown_table() -> str:
+    """Return the settings as a Markdown table, for the README."""
+    lines = ["| setting | default | environment | what it does |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        default = s.default
+        if isinstance(default, dict):
+            default = ", ".join(f"{k}: {v}" for k, v in default.items()) or "{}"
+        lines.append(f"| `{s.name}` | `{default}` | {('`' + s.env + '`') if s.env else ''} | {s.help} |")
+    lines.append("| (secret) `smtp_password` | | `LBM_SMTP_PASSWORD` | SMTP password, only from the environment. |")
+    return "\n".join(lines)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def example_toml() -> str:
+    """Return a config file that sets every setting to its default, each with its help: the shipped example."""
+    lines = ["# Settings of the left-behind neighbourhoods monitor, every one at its default.",
+             "# Copy this file, change what you need, and pass it with --config (or LBM_CONFIG).",
+             "# The SMTP password is never read from here: set LBM_SMTP_PASSWORD in the environment.", ""]
+    tables = []
+    for s in SETTINGS:
+        if isinstance(s.default, dict):
+            tables.append(s)
+            continue
+        lines += [f"# {s.help}" + (f" (environment: {s.env})" if s.env else ""), f"{s.name} = {_toml_value(s.default)}", ""]
+    for s in tables:
+        lines += [f"# {s.help}", f"[{s.name}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in s.default.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+    print(example_toml() if sys.argv[1:] == ["--example"] else markdown_table())

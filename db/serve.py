@@ -1,0 +1,138 @@
+"""Serve the public database with Datasette, read-only, with the metadata and settings in db/datasette/.
+
+Only the public database file is handed to Datasette, so the private one has no URL at all. Datasette opens a
+file it may not change in read-only mode (`mode=ro`): it accepts only SELECT statements over HTTP, and SQLite
+itself would refuse a write. `--immutable` is for a published copy no one writes to any more.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from core.errors import ConfigError, InputError
+
+CONFIG_DIR = Path(__file__).parent / "datasette"
+METADATA_KEY = "leftbehind"  # the database key as written in metadata.yml
+CANNED_QUERIES = ("recent_closures", "indicator_history", "ward_profile", "grants_by_funder", "source_health")
+PRIVATE_TABLES = {"subscriptions", "outbox"}
+
+
+def _fill_placeholders(value, db_name: str):
+    """Return value with every {db} in its strings replaced by the database name."""
+    if isinstance(value, dict):
+        return {k: _fill_placeholders(v, db_name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_placeholders(v, db_name) for v in value]
+    if isinstance(value, str):
+        return value.replace("{db}", db_name)
+    return value
+
+
+def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR) -> dict:
+    """Return Datasette metadata for a database named db_name, with each canned query's SQL from its file."""
+    metadata = yaml.safe_load((config_dir / "metadata.yml").read_text(encoding="utf-8"))
+    metadata.pop("derived", None)  # a YAML anchor shared by the queries, not a Datasette key
+    database = metadata["databases"].pop(METADATA_KEY)
+    queries = database.get("queries", {})
+    files = {p.stem for p in (config_dir / "queries").glob("*.sql")}
+    if set(queries) != files:
+        raise ConfigError(f"canned queries in metadata.yml and queries/*.sql differ: "
+                          f"{sorted(set(queries) ^ files)}")
+    for name, query in queries.items():
+        query["sql"] = (config_dir / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+    metadata["databases"] = {db_name: database}
+    return _fill_placeholders(metadata, db_name)
+
+
+def load_settings(config_dir: Path = CONFIG_DIR) -> dict:
+    """Return the Datasette settings from settings.json."""
+    return json.loads((config_dir / "settings.json").read_text(encoding="utf-8"))
+
+
+def check_servable(db_path: Path, private_db_path: Path | None = None) -> None:
+    """Refuse a missing file, the private database, or any file holding private tables."""
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise InputError(f"no database at {db_path}; run `python run.py init` (or the demo) first")
+    if private_db_path and Path(private_db_path).resolve() == db_path.resolve():
+        raise InputError(f"{db_path} is the private database; only the public database may be served")
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    except sqlite3.DatabaseError as e:
+        raise InputError(f"{db_path} cannot be read as a SQLite database: {e}") from None
+    finally:
+        conn.close()
+    if tables & PRIVATE_TABLES:
+        raise InputError(f"{db_path} holds private tables ({', '.join(sorted(tables & PRIVATE_TABLES))}); "
+                         "it will not be served")
+
+
+def datasette_argv(db_path: Path, metadata_path: Path, host: str, port: int, immutable: bool = False,
+                   settings: dict | None = None) -> list[str]:
+    """Return the command line that serves db_path alone with the given metadata and settings."""
+    argv = [sys.executable, "-m", "datasette", "serve"]
+    argv += ["-i", str(db_path)] if immutable else [str(db_path)]
+    argv += ["--host", host, "--port", str(port), "--metadata", str(metadata_path),
+             "--plugins-dir", str(CONFIG_DIR / "plugins")]
+    for name, value in (load_settings() if settings is None else settings).items():
+        if isinstance(value, bool):
+            value = "on" if value else "off"
+        argv += ["--setting", name, str(value)]
+    return argv
+
+
+def write_metadata(db_path: Path, folder: Path) -> Path:
+    """Write the metadata for db_path into folder and return its path."""
+    path = Path(folder) / "metadata.json"
+    path.write_text(json.dumps(build_metadata(Path(db_path).stem), indent=2), encoding="utf-8")
+    return path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def memory_ceiling(memory_mb: int):
+    """Return a preexec function giving the child an address-space ceiling (0 = none)."""
+    def limit() -> None:
+        if memory_mb:
+            ceiling = int(memory_mb) * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    return limit
+
+
+def start(db_path: Path, folder: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False,
+          private_db_path: Path | None = None, memory_mb: int = 0, **popen) -> subprocess.Popen:
+    """Check the database, write the metadata into folder and start Datasette as a child process."""
+    check_servable(db_path, private_db_path)
+    metadata_path = write_metadata(db_path, folder)
+    return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable),
+                            preexec_fn=memory_ceiling(memory_mb), **popen)
+
+
+def wait_until_ready(process: subprocess.Popen, url: str, timeout: float = 30.0) -> None:
+    """Wait until url answers, or raise ConfigError if the server exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ConfigError(f"Datasette exited with code {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url + "/-/versions.json", timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    raise ConfigError(f"Datasette did not answer at {url} within {timeout:.0f} s")

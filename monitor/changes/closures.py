@@ -1,0 +1,271 @@
+"""Changes and closures after a crawl: events from healthy scopes only, and closures you can trust.
+
+For every HEALTHY scope of a crawl (monitor/changes/health.py judged it):
+  new       a record first stored since the scope's previous healthy crawl;
+  changed   a record with a new version since then (evidence: the fields that changed);
+  closed    the source says it closed (closed_by 'source', closed_at = the source's date or now), or, for
+            sources that close by absence (pubs), it was missing from `closure_missing_crawls` consecutive
+            healthy crawls of its scope (closed_by 'absence', closed_at = now);
+  reopened  a record closed by absence seen again, or one the source had closed that the source now lists as
+            open: the closure is retracted (status open, closed_at NULL).
+  changed_hands  a venue that would close by absence while a new record at the same normalised address and
+            postcode appeared since it vanished: one venue under a new registration, not a closure (status
+            changed_hands; the two records link by succeeds / succeeded_by). A new registration at the address of
+            a venue closed by absence within `changed_hands_weeks` supersedes that closure the same way, and the
+            event (evidence: supersedes_closure) goes out as a correction.
+A `closed` event carries the source's own date (closed_on); one dated more than `backfill_days` before the crawl
+is `backfill`: counted at its date in the indicators, never alerted, never this week's headline.
+An unhealthy scope changes nothing. Events of a scope's first healthy crawl are `baseline` (counted, never
+alerted). All work is set-based SQL, so a crawl of 100k grants costs a few statements, not 100k loops.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from monitor.changes import venue_identity
+
+# Source -> record table. Sources not listed are looked up among the record tables.
+SOURCE_TABLES = {"fhrs_pubs": "pubs", "libraries": "libraries", "library_news": "news_mentions",
+                 "mutual_aid": "groups", "threesixty_giving": "grants"}
+# Tables whose records close when they go missing; the others close only when their source says so.
+CLOSE_BY_ABSENCE = {"pubs", "libraries"}
+# Scopes of these are healthy only if they list most of their known venues again (monitor/health.py). Not the
+# libraries: their lists are years apart and name libraries differently, so overlap there measures matching.
+OVERLAP_CHECKED = {"pubs"}
+# When did a venue missing from the lists close? For pubs, crawled daily, when the closure is concluded; for
+# libraries, listed years apart, by the first list that no longer had it (older ones are then backfill).
+FIRST_MISSING = """(select substr(min(c.now), 1, 10) from scope_runs s join crawl_runs c on c.id = s.crawl_id
+                    where s.source = r.source and s.scope = r.scope and s.healthy = 1
+                      and s.crawl_id > coalesce(r.last_crawl_id, 0))"""
+RECORD_TABLES = ("groups", "grants", "pubs", "libraries", "news_mentions")
+
+
+def table_for(db: sqlite_utils.Database, source: str) -> str | None:
+    """Return the record table a source writes to."""
+    if source in SOURCE_TABLES:
+        return SOURCE_TABLES[source]
+    for table in RECORD_TABLES:
+        if db[table].exists() and db.execute(f"select 1 from [{table}] where source = ? limit 1",
+                                             [source]).fetchone():
+            return table
+    return None
+
+
+def healthy_crawls_of_scope(db, source: str, scope: str, up_to_crawl: int, limit: int) -> list[int]:
+    """Return the ids of the last `limit` healthy crawls of a scope, newest first, up to a crawl."""
+    rows = db.execute("select crawl_id from scope_runs where source = ? and scope = ? and healthy = 1 "
+                      "and crawl_id <= ? order by crawl_id desc limit ?", [source, scope, up_to_crawl, limit])
+    return [r[0] for r in rows.fetchall()]
+
+
+def applied_healthy_crawls(db, source: str, scope: str, up_to_crawl: int, limit: int) -> list[int]:
+    """Like healthy_crawls_of_scope, but only crawls whose events were derived (a crawl killed before that is
+    no baseline: the records it first stored get their `new` events from the next crawl)."""
+    rows = db.execute("select s.crawl_id from scope_runs s join crawl_runs c on c.id = s.crawl_id "
+                      "where s.source = ? and s.scope = ? and s.healthy = 1 and s.crawl_id <= ? "
+                      "and c.applied_at is not null order by s.crawl_id desc limit ?",
+                      [source, scope, up_to_crawl, limit])
+    return [r[0] for r in rows.fetchall()]
+
+
+def apply_crawl(db: sqlite_utils.Database, crawl_id: int, settings: dict, now: str) -> list[int]:
+    """Derive events and closures from one finished crawl; return the new event ids."""
+    crawl = db["crawl_runs"].get(crawl_id)
+    source = crawl["source"]
+    table = table_for(db, source)
+    if table is None or crawl.get("applied_at"):
+        return []
+    first_event = (db.execute("select max(id) from events").fetchone()[0] or 0) + 1
+    scopes = db.execute("select scope from scope_runs where crawl_id = ? and healthy = 1 order by scope",
+                        [crawl_id]).fetchall()
+    with db.conn:
+        for (scope,) in scopes:
+            ScopeStep(db, table, source, scope, crawl_id, settings, now).run()
+        db.execute("update crawl_runs set applied_at = ? where id = ?", [now, crawl_id])
+    return [r[0] for r in db.execute("select id from events where id >= ? and crawl_id = ? order by id",
+                                     [first_event, crawl_id]).fetchall()]
+
+
+class ScopeStep:
+    """The changes and closures of one healthy scope of one crawl."""
+
+    def __init__(self, db, table: str, source: str, scope: str, crawl_id: int, settings: dict, now: str):
+        self.db, self.table, self.source, self.scope, self.crawl_id, self.now = db, table, source, scope, crawl_id, now
+        self.missing_limit = int(settings.get("closure_missing_crawls", 2))
+        previous = applied_healthy_crawls(db, source, scope, crawl_id - 1, 1)
+        self.previous_healthy = previous[0] if previous else 0
+        self.baseline = int(not previous)
+        columns = db[table].columns_dict
+        self.lad = "coalesce(w.lad_code, r.lad_code)" if "lad_code" in columns else "w.lad_code"
+        self.news_evidence = "signal" in columns
+        self.has_address = {"address", "postcode", "succeeds"} <= set(columns)
+        self.backfill_days = int(settings.get("backfill_days", 90))
+        self.hands_weeks = int(settings.get("changed_hands_weeks", 12))
+        venue_identity.register(db.conn)
+
+    def run(self) -> None:
+        self.new_records()
+        if self.table in CLOSE_BY_ABSENCE and self.has_address:
+            self.supersede_recent_closures()
+        self.changed_records()
+        self.closed_by_source()
+        self.reopened()
+        self.db.execute(f"update [{self.table}] set missing_count = 0 where source = ? and scope = ? "
+                        "and last_crawl_id = ?", [self.source, self.scope, self.crawl_id])
+        if self.table in CLOSE_BY_ABSENCE:
+            self.closed_by_absence()
+
+    def _emit(self, kind: str, evidence_sql: str, where: str, params: list, evidence_params: tuple = (),
+              closed_on: str = "null", backfill: str = "0") -> None:
+        """Insert one event per record matching `where` (records of this scope), in one statement."""
+        self.db.execute(f"""
+            insert into events (kind, source, record_id, ref, name, ward_code, lad_code, at, crawl_id, evidence,
+                                baseline, closed_on, backfill)
+            select ?, r.source, r.id, r.ref, r.name, r.ward_code, {self.lad}, ?, ?, {evidence_sql}, ?,
+                   {closed_on}, {backfill}
+            from [{self.table}] r left join wards w on w.code = r.ward_code
+            where r.source = ? and r.scope = ? and {where}
+            order by r.id""", [kind, self.now, self.crawl_id, *evidence_params, self.baseline, self.source, self.scope,
+                               *params])
+
+    def _seen(self) -> str:
+        return f"r.last_crawl_id = {int(self.crawl_id)}"
+
+    def new_records(self) -> None:
+        # Records first stored in an unhealthy crawl since the last healthy one are new now, not lost.
+        evidence = "json_object('rule', 'first seen in this crawl', 'first_crawl_id', r.first_crawl_id"
+        if self.news_evidence:
+            evidence += ", 'signal', r.signal, 'post_url', r.post_url, 'reported', 1"
+        self._emit("new", evidence + ")", f"{self._seen()} and r.first_crawl_id > ?", [self.previous_healthy])
+
+    def changed_records(self) -> None:
+        rows = self.db.execute(f"""
+            select r.id, (select v.data from versions v where v.record_id = r.id and v.crawl_id <= ?
+                          order by v.id desc limit 1),
+                         (select v.data from versions v where v.record_id = r.id and v.crawl_id <= ?
+                          order by v.id desc limit 1)
+            from [{self.table}] r
+            where r.source = ? and r.scope = ? and {self._seen()} and r.first_crawl_id <= ?
+              and exists (select 1 from versions v where v.record_id = r.id and v.crawl_id > ?
+                          and v.crawl_id <= ?)""",
+            [self.crawl_id, self.previous_healthy, self.source, self.scope, self.previous_healthy,
+             self.previous_healthy, self.crawl_id]).fetchall()
+        for record_id, new, old in rows:
+            fields = changed_fields(old, new)
+            if fields:
+                self._emit("changed", "?", "r.id = ?", [record_id], (json.dumps({"fields": fields}),))
+
+    def closed_by_source(self) -> None:
+        where = f"{self._seen()} and r.source_status = 'closed' and coalesce(r.status, 'open') != 'closed'"
+        backfill = f"lbm_older_than(r.source_closed_at, '{self.now}', {self.backfill_days})"
+        self._emit("closed", "json_object('rule', 'the source says it closed', 'year_closed', r.source_closed_at)",
+                   where, [], closed_on="r.source_closed_at", backfill=backfill)
+        self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'source',
+                            closed_at = coalesce(source_closed_at, ?)
+                            where source = ? and scope = ? and {where}""", [self.now, self.source, self.scope])
+        # The source may date a closure it already reported (no year in 2016, "2015" later): follow its date.
+        self.db.execute(f"""update [{self.table}] as r set closed_at = source_closed_at
+                            where source = ? and scope = ? and {self._seen()} and status = 'closed'
+                              and closed_by = 'source' and source_status = 'closed'
+                              and source_closed_at is not null and closed_at != source_closed_at""",
+                        [self.source, self.scope])
+
+    def reopened(self) -> None:
+        where = (f"{self._seen()} and r.status = 'closed' and (r.closed_by = 'absence' or "
+                 "(r.closed_by = 'source' and coalesce(r.source_status, 'open') != 'closed'))")
+        self._emit("reopened", "json_object('rule', 'listed again by the source', 'closed_by', r.closed_by, "
+                               "'closed_at', r.closed_at)", where, [])
+        self.db.execute(f"""update [{self.table}] as r set status = 'open', closed_at = null, closed_by = null
+                            where source = ? and scope = ? and {where}""", [self.source, self.scope])
+
+    def closed_by_absence(self) -> None:
+        missing = "coalesce(r.last_crawl_id, 0) < ? and coalesce(r.status, 'open') = 'open'"
+        self.db.execute(f"""update [{self.table}] as r set missing_count = coalesce(missing_count, 0) + 1
+                            where source = ? and scope = ? and {missing}""",
+                        [self.source, self.scope, self.crawl_id])
+        crawls = sorted(healthy_crawls_of_scope(self.db, self.source, self.scope, self.crawl_id,
+                                                self.missing_limit))
+        where = f"{missing} and r.missing_count >= ?"
+        params = [self.crawl_id, self.missing_limit]
+        if self.has_address:
+            self.changed_hands(where, params)
+        rule = f"missing from {self.missing_limit} consecutive healthy crawls of {self.scope}"
+        closed_on = FIRST_MISSING if self.table == "libraries" else f"'{self.now[:10]}'"
+        self._emit("closed", "?", where, params, (json.dumps({"rule": rule, "crawl_ids": crawls}),),
+                   closed_on=closed_on, backfill=f"lbm_older_than({closed_on}, '{self.now}', {self.backfill_days})")
+        closed_at = FIRST_MISSING if self.table == "libraries" else "?"
+        self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'absence',
+                            closed_at = {closed_at} where source = ? and scope = ? and {where}""",
+                        ([] if self.table == "libraries" else [self.now]) + [self.source, self.scope, *params])
+
+
+    def _successors(self, old_where: str, params: list, new_where: str) -> list[tuple[str, str]]:
+        """Return (old id, new id) pairs: a record matching old_where and one matching new_where at the same
+        normalised address and postcode, the new one first listed after the old one was last listed."""
+        rows = self.db.execute(f"""
+            select r.id, (select n.id from [{self.table}] n
+                          where n.source = r.source and n.scope = r.scope and n.id != r.id and {new_where}
+                            and n.first_crawl_id > coalesce(r.last_crawl_id, 0) and n.succeeds is null
+                            and lbm_norm_postcode(n.postcode) = lbm_norm_postcode(r.postcode)
+                            and lbm_norm_address(n.address) = lbm_norm_address(r.address)
+                          order by n.first_crawl_id, n.id limit 1)
+            from [{self.table}] r
+            where r.source = ? and r.scope = ? and {old_where} and r.address is not null and r.postcode is not null
+            order by r.id""", [self.source, self.scope, *params]).fetchall()
+        pairs, taken = [], set()
+        for old_id, new_id in rows:
+            if new_id and new_id not in taken:
+                taken.add(new_id)
+                pairs.append((old_id, new_id))
+        return pairs
+
+    def _hand_over(self, pairs: list[tuple[str, str]], rule: str, extra: dict | None = None) -> None:
+        for old_id, new_id in pairs:
+            new = self.db.execute(f"select ref, name from [{self.table}] where id = ?", [new_id]).fetchone()
+            evidence = {"rule": rule, "old_id": old_id, "new_id": new_id, "new_ref": new[0], "new_name": new[1],
+                        **(extra or {}).get(old_id, {})}
+            self._emit("changed_hands", "json_set(?, '$.old_name', r.name)", "r.id = ?", [old_id],
+                       (json.dumps(evidence),))
+            self.db.execute(f"update [{self.table}] set status = 'changed_hands', closed_by = 'changed_hands', "
+                            "closed_at = ?, succeeded_by = ?, missing_count = 0 where id = ?",
+                            [self.now, new_id, old_id])
+            self.db.execute(f"update [{self.table}] set succeeds = ? where id = ?", [old_id, new_id])
+
+    def changed_hands(self, about_to_close: str, params: list) -> None:
+        """Venues about to close by absence whose address has a new registration: changed hands, not closed."""
+        seen = f"n.last_crawl_id = {int(self.crawl_id)}"
+        pairs = self._successors(about_to_close, params, seen)
+        self._hand_over(pairs, "a new registration at the same address and postcode after it was last listed")
+
+    def supersede_recent_closures(self) -> None:
+        """A new registration at the address of a venue closed by absence lately: that closure was a change of
+        hands. The event goes out as a correction to the closure."""
+        since = (datetime.fromisoformat(self.now[:19]) - timedelta(weeks=self.hands_weeks)).isoformat()
+        old = "r.status = 'closed' and r.closed_by = 'absence' and r.closed_at >= ? and r.succeeded_by is null"
+        new = f"n.first_crawl_id = {int(self.crawl_id)}"
+        pairs = self._successors(old, [since], new)
+        closures = {}
+        for old_id, _ in pairs:
+            event = self.db.execute("select id, at from events where record_id = ? and kind = 'closed' "
+                                    "order by id desc limit 1", [old_id]).fetchone()
+            if event:
+                closures[old_id] = {"supersedes_closure": event[0], "closure_reported": event[1]}
+        self._hand_over(pairs, "a new registration at the same address and postcode: the closure reported "
+                               "earlier was a change of hands", closures)
+
+
+# Bookkeeping that changes on every crawl is not a change of the record.
+_NOT_CONTENT = {"content_hash", "last_seen_at", "last_crawl_id", "first_seen_at", "first_crawl_id", "status",
+                "closed_at", "closed_by", "missing_count", "source_url", "geo_method", "geo_reason"}
+
+
+def changed_fields(old_json: str | None, new_json: str | None) -> dict[str, list]:
+    """Return {field: [old, new]} for the fields that differ between two stored versions."""
+    if not old_json or not new_json:
+        return {}
+    old, new = json.loads(old_json), json.loads(new_json)
+    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new))
+            if k not in _NOT_CONTENT and old.get(k) != new.get(k)}

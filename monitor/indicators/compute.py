@@ -1,0 +1,287 @@
+"""Indicators per 100,000 residents for the left-behind wards and their comparators, coverage-aware.
+
+Numerator = records resolved to covered wards of the group; population = those wards' population.
+SQL aggregates the records by ward (monitor/indicators/tally.py); the groups are sums over the ~7,400 wards.
+Pure: `now` is passed in; nothing here reads the clock.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlite_utils
+
+from monitor.indicators.area_groups import AREA_GROUPS, Ward, group_totals, load_wards
+from monitor.indicators.coverage import SOURCES, Coverage, source_coverage
+from monitor.indicators.intervals import money_interval, overlaps, poisson_interval
+from monitor.indicators.tally import Tally, tally_source
+
+PER = 100_000
+
+
+def within(column: str, lo: str, hi: str) -> str:
+    """SQL: the date in `column` lies in [lo, hi], compared at the column's own precision (a bare year counts)."""
+    n = f"min(length({column}), 10)"
+    return (f"({column} IS NOT NULL AND substr({column}, 1, {n}) "
+            f"BETWEEN substr({lo}, 1, {n}) AND substr({hi}, 1, {n}))")
+
+
+def in_days(column: str, first: str, after_last: str) -> str:
+    """SQL: the ISO date or date-time in `column` falls on a day in [first, after_last); can use an index."""
+    return f"({column} >= {first} AND {column} < {after_last})"
+
+
+GBP = "upper(coalesce(r.currency, '')) = 'GBP'"
+PUBS_AND_BARS = "r.venue_kind IN ('pub', 'bar')"       # spiders/venue_kinds.py PUBS_AND_BARS
+MEMBERS_CLUBS = "r.venue_kind = 'members_club'"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    source: str
+    condition: str          # SQL over record alias r: which records count
+    measure: str = "1"      # SQL: what a counted record adds to the numerator
+    excluded: str = ""      # SQL: counted records left out of the numerator (reported as excluded_non_gbp)
+    window: str = ""        # "window" (from..to) or "since" (library_closures_since..to); stored with the row
+    unit: str = "count"     # "gbp" for money
+    dated_by: str = ""      # the record column a windowed indicator's dates come from
+    noun: str = "records"   # what an empty window holds none of
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("mutual_aid_groups_per_100k", "mutual_aid", "r.status = 'open' AND r.last_crawl_id = :crawl_id",
+              noun="groups"),
+    Indicator("grants_gbp_per_100k", "threesixty_giving", in_days("r.award_date", ":window_from", ":window_end"),
+              measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", window="window", unit="gbp",
+              dated_by="award_date", noun="grants"),
+    Indicator("grants_count_per_100k", "threesixty_giving", in_days("r.award_date", ":window_from", ":window_end"),
+              window="window", dated_by="award_date", noun="grants"),
+    Indicator("covid_grants_gbp_per_100k", "threesixty_giving", "r.covid = 1",
+              measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", unit="gbp", noun="grants"),
+    # Pubs and bars, as ONS counts them; members' clubs (working men's, social, British Legion...) apart.
+    Indicator("pubs_per_100k", "fhrs_pubs", f"r.status = 'open' AND {PUBS_AND_BARS}", noun="pubs and bars"),
+    Indicator("pub_closures_per_100k", "fhrs_pubs", f"r.status = 'closed' AND {PUBS_AND_BARS} AND "
+              + within("r.closed_at", ":window_from", ":window_to"), window="window",
+              dated_by="closed_at", noun="pub and bar closures"),
+    Indicator("social_clubs_per_100k", "fhrs_pubs", f"r.status = 'open' AND {MEMBERS_CLUBS}", noun="social clubs"),
+    Indicator("social_club_closures_per_100k", "fhrs_pubs", f"r.status = 'closed' AND {MEMBERS_CLUBS} AND "
+              + within("r.closed_at", ":window_from", ":window_to"), window="window",
+              dated_by="closed_at", noun="social club closures"),
+    # Listed in the latest healthy crawl: the list is re-published whole, and a library it no longer lists (a
+    # row of an older layout that matched nothing later) must not count as open forever.
+    Indicator("libraries_per_100k", "libraries", "r.status = 'open' AND r.last_crawl_id = :crawl_id",
+              noun="libraries"),
+    Indicator("library_closures_per_100k", "libraries",
+              "r.status = 'closed' AND " + within("r.closed_at", ":since", ":window_to"), window="since",
+              dated_by="closed_at", noun="library closures"),
+)
+BY_NAME = {i.name: i for i in INDICATORS}
+
+
+@dataclass
+class Measurement:
+    """Everything one computation found: per-indicator tallies and per-source coverage."""
+    computed_at: str
+    window: dict[str, str]
+    wards: dict[str, Ward]
+    coverage: dict[str, Coverage]
+    tallies: dict[str, Tally]
+
+
+def as_datetime(now: datetime | str) -> datetime:
+    return now if isinstance(now, datetime) else datetime.fromisoformat(now)
+
+
+def as_day(value: date | datetime | str) -> str:
+    """Return a date as YYYY-MM-DD."""
+    if isinstance(value, str):
+        return value[:10]
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
+def default_window(now: datetime, settings: dict) -> tuple[str, str]:
+    """Return the grants/closures window: the `grants_window_days` days before now."""
+    return as_day(now - timedelta(days=int(settings["grants_window_days"]))), as_day(now)
+
+
+def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
+            window_from: str | date | None = None, window_to: str | date | None = None) -> Measurement:
+    """Tally every indicator by ward, with each source's coverage."""
+    now = as_datetime(now)
+    dflt_from, dflt_to = default_window(now, settings)
+    window = {"window_from": as_day(window_from) if window_from else dflt_from,
+              "window_to": as_day(window_to) if window_to else dflt_to,
+              "since": as_day(settings["library_closures_since"])}
+    window["window_end"] = as_day(date.fromisoformat(window["window_to"]) + timedelta(days=1))
+    wards = load_wards(db)
+    by_lad: dict[str, set[str]] = defaultdict(set)
+    for w in wards.values():
+        by_lad[w.lad_code].add(w.code)
+    coverage, tallies = {}, {}
+    for source in SOURCES.values():
+        coverage[source.name] = cov = source_coverage(db, source, by_lad)
+        tallies.update(tally_source(db, source, cov, window, [i for i in INDICATORS if i.source == source.name]))
+    return Measurement(now.isoformat(timespec="seconds"), window, wards, coverage, tallies)
+
+
+def rate(numerator: float | None, population: int | None) -> float | None:
+    """Return numerator per 100,000 people, or None when there are no people to divide by."""
+    if numerator is None or not population:
+        return None
+    return numerator * PER / population
+
+
+def covered_totals(m: Measurement, cov: Coverage) -> dict[str, tuple[int, int]]:
+    """Return (wards, population) per area group over the wards a source covered."""
+    if not cov.has_data:
+        return {g: (0, 0) for g in AREA_GROUPS}
+    if cov.wards is None:
+        return group_totals(m.wards)
+    return group_totals({c: m.wards[c] for c in cov.wards if c in m.wards})
+
+
+@dataclass
+class GroupSums:
+    """An indicator's numerator, record count and Σ measure² per area group, over the covered wards."""
+    numerator: dict[str, float]
+    records: dict[str, int]
+    squares: dict[str, float]
+    outside: int
+
+
+def numerators_by_group(m: Measurement, cov: Coverage, tally: Tally) -> GroupSums:
+    """Sum each group's numerator over covered wards, and count the resolved records that fell outside them."""
+    sums = GroupSums(dict.fromkeys(AREA_GROUPS, 0.0), dict.fromkeys(AREA_GROUPS, 0),
+                     dict.fromkeys(AREA_GROUPS, 0.0), 0)
+    for code, value in tally.numerator.items():
+        if code is None:
+            continue
+        ward = m.wards.get(code)
+        if ward is None or not cov.covers(code):
+            sums.outside += tally.records[code]
+            continue
+        for g in ward.groups:
+            sums.numerator[g] += value
+            sums.records[g] += tally.records[code]
+            sums.squares[g] += tally.squares.get(code) or 0.0
+    return sums
+
+
+def interval(ind: Indicator, sums: GroupSums, g: str, population: int) -> tuple[float | None, float | None]:
+    """Return the 95% interval of a group's rate, in the rate's unit."""
+    if ind.unit == "gbp":
+        low, high = money_interval(sums.numerator[g], sums.squares[g])
+    else:
+        low, high = poisson_interval(sums.numerator[g])
+    return rate(low, population), rate(high, population)
+
+
+def indicator_rows(m: Measurement, ind: Indicator, totals: dict[str, tuple[int, int]],
+                   covered: dict[str, tuple[int, int]], min_count: int = 20,
+                   latest: str | None = None) -> list[dict]:
+    """Return an indicator's row for each area group, over the wards its source covered (`covered` totals)."""
+    cov, tally = m.coverage[ind.source], m.tallies[ind.name]
+    sums = numerators_by_group(m, cov, tally)
+    records = sum(tally.records.values())
+    resolved = records - tally.records.get(None, 0)
+    win_from = {"window": m.window["window_from"], "since": m.window["since"]}.get(ind.window)
+    empty = bool(ind.window) and cov.has_data and records == 0
+    rows = []
+    for g in AREA_GROUPS:
+        n_wards, population = covered[g]
+        has_data = cov.has_data and n_wards > 0 and not empty
+        note = cov.note() + ("; no covered wards in this group" if cov.has_data and not n_wards else "")
+        coverage = {"wards": n_wards, "population": population,
+                    "share_of_group_population": round(population / totals[g][1], 4) if totals[g][1] else 0.0,
+                    "records": records, "resolved_share": round(resolved / records, 4) if records else None,
+                    "outside_coverage": sums.outside, "note": note, "group_records": sums.records[g]}
+        if ind.excluded:
+            coverage["excluded_non_gbp"] = tally.excluded
+        numerator = (int(sums.numerator[g]) if ind.measure == "1" else sums.numerator[g]) if has_data else None
+        low, high = interval(ind, sums, g, population) if has_data else (None, None)
+        reason = ""
+        if empty:
+            reason = f"no {ind.noun} recorded in the window" + (f" (latest: {latest[:10]})" if latest else "")
+        elif has_data and sums.records[g] < min_count:
+            reason = f"too few to say: {sums.records[g]} {ind.noun} (fewer than {min_count})"
+        rows.append({"indicator": ind.name, "area_group": g, "numerator": numerator,
+                     "population": population if has_data else None, "value": rate(numerator, population),
+                     "ci_low": low, "ci_high": high, "reliable": has_data and not reason, "note": reason,
+                     "coverage": coverage, "computed_at": m.computed_at, "window_from": win_from,
+                     "window_to": m.window["window_to"] if ind.window else None})
+    _compare_with_england(rows)
+    return rows
+
+
+def _compare_with_england(rows: list[dict]) -> None:
+    """A left-behind figure whose interval overlaps England's cannot say it differs: not reliable as a gap."""
+    by_group = {r["area_group"]: r for r in rows}
+    lb, england = by_group.get("left_behind"), by_group.get("england")
+    if not lb or not england or not lb["reliable"]:
+        return
+    if overlaps((lb["ci_low"], lb["ci_high"]), (england["ci_low"], england["ci_high"])):
+        lb["reliable"] = False
+        lb["note"] = "too few to say: its interval overlaps England's"
+
+
+def archived_note(db: sqlite_utils.Database, crawl_id: int, frozen: dict) -> str:
+    """Return 'as of DATE (archived listing)': the date of the listing the figures come from."""
+    crawled = db.execute("select now from crawl_runs where id = ?", [crawl_id]).fetchone()
+    listing = (frozen or {}).get("last_listing") or (crawled[0] if crawled else "")
+    return f"as of {str(listing)[:10]} (archived listing)"
+
+
+def latest_dates(db: sqlite_utils.Database) -> dict[str, str | None]:
+    """Return the latest date each windowed indicator's source holds (for an empty window's note)."""
+    out = {}
+    for ind in INDICATORS:
+        if ind.dated_by:
+            table = SOURCES[ind.source].table
+            if db[table].exists() and ind.dated_by in db[table].columns_dict:
+                out[ind.name] = db.execute(f"select max(r.{ind.dated_by}) from [{table}] r where r.source = ?",
+                                           [ind.source]).fetchone()[0]
+    return out
+
+
+def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
+            window_from: str | date | None = None, window_to: str | date | None = None) -> list[dict]:
+    """Return one row per indicator and area group; store nothing."""
+    m = measure(db, now, settings, window_from, window_to)
+    totals = group_totals(m.wards)
+    covered = {name: covered_totals(m, cov) for name, cov in m.coverage.items()}
+    min_count, latest = int(settings.get("min_reliable_count", 20)), latest_dates(db)
+    for source, frozen in (settings.get("frozen_sources") or {}).items():
+        cov = m.coverage.get(source)
+        if cov is not None and cov.has_data:
+            cov.archived = archived_note(db, cov.crawl_id, frozen)
+    return [row for ind in INDICATORS
+            for row in indicator_rows(m, ind, totals, covered[ind.source], min_count, latest.get(ind.name))]
+
+
+def ward_rows(m: Measurement, ward_code: str) -> list[dict]:
+    """Return one row per indicator for a single ward (value None where its source did not cover it)."""
+    ward = m.wards[ward_code]
+    out = []
+    for ind in INDICATORS:
+        cov, tally = m.coverage[ind.source], m.tallies[ind.name]
+        covered = cov.covers(ward_code)
+        numerator = tally.numerator.get(ward_code, 0) if covered else None
+        out.append({"indicator": ind.name, "area_group": f"ward:{ward_code}", "numerator": numerator,
+                    "population": ward.population if covered else None,
+                    "value": rate(numerator, ward.population) if covered else None,
+                    "coverage": {"covered": covered, "note": cov.note()}, "computed_at": m.computed_at})
+    return out
+
+
+def compute_and_store(db: sqlite_utils.Database, now: datetime | str, settings: dict) -> list[dict]:
+    """Compute every indicator with the default windows and append the rows to `indicators`."""
+    rows = compute(db, now, settings)
+    stored = [dict(r, coverage=json.dumps(r["coverage"], sort_keys=True)) for r in rows]
+    with db.conn:
+        # Recomputing at the same instant replaces that computation instead of doubling it.
+        db.execute("DELETE FROM indicators WHERE computed_at = ?", [rows[0]["computed_at"]])
+        db["indicators"].insert_all(stored)
+    return rows

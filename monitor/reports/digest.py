@@ -1,0 +1,147 @@
+"""The weekly digest: the indicator table and its chart, the week's events, source health, links into Datasette."""
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
+
+import sqlite_utils
+
+from monitor.delivery import outbox, subscriptions
+from monitor.delivery.mailer import compose, transport_from_settings
+from monitor.reports.chart import gap_chart
+from monitor.reports.digest_context import DigestContext, EventSection
+from monitor.reports.digest_figures import chart_series, indicator_rows, share_history
+from monitor.reports.event_lines import datasette_base, event_line, sort_lines, table_link
+from monitor.reports.rendering import render_pair
+from monitor.reports.source_health import source_health
+from spiders.registry import SOURCE_LICENCES
+
+CHART_CID = "indicator-chart"
+SECTION_LIMIT = 25
+
+# key, title, intro, event kind, sources, left-behind wards only, grants of at least notable_grant_amount only
+SECTIONS = (
+    ("closures", "Closures", "Closures in left-behind wards first. A venue is closed when its source says so or "
+     "when it was missing from consecutive healthy crawls.", "closed", ("fhrs_pubs", "libraries"), False, False),
+    ("changed_hands", "Changed hands", "Not closures: the venue is listed again at the same address under a new "
+     "registration (a new operator). Where a closure was reported earlier, this corrects it.", "changed_hands",
+     ("fhrs_pubs", "libraries"), False, False),
+    ("older", "Newly reported older closures", "Closures the source dates months or years ago, first listed this "
+     "week: counted at their own date, not news of this week.", "closed", ("fhrs_pubs", "libraries"), False, False),
+    ("reopenings", "Reopenings", "Closures retracted: the venue is listed again.", "reopened",
+     ("fhrs_pubs", "libraries"), False, False),
+    ("groups", "New mutual aid groups", "Groups first listed this week.", "new", ("mutual_aid",), False, False),
+    ("grants", "Notable grants into left-behind wards", "New grants of at least {amount} to recipients in "
+     "left-behind wards.", "new", ("threesixty_giving",), True, True),
+    ("news", "Reported in the news", "Reports from Public Libraries News: not confirmed closures.", "new",
+     ("library_news",), False, False),
+)
+
+
+def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: bool,
+                 backfill: bool = False) -> tuple[str, list]:
+    marks = ",".join("?" * len(sources))
+    sql = (f"from events e left join wards w on w.code = e.ward_code where e.at > ? and e.at <= ? "
+           f"and coalesce(e.baseline, 0) = 0 and e.kind = ? and e.source in ({marks}) "
+           f"and coalesce(e.backfill, 0) = {int(backfill)}")
+    params: list = [kind, *sources]
+    if left_behind_only:
+        sql += " and w.left_behind = 1"
+    if notable:
+        sql += " and e.record_id in (select id from grants where amount >= ?)"
+    return sql, params
+
+
+def event_sections(db: sqlite_utils.Database, settings: dict, week_from: str, until: str,
+                   base: str) -> list[EventSection]:
+    """Return the week's events by section, most important first, each capped with a link to the rest."""
+    amount = float(settings.get("notable_grant_amount", 10000))
+    sections = []
+    for key, title, intro, kind, sources, lb_only, notable in SECTIONS:
+        sql, params = _section_sql(kind, sources, lb_only, notable, backfill=key == "older")
+        params = [week_from, until, *params] + ([amount] if notable else [])
+        total = db.execute(f"select count(*) {sql}", params).fetchone()[0]
+        rows = list(db.query(f"select e.* {sql} order by coalesce(w.left_behind, 0) desc, e.at desc, e.id "
+                             f"limit {SECTION_LIMIT}", params))
+        more_link = table_link(base, "events", kind=kind, at__gt=week_from, baseline=0, source__in=",".join(sources))
+        sections.append(EventSection(key, title, intro.format(amount=f"£{amount:,.0f}"),
+                                     sort_lines([event_line(db, r, base) for r in rows]), total, more_link))
+    return sections
+
+
+def _headline(sections: list[EventSection]) -> str:
+    totals = {s.key: s.total for s in sections}
+    closures_lb = sum(1 for s in sections if s.key == "closures" for line in s.lines if line.left_behind)
+    parts = [f"{totals['closures']} closure{'s' if totals['closures'] != 1 else ''}"
+             + (f" ({closures_lb} in left-behind wards)" if totals["closures"] else ""),
+             f"{totals['reopenings']} reopening{'s' if totals['reopenings'] != 1 else ''}",
+             f"{totals['groups']} new mutual aid group{'s' if totals['groups'] != 1 else ''}",
+             f"{totals['grants']} notable grant{'s' if totals['grants'] != 1 else ''} into left-behind wards"]
+    return "This week: " + ", ".join(parts) + "."
+
+
+def build_context(db: sqlite_utils.Database, settings: dict, now, stats: Counter | None = None) -> DigestContext:
+    """Assemble the digest's typed context for `now` (the week ending then), for no one in particular."""
+    when = outbox.to_datetime(now)
+    until, week_from = outbox._iso(when), outbox._iso(when - timedelta(days=7))
+    base = datasette_base(db, settings)
+    rows, (latest, previous, first) = indicator_rows(db, now)
+    sections = event_sections(db, settings, week_from, until, base)
+    if stats is not None:
+        stats["digest/names_cleaned"] += sum(line.name_cleaned for s in sections for line in s.lines)
+    closures = next(s.total for s in sections if s.key == "closures")
+    week_to = when.strftime("%d %B %Y").lstrip("0")
+    subject = (f"Weekly digest: left-behind neighbourhoods, week to {week_to} — "
+               f"{closures} closure{'s' if closures != 1 else ''}")
+    return DigestContext(
+        subject=subject, week_from=(when - timedelta(days=7)).strftime("%d %B %Y").lstrip("0"), week_to=week_to,
+        headline=_headline(sections), computed_at=(latest or "")[:16].replace("T", " "),
+        compared_week=(previous or "")[:10], compared_first=(first or "")[:10], indicators=rows,
+        chart_cid=CHART_CID if rows else None, sections=sections,
+        sources=source_health(db, settings, now, week_from, base),
+        links={"home": base, "indicators": table_link(base, "indicators", computed_at=latest or ""),
+               "events": table_link(base, "events", at__gt=week_from, baseline=0),
+               "wards": table_link(base, "wards", left_behind=1)},
+        licences=list(SOURCE_LICENCES.values()), email="you", unsubscribe_url=settings["unsubscribe_url"])
+
+
+def render(ctx: DigestContext) -> tuple[str, str]:
+    """Render the digest's HTML (CSS inlined) and text parts."""
+    return render_pair("digest", c=ctx)
+
+
+def render_digest(db: sqlite_utils.Database, settings: dict, now) -> tuple[str, str, str, bytes]:
+    """Return (subject, html, text, chart PNG); the HTML shows the chart as a data: URL, for previews."""
+    ctx = build_context(db, settings, now)
+    png = gap_chart(chart_series(db, now), share_history(db, now))
+    html, text = render(ctx)
+    data_url = "data:image/png;base64," + base64.b64encode(png).decode()
+    return ctx.subject, html.replace(f"cid:{CHART_CID}", data_url), text, png
+
+
+def send_digest(db, private_db, settings: dict, now, transport=None) -> int:
+    """Queue this week's digest for every active subscriber and deliver what is due; return messages sent."""
+    stats: Counter = Counter()
+    ctx = build_context(db, settings, now, stats)
+    png = gap_chart(chart_series(db, now), share_history(db, now))
+    year, week, _ = outbox.to_datetime(now).isocalendar()
+    messages = []
+    for sub in subscriptions.active(private_db):
+        key = f"digest:{sub.id}:{year}-W{week:02d}"
+        if outbox.already_queued(private_db, key):
+            stats["digest/already_queued"] += 1
+            continue
+        mine = replace(ctx, email=sub.email, unsubscribe_url=subscriptions.unsubscribe_url(settings, sub))
+        html, text = render(mine)
+        message_id, data = compose(mail_from=settings["mail_from"], to=sub.email, subject=ctx.subject, text=text,
+                                   html=html, now=outbox.to_datetime(now), unsubscribe_url=mine.unsubscribe_url,
+                                   images={CHART_CID: png} if ctx.chart_cid else None, stats=stats)
+        messages.append({"message_id": message_id, "dedupe_key": key, "kind": "digest", "recipient": sub.email,
+                         "subject": ctx.subject, "message": data})
+    stats["digest/queued"] += outbox.enqueue(private_db, messages, now)
+    sent = outbox.deliver_due(private_db, transport or transport_from_settings(settings), settings, now,
+                              stats=stats)
+    outbox.record_run(private_db, "digest", now, stats)
+    return sent

@@ -1,0 +1,151 @@
+"""Turn event rows into lines a person can read: the place, its ward, whether it is left behind, the evidence."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import sqlite_utils
+
+from db.venue_kinds import NOUNS as VENUE_NOUNS
+from monitor.delivery.text import DETAIL_LIMIT, clean_text
+from spiders.registry import SOURCE_LABELS, SOURCE_LICENCES, SOURCE_NOUNS, SOURCE_TABLES
+
+# Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
+KIND_ORDER = {"corrected": 0, "closed": 0, "reopened": 1, "changed_hands": 1, "reported": 2, "new": 3, "changed": 4}
+KIND_LABELS = {"closed": "Closed", "reopened": "Reopened", "reported": "Reported", "new": "New",
+               "changed": "Changed", "changed_hands": "Changed hands",
+               "corrected": "Correction: not closed, changed hands"}
+_DETAIL_FIELDS = ("address", "postcode", "recipient_name", "funder_name", "title", "authority", "signal")
+_EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url",
+                  "old_id", "new_id", "supersedes_closure"}
+_EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by",
+                    "new_name": "Now registered as", "old_name": "Registered before as",
+                    "closure_reported": "Closure reported on"}
+
+
+@dataclass
+class EventLine:
+    event_id: int
+    kind: str                    # closed | reopened | reported | new | changed
+    kind_label: str
+    source: str
+    source_label: str
+    noun: str
+    name: str
+    ward_code: str | None
+    ward_name: str
+    lad_name: str
+    left_behind: bool
+    at: str
+    details: list[tuple[str, str]] = field(default_factory=list)
+    evidence: list[tuple[str, str]] = field(default_factory=list)
+    amount: float | None = None
+    record_link: str = ""
+    ward_link: str = ""
+    source_url: str = ""
+    licence: str = ""
+    name_cleaned: bool = False   # the source's name had line breaks or control characters (counted by callers)
+    venue_kind: str | None = None  # a register venue's kind: kind_label then says it ("Sports club closed")
+
+    @property
+    def place(self) -> str:
+        """Return 'Ward, Authority' or the authority alone for news not placed in a ward."""
+        if self.ward_name:
+            return f"{self.ward_name}, {self.lad_name}" if self.lad_name else self.ward_name
+        return self.lad_name or "place not matched to a ward"
+
+
+def datasette_base(db: sqlite_utils.Database, settings: dict) -> str:
+    """Return '{datasette_url}/{database name}', the database name being the file's stem."""
+    stem = Path(db.execute("pragma database_list").fetchone()[2]).stem
+    return f"{settings['datasette_url'].rstrip('/')}/{quote(stem)}"
+
+
+def table_link(base: str, table: str, **filters) -> str:
+    """Return a Datasette table URL with column filters."""
+    return f"{base}/{table}" + (f"?{urlencode(filters)}" if filters else "")
+
+
+def _humanise(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
+def _scalar_items(data: dict, skip: set[str], limit: int = 6) -> list[tuple[str, str]]:
+    out = []
+    for key, value in data.items():
+        if key in skip or value in (None, "", [], {}) or isinstance(value, (dict, list)):
+            continue
+        text = str(value)
+        out.append((_EVIDENCE_LABELS.get(key) or _humanise(key), text if len(text) <= 160 else text[:159] + "…"))
+        if len(out) == limit:
+            break
+    return out
+
+
+def _evidence(raw: str | None) -> list[tuple[str, str]]:
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return [("Evidence", raw[:160])]
+    if not isinstance(data, dict):
+        return [("Evidence", str(data)[:160])]
+    return _scalar_items(data, _EVIDENCE_SKIP)
+
+
+def _record(db: sqlite_utils.Database, source: str, record_id: str) -> dict:
+    table = SOURCE_TABLES.get(source)
+    if not table or table not in db.table_names():
+        return {}
+    rows = list(db.query(f"select * from [{table}] where id = ?", [record_id]))
+    return rows[0] if rows else {}
+
+
+def venue_label(kind: str, venue_kind: str) -> str:
+    """Return 'Sports club closed', 'Pub reopened', 'New bar' for an event of a venue of this kind."""
+    noun = VENUE_NOUNS.get(venue_kind, venue_kind.replace("_", " "))
+    if kind == "new":
+        return f"New {noun}"
+    if kind == "corrected":
+        return f"Correction: {noun} not closed, changed hands"
+    return f"{noun.capitalize()} {kind.replace('_', ' ')}"
+
+
+def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
+    """Build the readable line for one event row."""
+    record = _record(db, event["source"], event["record_id"])
+    ward = {}
+    if event.get("ward_code"):
+        ward = next(iter(db.query("select name, lad_name, left_behind from wards where code = ?",
+                                  [event["ward_code"]])), {})
+    lad_name = ward.get("lad_name") or ""
+    if not lad_name and event.get("lad_code"):
+        lad_name = next(iter(db.query("select lad_name from wards where lad_code = ? limit 1",
+                                      [event["lad_code"]])), {}).get("lad_name", "")
+    kind = "reported" if event["source"] == "library_news" and event["kind"] == "new" else event["kind"]
+    if kind == "changed_hands" and "supersedes_closure" in (event.get("evidence") or ""):
+        kind = "corrected"   # this venue was reported closed: say plainly that it was not
+    raw_name = event.get("name") or record.get("name") or ""
+    name = clean_text(raw_name)  # one line, no bidi tricks, a name's length: whatever the source sent
+    table = SOURCE_TABLES.get(event["source"], "events")
+    venue_kind = record.get("venue_kind")
+    label = venue_label(kind, venue_kind) if venue_kind else KIND_LABELS.get(kind, kind.capitalize())
+    noun = VENUE_NOUNS.get(venue_kind) or SOURCE_NOUNS.get(event["source"], "record")
+    return EventLine(
+        event_id=event["id"], kind=kind, kind_label=label, venue_kind=venue_kind,
+        source=event["source"], source_label=SOURCE_LABELS.get(event["source"], event["source"]),
+        noun=noun, name=name, name_cleaned=name != raw_name.strip(),
+        ward_code=event.get("ward_code"), ward_name=ward.get("name", ""), lad_name=lad_name,
+        left_behind=bool(ward.get("left_behind")), at=(event.get("at") or "")[:10],
+        details=[(_humanise(k), clean_text(record[k], DETAIL_LIMIT)) for k in _DETAIL_FIELDS if record.get(k)],
+        evidence=_evidence(event.get("evidence")), amount=record.get("amount"),
+        record_link=table_link(base, table, id=event["record_id"]),
+        ward_link=table_link(base, "ward_profile", ward=event["ward_code"]) if event.get("ward_code") else "",
+        source_url=record.get("post_url") or record.get("source_url") or record.get("link") or "",
+        licence=record.get("licence") or SOURCE_LICENCES.get(event["source"], ""))
+
+
+def sort_lines(lines: list[EventLine]) -> list[EventLine]:
+    """Order lines by importance (closures first), left-behind wards first, then by name."""
+    return sorted(lines, key=lambda e: (KIND_ORDER.get(e.kind, 9), not e.left_behind, e.place, e.name))

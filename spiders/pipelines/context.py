@@ -1,0 +1,61 @@
+"""The crawl's store and resolver, built once per crawler from its Scrapy settings.
+
+Settings: LBM_DB (the public database, required), LBM_CRAWL_ID (the crawl_runs row the monitor opened; without
+it, as under a plain `scrapy crawl`, a row is opened here and closed with the crawl's stats), LBM_NOW (the time
+the crawl counts as; default the current time), LBM_SETTINGS (the monitor's settings; default: LBM_CONFIG's file
+or the defaults).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from scrapy import signals
+
+from core.config import load
+from core.errors import ConfigError
+from db.resolver import Resolver
+from db.store import init_public
+from spiders.pipelines.store import RecordStore
+
+
+@dataclass
+class CrawlContext:
+    store: RecordStore
+    resolver: Resolver
+
+
+def monitor_settings(scrapy_settings) -> dict:
+    """Return the monitor's settings: given by the runner, or loaded from LBM_CONFIG."""
+    return scrapy_settings.get("LBM_SETTINGS") or load(scrapy_settings.get("LBM_CONFIG"))
+
+
+def crawl_context(crawler) -> CrawlContext:
+    """Return the crawler's store and resolver, building them on first use."""
+    context = getattr(crawler, "lbm_context", None)
+    if context is None:
+        context = crawler.lbm_context = _build(crawler)
+    return context
+
+
+def _build(crawler) -> CrawlContext:
+    s = crawler.settings
+    if not s.get("LBM_DB"):
+        # An error, not NotConfigured: Scrapy would silently skip the pipeline and store nothing.
+        raise ConfigError("set LBM_DB to the public database file, e.g. scrapy crawl NAME -s LBM_DB=leftbehind.db")
+    db = init_public(s.get("LBM_DB"))
+    now = s.get("LBM_NOW") or datetime.now(UTC).isoformat(timespec="seconds")
+    crawl_id = s.getint("LBM_CRAWL_ID") or None
+    if crawl_id is None:
+        # A plain `scrapy crawl`: record the run like the monitor would, so the stored rows name their crawl.
+        crawl_id = db["crawl_runs"].insert({"source": crawler.spidercls.name, "scope": "", "now": now,
+                                            "started_at": now, "status": "running"}, pk="id").last_pk
+
+        def closed(spider, reason):
+            db["crawl_runs"].update(crawl_id, {
+                "status": "finished" if reason == "finished" else "error", "reason": "" if reason == "finished"
+                else reason, "stats": json.dumps(crawler.stats.get_stats(), default=str, sort_keys=True)})
+
+        crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
+    return CrawlContext(RecordStore(db, crawl_id, now), Resolver(db, monitor_settings(s)))
