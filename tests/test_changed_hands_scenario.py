@@ -1,0 +1,60 @@
+"""The held-out scenario end to end, through the command line against the replay server (tests/fhrs_scenario.py)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spiders.replay import postcodes_io
+from spiders.replay.fhrs import FhrsReplay
+from spiders.replay.server import ReplayServer
+from spiders.replay.snapshots import ReplayClock
+from tests import fhrs_scenario
+from tests.crawling import replay_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def replay():
+    fhrs = FhrsReplay(ReplayClock("2024-01-01"))
+    with ReplayServer(routes=fhrs.routes() + postcodes_io.routes()) as server:
+        server.fhrs = fhrs
+        yield server
+
+
+def run(tmp_path, server, *args) -> subprocess.CompletedProcess:
+    """Run run.py as a user would, from another directory, with relative database paths."""
+    env = {**__import__("os").environ, **replay_env(server)}
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), "--db", "lb.db", "--private-db", "p.db",
+                           "--config", "c.toml", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_six_closed_and_five_changed_hands_through_a_truncated_crawl(replay, tmp_path):
+    (tmp_path / "c.toml").write_text('fhrs_authorities = ["Halton"]\n', encoding="utf-8")
+    files = fhrs_scenario.stages()
+    weeks = [("before", "2024-01-01"), ("after", "2024-01-08"), ("truncated", "2024-01-15"),
+             ("after", "2024-01-22"), ("after", "2024-01-29")]
+    health = []
+    for stage, day in weeks:
+        replay.fhrs.override[fhrs_scenario.CODE] = files[stage]
+        proc = run(tmp_path, replay, "crawl", "fhrs_pubs", "--start-url", replay.url, "--now", f"{day}T05:00:00",
+                   "--no-alerts")
+        health.append(proc.stdout.strip().rsplit("health ", 1)[-1].split(" ")[0])
+    assert health == ["ok", "ok", "failed", "ok", "ok"], health
+    proc = run(tmp_path, replay, "events", "--json")
+    assert proc.returncode == 0, proc.stderr
+    events = [e for e in json.loads(proc.stdout) if e["kind"] in ("closed", "changed_hands")]
+    closed = {e["ref"] for e in events if e["kind"] == "closed"}
+    changed = {e["ref"]: e["evidence"] for e in events if e["kind"] == "changed_hands"}
+    assert len(events) == 11
+    assert closed == set(fhrs_scenario.REMOVED)
+    assert set(changed) == set(fhrs_scenario.REREGISTERED)
+    assert {ref: e["new_ref"] for ref, e in changed.items()} == {
+        old: new for old, (new, _) in fhrs_scenario.REREGISTERED.items()}
+    assert changed["245235"]["old_name"] == "Clarendon Hotel" and changed["245235"]["new_name"] == "The Clarendon"
+    assert all(e["at"].startswith("2024-01-22") for e in events)      # the second healthy crawl missing them
