@@ -96,7 +96,7 @@ class Pub(Record):
     authority_code: str | None = None
     business_type: str | None = None
     rating_date: str | None = None
-    venue_kind: str | None = None          # pub, bar, nightclub, members_club, ... (spiders/venue_kinds.py)
+    venue_kind: str | None = None          # pub, bar, nightclub, members_club, ... (db/venue_kinds.py)
     venue_kind_rule: str | None = None     # the rule that decided it
     TABLE: ClassVar[str] = "pubs"
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("rating_date",)

@@ -45,3 +45,15 @@ def m003_scheduler_state(db: sqlite_utils.Database) -> None:
         "detail": str,
     }, pk="id")
     db["job_runs"].create_index(["job", "started_at"])
+
+
+@private
+def m010_web_signups(db: sqlite_utils.Database) -> None:
+    # Double opt-in from the web: a request waits here, by the SHA-256 of its emailed token, until confirmed.
+    # Rows also count the confirmation emails sent to an address, for the daily limit.
+    db["signups"].create({
+        "id": int, "email": str, "wards": str, "kinds": str, "token_hash": str, "created_at": str,
+        "confirmed_at": str,
+    }, pk="id")
+    db["signups"].create_index(["token_hash"], unique=True)
+    db["signups"].create_index(["email", "created_at"])

@@ -10,6 +10,7 @@ import sqlite_utils
 
 from db import items
 from db.migrations import Migrations
+from db.venue_kinds import classify_venue
 
 public = Migrations("public")
 
@@ -205,8 +206,6 @@ def m012_venue_kinds(db: sqlite_utils.Database) -> None:
     # The register's "Pub/bar/nightclub" type holds clubs, hotel bars and restaurants: give every stored venue its
     # kind (new crawls set it; this classifies what an older store already holds), and let the pub indicators
     # read the kind from their covering index.
-    from db.venue_kinds import classify_venue
-
     for name in ("venue_kind", "venue_kind_rule"):
         if name not in db["pubs"].columns_dict:
             db["pubs"].add_column(name, str)

@@ -7,6 +7,7 @@ itself would refuse a write. `--immutable` is for a published copy no one writes
 from __future__ import annotations
 
 import json
+import os
 import resource
 import socket
 import sqlite3
@@ -106,6 +107,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def web_env(db_path: Path, private_db_path: Path | None, config_path: Path | None) -> dict:
+    """Return the environment that tells the people's pages (a plugin in the child) where things are."""
+    env = dict(os.environ, LBM_DB=str(Path(db_path).resolve()))
+    if private_db_path:
+        env["LBM_PRIVATE_DB"] = str(Path(private_db_path).resolve())
+    if config_path:
+        env["LBM_CONFIG"] = str(Path(config_path).resolve())
+    return env
+
+
 def memory_ceiling(memory_mb: int):
     """Return a preexec function giving the child an address-space ceiling (0 = none)."""
     def limit() -> None:
@@ -116,10 +127,15 @@ def memory_ceiling(memory_mb: int):
 
 
 def start(db_path: Path, folder: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False,
-          private_db_path: Path | None = None, memory_mb: int = 0, **popen) -> subprocess.Popen:
-    """Check the database, write the metadata into folder and start Datasette as a child process."""
+          private_db_path: Path | None = None, memory_mb: int = 0, config_path: Path | None = None,
+          **popen) -> subprocess.Popen:
+    """Check the database, write the metadata into folder and start Datasette (with the people's pages)."""
     check_servable(db_path, private_db_path)
+    if private_db_path:
+        from db.store import init_private
+        init_private(private_db_path).close()  # the signup table exists before the first form is posted
     metadata_path = write_metadata(db_path, folder)
+    popen.setdefault("env", web_env(db_path, private_db_path, config_path))
     return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable),
                             preexec_fn=memory_ceiling(memory_mb), **popen)
 

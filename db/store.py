@@ -74,6 +74,11 @@ def init_private(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+def left_behind_wards(db: sqlite_utils.Database) -> int:
+    """Return how many wards the reference data marks as left behind (225 in the 2019 list)."""
+    return db.execute("select count(*) from wards where left_behind").fetchone()[0]
+
+
 def ward_summary(db: sqlite_utils.Database) -> dict:
     """Count wards and people per area group, for people to check the reference data."""
     row = db.execute("""

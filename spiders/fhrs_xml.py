@@ -7,8 +7,8 @@ A file that still cannot be parsed (truncated, say) raises ValueError: the calle
 from __future__ import annotations
 
 import re
-from collections import Counter
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 PUB_BUSINESS_TYPE = 7843          # "Pub/bar/nightclub"
 _BARE_AMPERSAND = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")

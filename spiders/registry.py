@@ -26,7 +26,7 @@ SOURCE_TABLES = {
 }
 
 # `subscribe --kinds pub,library,news,grant,group` names sources by what a person would call them; the register's
-# venues are split by kind (spiders/venue_kinds.py), "pub" being pubs and bars as the pub indicators count them.
+# venues are split by kind (db/venue_kinds.py), "pub" being pubs and bars as the pub indicators count them.
 KIND_SOURCES = {
     "pub": "fhrs_pubs",
     "social_club": "fhrs_pubs",

@@ -34,10 +34,12 @@ DOWNLOAD_HANDLERS = dict(LOCAL_HANDLERS_OFF)
 DOWNLOADER_MIDDLEWARES = {"spiders.fetch_policy.FetchPolicyMiddleware": 50}
 LBM_ALLOW_PRIVATE_ADDRESSES = False
 
-# skip unchanged input -> normalise -> validate -> (batched) geo-match -> store. Gaps leave room for more steps.
+# skip unchanged input -> normalise -> link news to places -> validate -> (batched) geo-match -> store. Gaps leave
+# room for more steps.
 ITEM_PIPELINES = {
     "spiders.pipelines.unchanged.UnchangedPipeline": 50,
     "spiders.pipelines.normalise.NormalisePipeline": 100,
+    "spiders.pipelines.news_links.NewsLinksPipeline": 150,
     "spiders.pipelines.validate.ValidatePipeline": 200,
     "spiders.pipelines.batch.BatchPipeline": 300,
 }

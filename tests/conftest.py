@@ -12,6 +12,9 @@ os.environ.setdefault("LBM_POSTCODES_URL", "http://127.0.0.1:9")
 
 from db.store import init_private, init_public
 
+# The session fails if a test leaves generated files in the checkout (tests write only into temporary folders).
+pytest_plugins = ["tests.repo_guard"]
+
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):

@@ -87,14 +87,26 @@ def test_ward_beside_its_groups(stored):
     assert lines[0] == f"Ward {DE_BRUCE} De Bruce (E06000001), 8,895 people; in: left behind, england"
     assert lines[1].split() == ["indicator", "This", "ward", "Left", "behind", "England"]
     groups = next(line for line in lines if line.startswith("mutual_aid_groups_per_100k")).split()
-    assert groups[1:] == [f"{1e5 / 8895:.1f}", f"{2e5 / LEFT_BEHIND_POP:.2f}", "0.00"]
+    # One group in the ward, two in all left-behind wards: each far under 20 records, too few to say (*).
+    assert groups[1:] == [f"{1e5 / 8895:.1f}*", f"{2e5 / LEFT_BEHIND_POP:.2f}*", "0.00*"]
+    # Garwood's published 95% limits for a count of 1 are 0.0253 to 5.572: per 100,000 of 8,895 people.
+    assert f"  mutual_aid_groups_per_100k: 11.2 ({0.0253e5 / 8895:.2f} to {5.572e5 / 8895:.1f})" in lines
     pubs = next(line for line in lines if line.startswith("pubs_per_100k"))
     assert "not covered" in pubs
+    # The only grants were awarded in 2020: the 12 months before June 2024 hold none, for the ward as for England.
+    grants = next(line for line in lines if line.startswith("grants_gbp_per_100k"))
+    assert grants.split(None, 1)[1].split() == ["none", "in", "window"] * 3
 
 
 def test_ward_json_holds_the_ward_and_its_groups(stored):
     rows = json.loads(run(stored + ["indicators", "--ward", DE_BRUCE, "--json"]))
     assert {r["area_group"] for r in rows} == {f"ward:{DE_BRUCE}", "left_behind", "england"}
+    mine = {r["indicator"]: r for r in rows if r["area_group"] == f"ward:{DE_BRUCE}"}
+    covid = mine["covid_grants_gbp_per_100k"]     # one grant of £505,484: £505,484 ± 1.96 × £505,484, cut at 0
+    assert covid["reliable"] is False and covid["note"] == "too few to say: 1 grants (fewer than 20)"
+    assert covid["ci_low"] == 0.0
+    assert covid["ci_high"] == pytest.approx(505_484 * (1 + 1.959964) * 1e5 / 8895, rel=1e-6)
+    assert mine["pubs_per_100k"]["ci_low"] is None and mine["pubs_per_100k"]["reliable"] is False  # not covered
 
 
 def test_at_with_ward_is_refused_not_mislabelled(stored):

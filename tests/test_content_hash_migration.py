@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from db.schema import public
 from db.items import Grant
+from db.schema import public
 from spiders.pipelines.store import RecordStore, content_hash
 
 

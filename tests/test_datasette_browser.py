@@ -1,9 +1,11 @@
 """Browser tests of the served public database: what a person sees in headless Chromium after the scripts ran.
 
-Screenshots are saved in test-artifacts/datasette/ for a person to look at.
+Screenshots are saved for a person to look at: in $LBM_TEST_ARTIFACTS/datasette/ when set (CI keeps them),
+otherwise in pytest's temporary folder; never in the repository.
 """
 from __future__ import annotations
 
+import os
 import urllib.parse
 from pathlib import Path
 
@@ -13,22 +15,27 @@ from bs4 import BeautifulSoup
 from tests.browser import render, render_all
 from tests.test_serve import LEFT_BEHIND, served  # noqa: F401  (the module-scoped server fixture)
 
-ARTEFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "datasette"
+
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory) -> Path:
+    return Path(os.environ.get("LBM_TEST_ARTIFACTS") or tmp_path_factory.mktemp("artefacts")) / "datasette"
 
 
 @pytest.fixture(scope="module")
-def pages(served):  # noqa: F811
+def pages(served, artefacts):  # noqa: F811
     """Render each page once, in parallel; the tests assert on the DOMs."""
     base = f"{served['url']}/{served['db']}"
     urls = {
         "home": served["url"] + "/",
         "groups_table": base + "/groups",
         "ward_profile": base + "/ward_profile?" + urllib.parse.urlencode({"ward": LEFT_BEHIND}),
+        "indicator_history": base + "/indicator_history?indicator=grants_gbp_per_100k",
         "map": base + "/places",
         "map_pubs": base + "/places?kind=pub",
+        "map_social_clubs": base + "/places?venue_kind=members_club",
         "private": served["url"] + "/private",
     }
-    rendered = render_all(urls, ARTEFACTS)
+    rendered = render_all(urls, artefacts)
     return {name: BeautifulSoup(page.dom, "html.parser") for name, page in rendered.items()}
 
 
@@ -74,10 +81,19 @@ def test_ward_profile_with_a_parameter_shows_the_wards_places_and_figures(pages)
         assert expected in cells, expected
 
 
+def test_indicator_history_says_too_few_to_say_where_a_ratio_would_mislead(pages):
+    cells = [td.get_text(strip=True) for td in pages["indicator_history"].select("table.rows-and-columns td")]
+    assert cells.count("too few to say") == 2          # against England and against other deprived wards
+    assert "too few to say: 2 grants (fewer than 20)" in cells
+    assert "90.0" not in cells                          # the bare ratio 900 / 1000 is not shown
+
+
 def test_map_page_plots_every_place_and_follows_the_filter(pages):
     assert pages["map"].select_one(".leaflet-container") is not None
-    assert markers_on_map(pages["map"]) == 7
-    assert markers_on_map(pages["map_pubs"]) == 3
+    # tests/test_serve.py fill_sample: 2 groups, 4 register venues (3 pubs, 1 social club), 2 libraries.
+    assert markers_on_map(pages["map"]) == 8
+    assert markers_on_map(pages["map_pubs"]) == 4
+    assert markers_on_map(pages["map_social_clubs"]) == 1
 
 
 def test_private_database_is_not_found_in_the_browser(pages):
@@ -86,9 +102,9 @@ def test_private_database_is_not_found_in_the_browser(pages):
     assert "subscriptions" not in text
 
 
-def test_screenshots_are_saved_for_people_to_look_at(pages):
+def test_screenshots_are_saved_for_people_to_look_at(pages, artefacts):
     for name in pages:
-        shot = ARTEFACTS / f"{name}.png"
+        shot = artefacts / f"{name}.png"
         assert shot.is_file() and shot.stat().st_size > 5000, name
 
 

@@ -172,3 +172,22 @@ def test_the_covid_grants_comparison_is_too_few_to_say_and_no_empty_window_is_ze
                               "indicator like 'grants%'").fetchone()[0]
     assert zero_windows == 0
     assert text is not None
+    # What every week's digest says: an empty grants window is named as such, never £0; COVID grants never a ratio.
+    from email import policy
+    digests = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+               for p in (directory / "mail" / "new").iterdir()]
+    empty_weeks = 0
+    for msg in (m for m in digests if "weekly digest" in m["Subject"].lower()):
+        body = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        for heading in ("Grants, £ (", "Grants, number (", "COVID grants, £ ("):
+            if heading not in body:
+                continue
+            block = body[body.index(heading):].split("\n\n")[0]
+            assert "Left behind £0 " not in block and "England £0 " not in block, block
+            if "no grants recorded in the window" in block:
+                empty_weeks += 1
+                assert "(latest: 2022-05-20)" in block, block   # the latest awardDate in the replayed files
+            if heading.startswith("COVID") and "Left behind no data" not in block:
+                assert "share of England: too few to say" in block, block
+    # Grants £ and number in the five demo weeks more than a year after that award: 2023-12-04 to 2024-02-19.
+    assert empty_weeks == 2 * 5

@@ -140,3 +140,28 @@ def test_a_change_explained_by_placement_is_labelled_not_reported_as_news():
     assert text == "−0.90, explained by records placed in a ward (100% → 82%), not a change on the ground"
     real = {"value": 4.0, "coverage": {"resolved_share": 0.999}}      # the same share placed: a real fall
     assert change_with_placement("libraries_per_100k", real, before) == "−0.90"
+
+
+def test_chart_says_too_few_to_say_instead_of_drawing_the_ratio(fresh_db):
+    import matplotlib.pyplot as plt
+
+    from monitor.reports.chart import draw_gap_chart
+    from monitor.reports.digest_figures import chart_series, share_history
+    seed_week(fresh_db)
+    # This week's COVID grants in left-behind wards rest on too few grants to compare with England.
+    fresh_db.execute("update indicators set reliable = 0, note = 'too few to say: 5 grants (fewer than 20)' "
+                     "where indicator = 'covid_grants_gbp_per_100k' and area_group = 'left_behind' "
+                     "and computed_at = '2024-03-11T06:00:00+00:00'")
+    shares = chart_series(fresh_db, NOW)
+    assert shares["COVID grants, £"]["reliable"] is False and shares["Mutual aid groups"]["reliable"] is True
+    history = share_history(fresh_db, NOW)
+    assert [t[:10] for t, _ in history["COVID grants, £"]] == ["2024-02-26", "2024-03-04"]   # this week left out
+    assert len(history["Mutual aid groups"]) == 3
+    fig = draw_gap_chart(shares, history)
+    try:
+        labels = [t.get_text() for t in fig.axes[0].texts]
+    finally:
+        plt.close(fig)
+    # 3.5 / 10.6 = 33%; 20.1 / 31.0 = 65%; COVID 21,182 / 60,312 would read 35%.
+    assert "33%" in labels and "65%" in labels and "too few to say" in labels
+    assert "35%" not in labels

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.config import DEFAULTS
 from monitor.changes import health
-from monitor.indicators import compute
+from monitor.indicators.compute import compute
 from monitor.scheduling.scheduler import default_jobs
 from tests.delivery_seed import add_crawl
 from tests.indicator_records import DE_BRUCE, crawl, record

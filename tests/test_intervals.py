@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from scipy.stats import chi2
 
 from core.config import DEFAULTS
-from monitor.indicators import compute
+from monitor.indicators.compute import compute
 from monitor.indicators.intervals import money_interval, overlaps, poisson_interval
 from run import cli
 from tests.indicator_records import DE_BRUCE, ENGLAND_POP, LEFT_BEHIND_POP, crawl, record

@@ -44,6 +44,7 @@ def test_scrapy_crawl_stores_every_group_from_settings_alone(server, tmp_path):
     db_path = tmp_path / "plain.db"
     out = scrapy("crawl", "mutual_aid", "-a", f"start_url={server.url}{WIKI_PATH}", "-s", f"LBM_DB={db_path}",
                  "-s", "LBM_NOW=2020-03-30T06:00:00+00:00", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+                 "-s", "LBM_ALLOW_PRIVATE_ADDRESSES=true",   # the replay server is on 127.0.0.1
                  env={"LBM_POSTCODES_URL": server.url})
     assert out.returncode == 0, out.stderr
     # The same spider and pipelines as the monitor's own crawl: the same rows, resolved to the same wards.

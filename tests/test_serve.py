@@ -87,17 +87,31 @@ def fill_sample(db, today: datetime) -> None:
          "name": "Becontree Mutual Aid", "ward_code": LEFT_BEHIND, "at": recent, "crawl_id": 2, "baseline": 0},
     ])
     rows = []
-    for computed_at, lb in ((old, 3.0), (recent, 4.2)):
-        for group, value, population in (("left_behind", lb, 2386368), ("other_deprived", 7.7, 5000000),
-                                         ("england", 10.5, 56286961)):
+    # The old computation predates intervals (no ci_low, no verdict); the recent one has them.
+    for computed_at, lb, lb_ci in ((old, 3.0, None), (recent, 4.2, (3.4, 5.1))):
+        for group, value, population, ci in (("left_behind", lb, 2386368, lb_ci),
+                                             ("other_deprived", 7.7, 5000000, (7.0, 8.4)),
+                                             ("england", 10.5, 56286961, (10.4, 10.6))):
+            ci = ci if lb_ci else (None, None)
             rows.append({"computed_at": computed_at, "indicator": "pubs_per_100k", "area_group": group,
                          "numerator": value * population / 1e5, "population": population, "value": value,
-                         "coverage": "{}"})
-    for indicator, value, window_from, window_to in (
-            ("grants_gbp_per_100k", 900.0, "2021-01-01", "2021-12-31"),
-            ("library_closures_per_100k", 2.5, "2010-01-01", today.date().isoformat())):
+                         "ci_low": ci[0], "ci_high": ci[1], "reliable": None if not lb_ci else 1, "note": "",
+                         "coverage": json.dumps({"records": 1003, "resolved_share": 0.8213 if lb_ci else 0.999})})
+    # Grants: too few in left-behind wards to say anything. Library closures: the left-behind interval overlaps
+    # England's but lies well below other deprived wards' one.
+    few, overlap = "too few to say: 2 grants (fewer than 20)", "too few to say: its interval overlaps England's"
+    for indicator, values, window_from, window_to in (
+            ("grants_gbp_per_100k", {"left_behind": (900.0, 0.0, 2400.0, 0, few),
+                                     "other_deprived": (950.0, 800.0, 1100.0, 1, ""),
+                                     "england": (1000.0, 990.0, 1010.0, 1, "")}, "2021-01-01", "2021-12-31"),
+            ("library_closures_per_100k", {"left_behind": (2.5, 2.0, 3.0, 0, overlap),
+                                           "other_deprived": (6.0, 5.0, 7.0, 1, ""),
+                                           "england": (2.6, 2.5, 2.7, 1, "")},
+             "2010-01-01", today.date().isoformat())):
         rows += [{"computed_at": recent, "indicator": indicator, "area_group": group, "value": value,
-                  "window_from": window_from, "window_to": window_to} for group in AREA_GROUPS]
+                  "ci_low": low, "ci_high": high, "reliable": reliable, "note": note,
+                  "window_from": window_from, "window_to": window_to}
+                 for group, (value, low, high, reliable, note) in values.items()]
     db["indicators"].insert_all(rows, alter=True)
 
 
@@ -251,11 +265,47 @@ def test_the_map_and_the_pubs_table_can_be_browsed_by_venue_kind(served):
 def test_indicator_history_and_grants_by_funder(served):
     history = rows_of(served, "indicator_history", indicator="pubs_per_100k")
     assert [r["left_behind"] for r in history] == [4.2, 3.0]
-    assert history[0]["left_behind_pct_of_england"] == 40.0
+    assert history[0]["left_behind_pct_of_england"] == 40.0                 # 4.2 / 10.5
+    assert history[0]["left_behind_pct_of_other_deprived"] == 54.5          # 4.2 / 7.7
+    assert (history[0]["left_behind_ci_low"], history[0]["left_behind_ci_high"]) == (3.4, 5.1)
+    assert (history[0]["england_ci_low"], history[0]["england_ci_high"]) == (10.4, 10.6)
+    assert history[0]["left_behind_reliable"] == 1 and history[0]["note"] == ""
+    assert [r["placed_pct"] for r in history] == [82.1, 99.9]             # share of records placed in a ward
+    # Computed before intervals existed: no verdict, the ratios as they were.
+    assert (history[1]["left_behind_pct_of_england"], history[1]["left_behind_ci_low"]) == (28.6, None)
     funders = rows_of(served, "grants_by_funder")
     assert [(f["funder"], f["amount_gbp"]) for f in funders] == [("A B Charitable Trust", 5000.0),
                                                                  ("Power to Change", 2500.0)]
     assert [f["funder"] for f in rows_of(served, "grants_by_funder", since="2021-01-01")] == ["Power to Change"]
+
+
+def test_indicator_history_says_too_few_to_say_instead_of_a_ratio(served):
+    grants = rows_of(served, "indicator_history", indicator="grants_gbp_per_100k")[0]
+    assert grants["left_behind"] == 900.0 and grants["left_behind_reliable"] == 0
+    # Too few grants says nothing against either comparator (900 / 1000 would have read as 90%).
+    assert grants["left_behind_pct_of_england"] == "too few to say"
+    assert grants["left_behind_pct_of_other_deprived"] == "too few to say"
+    assert grants["note"] == "too few to say: 2 grants (fewer than 20)"
+    assert (grants["left_behind_ci_low"], grants["left_behind_ci_high"]) == (0.0, 2400.0)
+    closures = rows_of(served, "indicator_history", indicator="library_closures_per_100k")[0]
+    assert closures["left_behind_pct_of_england"] == "too few to say"     # 2.0-3.0 overlaps 2.5-2.7
+    assert closures["left_behind_pct_of_other_deprived"] == 41.7         # 2.0-3.0 is clear of 5.0-7.0: 2.5 / 6
+    assert closures["note"] == "too few to say: its interval overlaps England's"
+
+
+def test_ward_profile_figures_carry_the_interval_and_the_verdict(served):
+    figures = {r["item"]: r for r in rows_of(served, "ward_profile", ward=LEFT_BEHIND) if r["section"] == "figure"}
+    assert (figures["pubs_per_100k"]["left_behind_95"], figures["pubs_per_100k"]["england_95"]) == (
+        "3.4 to 5.1", "10.4 to 10.6")
+    assert figures["pubs_per_100k"]["note"] is None
+    assert figures["grants_gbp_per_100k"]["left_behind_95"] == "0.0 to 2400.0"
+    assert figures["grants_gbp_per_100k"]["note"] == "too few to say: 2 grants (fewer than 20)"
+
+
+def test_indicator_columns_are_described(served):
+    status, page = fetch(f"{served['url']}/{served['db']}/indicators")
+    assert status == 200
+    assert "Lower end of the 95% interval" in page and "too few to say" in page
 
 
 def test_source_health_shows_failing_scopes_first(served):

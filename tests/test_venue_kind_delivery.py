@@ -16,7 +16,7 @@ from db.items import Pub
 from db.schema import public
 from monitor.delivery import subscriptions
 from monitor.delivery.mailer import MaildirTransport
-from monitor.indicators import compute
+from monitor.indicators.compute import compute
 from monitor.reports import alerts
 from monitor.reports.digest import render_digest
 from spiders.pipelines.store import content_hash

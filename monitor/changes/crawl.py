@@ -59,26 +59,6 @@ def recover_stale_crawls(db, settings: dict, now: str) -> list[int]:
     return [crawl_id for crawl_id, _ in stale]
 
 
-def mark_provisional(db, source: str, crawl_id: int, verdicts) -> None:
-    """Flag what an unhealthy scope wrote (it may be half-parsed: a truncated file's last row); when a healthy
-    crawl of the scope comes, clear the flag on what it saw again and delete records that only the unhealthy
-    crawl ever saw. `provisional` holds the id of the unhealthy crawl that last wrote the record."""
-    table = table_for(db, source)
-    if table is None or not db[table].exists():
-        return
-    if "provisional" not in db[table].columns_dict:
-        db[table].add_column("provisional", int)
-    for v in verdicts:
-        if v.healthy:   # first seen in an unhealthy crawl and not confirmed now: never real (a cut-off row)
-            never = (f"select id from [{table}] where source = ? and scope = ? and provisional is not null "
-                     "and first_crawl_id = provisional and last_crawl_id < ?")
-            params = [source, v.scope, crawl_id]
-            db.execute(f"delete from versions where record_id in ({never})", params)
-            db.execute(f"delete from [{table}] where id in ({never})", params)
-        db.execute(f"update [{table}] set provisional = ? where source = ? and scope = ? and last_crawl_id = ?",
-                   [None if v.healthy else crawl_id, source, v.scope, crawl_id])
-
-
 def finish_crawl(db, source: str, crawl_id: int, settings: dict, now: str, crawl_error: str | None) -> CrawlResult:
     """Judge the scopes, write scope_runs and the final crawl_runs row."""
     row = db["crawl_runs"].get(crawl_id)
@@ -103,3 +83,23 @@ def finish_crawl(db, source: str, crawl_id: int, settings: dict, now: str, crawl
         mark_provisional(db, source, crawl_id, verdicts)
         health.raise_failure_event(db, source, crawl_id, settings, now)
     return CrawlResult(crawl_id, source, status, reason, counts, verdicts)
+
+
+def mark_provisional(db, source: str, crawl_id: int, verdicts) -> None:
+    """Flag what an unhealthy scope wrote (it may be half-parsed: a truncated file's last row); when a healthy
+    crawl of the scope comes, clear the flag on what it saw again and delete records that only the unhealthy
+    crawl ever saw. `provisional` holds the id of the unhealthy crawl that last wrote the record."""
+    table = table_for(db, source)
+    if table is None or not db[table].exists():
+        return
+    if "provisional" not in db[table].columns_dict:
+        db[table].add_column("provisional", int)
+    for v in verdicts:
+        if v.healthy:   # first seen in an unhealthy crawl and not confirmed now: never real (a cut-off row)
+            never = (f"select id from [{table}] where source = ? and scope = ? and provisional is not null "
+                     "and first_crawl_id = provisional and last_crawl_id < ?")
+            params = [source, v.scope, crawl_id]
+            db.execute(f"delete from versions where record_id in ({never})", params)
+            db.execute(f"delete from [{table}] where id in ({never})", params)
+        db.execute(f"update [{table}] set provisional = ? where source = ? and scope = ? and last_crawl_id = ?",
+                   [None if v.healthy else crawl_id, source, v.scope, crawl_id])

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from monitor.changes.closures import OVERLAP_CHECKED, table_for
+
 
 @dataclass
 class ScopeHealth:
@@ -86,8 +88,6 @@ def _overlap_reason(db, source: str, scope: str, crawl_id: int, share: float) ->
     Counts alone are fooled by a file of the same size that lists other venues (another authority's file, a
     renumbered register): then every known venue looks absent and would close.
     """
-    from monitor.changes.closures import OVERLAP_CHECKED, table_for
-
     table = table_for(db, source)
     if table not in OVERLAP_CHECKED or not db[table].exists():
         return ""

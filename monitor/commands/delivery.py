@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from db.store import left_behind_wards
 from monitor.commands.group import cli
 from monitor.delivery import outbox as ledger
 from monitor.delivery import subscriptions
@@ -22,7 +23,7 @@ def _now(text: str | None) -> str:
 @click.argument("email")
 @click.option("--ward", "wards", multiple=True, help="A 2017 ward code to watch (repeatable).")
 @click.option("--lad", "lads", multiple=True, help="A local authority code: watch all its wards (repeatable).")
-@click.option("--left-behind", is_flag=True, help="Watch all 225 left-behind wards.")
+@click.option("--left-behind", is_flag=True, help="Watch every left-behind ward (225 in the 2019 list).")
 @click.option("--kinds", default=None, help="Comma list of pub (pubs and bars), social_club, sports_club, nightclub, "
               "hotel_bar, restaurant, other_venue, library, news, grant, group (default: all).")
 @click.pass_obj
@@ -31,9 +32,11 @@ def subscribe(obj, email, wards, lads, left_behind, kinds):
 
     Example: python run.py subscribe ann@example.org --ward E05000028 --kinds pub,library,news
     """
-    sub = subscriptions.subscribe(obj.private_db(), obj.public_db(), email, now=_now(None), wards=list(wards),
+    public_db = obj.public_db()
+    sub = subscriptions.subscribe(obj.private_db(), public_db, email, now=_now(None), wards=list(wards),
                                   lads=list(lads), left_behind=left_behind, kinds=kinds)
-    click.echo(f"Subscribed {sub.email} to {sub.describe()}; kinds: {', '.join(sub.kinds)}.")
+    click.echo(f"Subscribed {sub.email} to {sub.describe(left_behind_wards(public_db))}; "
+               f"kinds: {', '.join(sub.kinds)}.")
 
 
 @cli.command()
@@ -58,9 +61,10 @@ def list_subscriptions(obj):
     subs = subscriptions.all_subscriptions(obj.private_db())
     if not subs:
         click.echo("No subscriptions.")
+    lb_wards = left_behind_wards(obj.public_db()) if any(s.left_behind for s in subs) else 0
     for sub in subs:
         state = "active" if sub.active else "unsubscribed"
-        click.echo(f"{sub.email}  [{state}]  {sub.describe()}; kinds: {', '.join(sub.kinds)}")
+        click.echo(f"{sub.email}  [{state}]  {sub.describe(lb_wards)}; kinds: {', '.join(sub.kinds)}")
 
 
 @cli.command()

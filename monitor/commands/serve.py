@@ -1,4 +1,7 @@
-"""`run.py serve` (Datasette over the public database) and `run.py serve-unsubscribe` (the unsubscribe page)."""
+"""`run.py serve`: Datasette over the public database plus the people's pages (monitor/web/), on one port.
+
+`run.py serve-unsubscribe` is another name for it: the unsubscribe links are answered there now.
+"""
 from __future__ import annotations
 
 import signal
@@ -10,7 +13,6 @@ import click
 
 from db.serve import start, wait_until_ready
 from monitor.commands.group import cli
-from monitor.delivery.unsubscribe_server import make_server
 
 
 @cli.command()
@@ -21,19 +23,20 @@ from monitor.delivery.unsubscribe_server import make_server
               help="Open the file as immutable: faster, but only for a copy nothing writes to any more.")
 @click.pass_obj
 def serve(obj, port, host, immutable):
-    """Browse the public database in Datasette (read-only; the private database is never served).
+    """Serve the public site: Datasette (read-only) plus the people's pages (/wards, feeds, subscribe, unsubscribe).
 
+    The private database is never served; only the subscription pages write to it, by token.
     Example: python run.py serve --port 8001
     """
     # A SIGTERM to this process must stop Datasette too, so turn it into an exit that runs the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="lbm-datasette-") as folder:
         process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path,
-                        memory_mb=obj.settings.get("serve_memory_mb", 0))
+                        memory_mb=obj.settings.get("serve_memory_mb", 0), config_path=obj.config_path)
         url = f"http://{host}:{port}"
         try:
             wait_until_ready(process, url)
-            click.echo(f"Datasette: {url}/{Path(obj.db_path).stem}  (Ctrl-C to stop)")
+            click.echo(f"Datasette: {url}/{Path(obj.db_path).stem}   Find a ward: {url}/wards  (Ctrl-C to stop)")
             process.wait()
         finally:
             if process.poll() is None:
@@ -41,18 +44,5 @@ def serve(obj, port, host, immutable):
                 process.wait(timeout=10)
 
 
-@cli.command("serve-unsubscribe")
-@click.option("--port", default=8002, show_default=True, help="Port to listen on.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.pass_obj
-def serve_unsubscribe(obj, port, host):
-    """Answer the unsubscribe links in alerts and digests (setting unsubscribe_url points here).
-
-    Example: python run.py serve-unsubscribe --port 8002
-    """
-    server = make_server(obj.private_db_path, host, port)
-    click.echo(f"Unsubscribe links answered on http://{host}:{port}/unsubscribe  (Ctrl-C to stop)")
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+# The unsubscribe links used to have their own server; `serve` answers them now (the old name still works).
+cli.add_command(serve, "serve-unsubscribe")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from monitor.commands.group import cli
+from monitor.scheduling.status import status as gather
 
 
 @cli.command()
@@ -20,8 +21,6 @@ def status(obj, as_json, now_text):
 
     Example: python run.py status
     """
-    from monitor.scheduling.status import status as gather
-
     now = now_text or datetime.now(UTC).isoformat(timespec="seconds")
     s = gather(obj.public_db(), obj.private_db(), obj.settings, now)
     if as_json:

@@ -12,7 +12,7 @@ from datetime import timedelta
 import sqlite_utils
 
 from monitor.delivery import outbox
-from monitor.delivery.mailer import compose
+from monitor.delivery.mailer import compose, transport_from_settings
 from monitor.delivery.text import clean_text
 
 
@@ -80,8 +80,6 @@ def _escape(text: str) -> str:
 
 def notify_operator(db, private_db, settings: dict, now, transport=None) -> int:
     """Queue what the operator should hear and deliver everything due; return messages sent."""
-    from monitor.delivery.mailer import transport_from_settings
-
     stats: Counter = Counter()
     if not queue_operator_mail(db, private_db, settings, now, stats):
         return 0

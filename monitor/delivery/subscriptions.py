@@ -39,10 +39,11 @@ class Subscription:
                    sources={KIND_SOURCES[k] for k in kinds if k in KIND_SOURCES},
                    venue_kinds={v for k in kinds for v in KIND_VENUE_KINDS.get(k, ())})
 
-    def describe(self) -> str:
+    def describe(self, left_behind_wards: int) -> str:
+        """Say what the subscription watches; left_behind_wards is the reference data's count."""
         parts = []
         if self.left_behind:
-            parts.append("all 225 left-behind wards")
+            parts.append(f"all {left_behind_wards} left-behind wards")
         if self.wards:
             parts.append(f"{len(self.wards)} ward(s): {', '.join(self.wards)}")
         if self.lad_codes:

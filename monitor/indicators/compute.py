@@ -34,7 +34,7 @@ def in_days(column: str, first: str, after_last: str) -> str:
 
 
 GBP = "upper(coalesce(r.currency, '')) = 'GBP'"
-PUBS_AND_BARS = "r.venue_kind IN ('pub', 'bar')"       # spiders/venue_kinds.py PUBS_AND_BARS
+PUBS_AND_BARS = "r.venue_kind IN ('pub', 'bar')"       # db/venue_kinds.py PUBS_AND_BARS
 MEMBERS_CLUBS = "r.venue_kind = 'members_club'"
 
 
@@ -261,18 +261,29 @@ def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
             for row in indicator_rows(m, ind, totals, covered[ind.source], min_count, latest.get(ind.name))]
 
 
-def ward_rows(m: Measurement, ward_code: str) -> list[dict]:
+def ward_rows(m: Measurement, ward_code: str, min_count: int = 20) -> list[dict]:
     """Return one row per indicator for a single ward (value None where its source did not cover it)."""
     ward = m.wards[ward_code]
     out = []
     for ind in INDICATORS:
         cov, tally = m.coverage[ind.source], m.tallies[ind.name]
-        covered = cov.covers(ward_code)
-        numerator = tally.numerator.get(ward_code, 0) if covered else None
+        # A window nobody has anything in is no data, as for the groups, not a ward's £0.
+        empty = bool(ind.window) and cov.has_data and sum(tally.records.values()) == 0
+        counted = cov.covers(ward_code) and not empty
+        numerator = tally.numerator.get(ward_code, 0) if counted else None
+        records = tally.records.get(ward_code, 0)
+        low = high = None
+        if counted:   # one ward holds few records: its interval is wide and it is mostly too few to say
+            low, high = (money_interval(numerator, tally.squares.get(ward_code) or 0.0) if ind.unit == "gbp"
+                         else poisson_interval(numerator))
+        note = f"too few to say: {records} {ind.noun} (fewer than {min_count})" if counted and records < min_count \
+            else f"no {ind.noun} recorded in the window" if empty else ""
         out.append({"indicator": ind.name, "area_group": f"ward:{ward_code}", "numerator": numerator,
-                    "population": ward.population if covered else None,
-                    "value": rate(numerator, ward.population) if covered else None,
-                    "coverage": {"covered": covered, "note": cov.note()}, "computed_at": m.computed_at})
+                    "population": ward.population if counted else None,
+                    "value": rate(numerator, ward.population) if counted else None,
+                    "ci_low": rate(low, ward.population), "ci_high": rate(high, ward.population),
+                    "reliable": counted and not note, "note": note,
+                    "coverage": {"covered": cov.covers(ward_code), "note": cov.note()}, "computed_at": m.computed_at})
     return out
 
 

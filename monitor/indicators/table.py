@@ -110,8 +110,10 @@ def format_ward(ward: Ward, ward_rows: list[dict], group_rows: list[dict]) -> st
     lines = [f"Ward {ward.code} {ward.name} ({ward.lad_code}), {ward.population:,} people; in: {member}",
              f"{'indicator':<{NAME_WIDTH}}{'This ward':>{COL}}" + "".join(f"{GROUP_LABELS[g]:>{COL}}" for g in groups)]
     for r in ward_rows:
-        mine = format_value(r["indicator"], r["value"]) if r["coverage"]["covered"] else "not covered"
-        others = [by_key.get((r["indicator"], g)) for g in groups]
-        text = [format_value(r["indicator"], o and o["value"], o and o["coverage"]) for o in others]
+        mine = cell(r) if r["coverage"]["covered"] else "not covered"
+        text = [cell(by_key.get((r["indicator"], g))) for g in groups]
         lines.append(f"{r['indicator']:<{NAME_WIDTH}}{mine:>{COL}}" + "".join(f"{t:>{COL}}" for t in text))
+    lines.append("* too few to say: under the minimum count, or the left-behind interval overlaps England's.")
+    lines.append("This ward, 95% intervals:")
+    lines.extend(f"  {r['indicator']}: {interval_text(r)}" for r in ward_rows if r.get("ci_low") is not None)
     return "\n".join(lines)

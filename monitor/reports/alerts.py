@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from db.store import left_behind_wards
 from monitor.delivery import outbox, subscriptions
 from monitor.delivery.mailer import compose, transport_from_settings
 from monitor.reports.event_lines import EventLine, datasette_base, event_line, sort_lines
@@ -79,7 +80,7 @@ def _watching(db, sub) -> str:
     names = [f"{r['name']} ({r['lad_name']})" for r in db.query(
         "select name, lad_name from wards where code in (select value from json_each(?)) order by name",
         [json.dumps(sub.wards)])]
-    parts = (["all 225 left-behind wards"] if sub.left_behind else []) + names[:6]
+    parts = ([f"all {left_behind_wards(db)} left-behind wards"] if sub.left_behind else []) + names[:6]
     if len(names) > 6:
         parts.append(f"{len(names) - 6} more wards")
     lads = [r["lad_name"] for r in db.query("select distinct lad_name from wards where lad_code in "

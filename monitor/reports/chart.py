@@ -11,8 +11,22 @@ import matplotlib.pyplot as plt  # noqa: E402
 LB_COLOUR, OD_COLOUR, REF_COLOUR = "#9a3412", "#64748b", "#13223a"
 
 
-def gap_chart(shares: dict[str, dict[str, float | None]], history: dict[str, list[tuple[str, float]]]) -> bytes:
+def gap_chart(shares: dict[str, dict], history: dict[str, list[tuple[str, float]]]) -> bytes:
     """Return a PNG: bars of left-behind and other-deprived rates as % of England; a trend panel when history exists."""
+    fig = draw_gap_chart(shares, history)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def bar_label(share: dict) -> str:
+    """Return the left-behind bar's label: its % of England, or 'too few to say' when the rate is not reliable."""
+    return f"{share['left_behind']:.0f}%" if share.get("reliable", True) else "too few to say"
+
+
+def draw_gap_chart(shares: dict[str, dict], history: dict[str, list[tuple[str, float]]]):
+    """Return the chart's matplotlib figure (the caller closes it)."""
     names = [n for n, s in shares.items() if s.get("left_behind") is not None]
     trend = {n: pts for n, pts in history.items() if len(pts) > 1}
     panels = 2 if trend else 1
@@ -24,10 +38,7 @@ def gap_chart(shares: dict[str, dict[str, float | None]], history: dict[str, lis
     if trend:
         _trend(axes[1], trend)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    return fig
 
 
 def _bars(ax, names: list[str], shares: dict) -> None:
@@ -38,10 +49,13 @@ def _bars(ax, names: list[str], shares: dict) -> None:
     ys = range(len(names))
     lb = [shares[n]["left_behind"] or 0 for n in names]
     od = [shares[n].get("other_deprived") or 0 for n in names]
-    ax.barh([y - 0.2 for y in ys], lb, height=0.38, color=LB_COLOUR, label="Left-behind wards")
+    bars = ax.barh([y - 0.2 for y in ys], lb, height=0.38, color=LB_COLOUR, label="Left-behind wards")
     ax.barh([y + 0.2 for y in ys], od, height=0.38, color=OD_COLOUR, label="Other deprived wards")
-    for y, value in zip(ys, lb):
-        ax.text(value + 2, y - 0.2, f"{value:.0f}%", va="center", fontsize=8, color=LB_COLOUR)
+    for y, value, bar, name in zip(ys, lb, bars, names):
+        if not shares[name].get("reliable", True):   # a ratio from too few records: hatched and pale, not read off
+            bar.set_alpha(0.35)
+            bar.set_hatch("///")
+        ax.text(value + 2, y - 0.2, bar_label(shares[name]), va="center", fontsize=8, color=LB_COLOUR)
     ax.axvline(100, color=REF_COLOUR, linewidth=1.2, linestyle="--")
     ax.text(100, -0.9, " England = 100%", fontsize=8, color=REF_COLOUR, va="center")
     ax.set_yticks(list(ys), names, fontsize=9)

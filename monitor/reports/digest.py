@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import sqlite_utils
 
+from db.store import left_behind_wards
 from monitor.delivery import outbox, subscriptions
 from monitor.delivery.mailer import compose, transport_from_settings
 from monitor.reports.chart import gap_chart
@@ -104,7 +105,8 @@ def build_context(db: sqlite_utils.Database, settings: dict, now, stats: Counter
         links={"home": base, "indicators": table_link(base, "indicators", computed_at=latest or ""),
                "events": table_link(base, "events", at__gt=week_from, baseline=0),
                "wards": table_link(base, "wards", left_behind=1)},
-        licences=list(SOURCE_LICENCES.values()), email="you", unsubscribe_url=settings["unsubscribe_url"])
+        licences=list(SOURCE_LICENCES.values()), email="you", unsubscribe_url=settings["unsubscribe_url"],
+        left_behind_wards=left_behind_wards(db))
 
 
 def render(ctx: DigestContext) -> tuple[str, str]:

@@ -74,4 +74,5 @@ class DigestContext:
     licences: list[str]
     email: str
     unsubscribe_url: str
+    left_behind_wards: int           # from the reference data, not a constant
     notes: list[str] = field(default_factory=list)

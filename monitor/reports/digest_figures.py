@@ -170,8 +170,8 @@ def indicator_rows(db: sqlite_utils.Database, now) -> tuple[list[IndicatorRow], 
     return rows, (latest, previous, first)
 
 
-def chart_series(db: sqlite_utils.Database, now) -> dict[str, dict[str, float | None]]:
-    """Return {indicator label: {area group: share of England's rate, %}} of the latest computation."""
+def chart_series(db: sqlite_utils.Database, now) -> dict[str, dict]:
+    """Return {indicator label: {area group: share of England %, "reliable": bool}} of the latest computation."""
     latest, _, _ = computations(db, now)
     cur = values_at(db, latest)
     out = {}
@@ -179,16 +179,23 @@ def chart_series(db: sqlite_utils.Database, now) -> dict[str, dict[str, float | 
         eng = (cur.get((ind, "england")) or {}).get("value")
         out[label(ind)] = {g: _share((cur.get((ind, g)) or {}).get("value"), eng)
                            for g in ("left_behind", "other_deprived")}
+        # Rows computed before intervals existed have no verdict (NULL): drawn as they were.
+        out[label(ind)]["reliable"] = (cur.get((ind, "left_behind")) or {}).get("reliable") in (None, 1)
     return out
 
 
 def share_history(db: sqlite_utils.Database, now) -> dict[str, list[tuple[str, float]]]:
-    """Return {indicator label: [(computed_at, left-behind share of England %)]} up to now, oldest first."""
+    """Return {indicator label: [(computed_at, left-behind share of England %)]} up to now, oldest first.
+
+    Computations whose left-behind rate was not reliable ('too few to say') are left out.
+    """
     out: dict[str, list[tuple[str, float]]] = {}
     for r in db.query("""select lb.computed_at, lb.indicator, lb.value lb, en.value en from indicators lb
                          join indicators en on en.computed_at = lb.computed_at and en.indicator = lb.indicator
                           and en.area_group = 'england'
-                         where lb.area_group = 'left_behind' and lb.computed_at <= ? order by lb.computed_at""",
+                         where lb.area_group = 'left_behind' and lb.computed_at <= ?
+                           and coalesce(lb.reliable, 1) = 1   -- a ratio from too few records is not a trend point
+                         order by lb.computed_at""",
                       [_iso(now)]):
         share = _share(r["lb"], r["en"])
         if share is not None:

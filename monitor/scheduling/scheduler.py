@@ -30,6 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 from core.errors import ConfigError, LockError
 from db.store import connect, init_private, init_public
 from monitor.delivery.mailer import transport_from_settings
+from monitor.delivery.operator import notify_operator
 from monitor.delivery.outbox import deliver_due
 from monitor.scheduling.jobs import crawl_job, digest_job
 from monitor.scheduling.stop import STOP, stop_requested
@@ -286,7 +287,6 @@ def build_scheduler(settings: dict, private_db_path, jobs: dict[str, Callable[[s
     loop = Loop(settings, private_db_path, jobs, clock)
     if db_path is not None:
         def tell_operator(now: datetime):
-            from monitor.delivery.operator import notify_operator
             return notify_operator(init_public(db_path), init_private(private_db_path), settings, now.isoformat())
         loop.after_job = tell_operator
     loop.scheduler.add_jobstore(MemoryJobStore(), "memory")

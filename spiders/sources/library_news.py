@@ -1,20 +1,17 @@
 """Public Libraries News: closures, threatened closures and reopenings reported per place, as news mentions.
 
-These are REPORTED signals, linked to a local authority (and a library when its name is in the item); they
-are never counted as closures. Pages: /feed?paged=N until a page is missing (404) or has no items.
+These are REPORTED signals, never counted as closures; spiders/pipelines/news_links.py links each to a local
+authority (and a library when its name is in the item). Pages: /feed?paged=N until a page is missing (404) or has no items.
 """
 from __future__ import annotations
 
-import re
 from email.utils import parsedate_to_datetime
 
 import scrapy
 
 from db.items import NewsMention
 from spiders.base import SourceSpider
-from spiders.library_match import name_words, norm_authority
 from spiders.news_items import post_items, signal_of
-from spiders.pipelines.context import crawl_context
 
 
 class LibraryNewsSpider(SourceSpider):
@@ -44,22 +41,11 @@ class LibraryNewsSpider(SourceSpider):
             if response.meta["page"] == 1:
                 self.scope_error(self.name, f"no items in {response.url}")
             return
-        places = self.places()
         for post in posts:
-            yield from self.mentions(post, places)
+            yield from self.mentions(post)
         yield self.page(response.meta["page"] + 1)
 
-    def places(self) -> dict:
-        """Local authority districts and stored libraries, to link an item to (read once per crawl)."""
-        if not hasattr(self, "_places"):
-            db = crawl_context(self.crawler).store.db
-            lads = {norm_authority(n): c for c, n in db.execute("select distinct lad_code, lad_name from wards")}
-            libraries = db.execute("select id, name, authority from libraries").fetchall() \
-                if db["libraries"].exists() and "authority" in db["libraries"].columns_dict else []
-            self._places = {"lads": lads, "libraries": libraries}
-        return self._places
-
-    def mentions(self, post, places):
+    def mentions(self, post):
         url = post.xpath("link/text()").get("").strip()
         date = post.xpath("pubDate/text()").get()
         post_date = parsedate_to_datetime(date).date().isoformat() if date else None
@@ -71,17 +57,6 @@ class LibraryNewsSpider(SourceSpider):
             place = item["place"]
             yield self.stamp(NewsMention(
                 source=self.name, ref=f"{url}#{index}", name=f"{place or item['section']}: {item['text'][:120]}",
-                authority=place, lad_code=places["lads"].get(norm_authority(place)) if place else None,
-                library_id=self.library_id(item["text"], place, places["libraries"]), signal=signal,
+                authority=place, signal=signal,   # lad_code and library_id: the news-links pipeline
                 post_url=url, post_date=post_date, text=item["text"], place=None, source_url=url,
                 raw={"section": item["section"], **item}))
-
-    @staticmethod
-    def library_id(text: str, place: str | None, libraries) -> str | None:
-        """The stored library of that authority whose name words all appear in the item (the longest name)."""
-        if not place:
-            return None
-        words = set(name_words(re.sub(r"[\u2019']s\b", "", text)))
-        found = [(len(name_words(n)), i) for i, n, a in libraries
-                 if norm_authority(a) == norm_authority(place) and name_words(n) <= words]
-        return max(found)[1] if found else None

@@ -1,0 +1,80 @@
+"""The reading pages: ward search, a ward's page, and the Atom feeds."""
+from __future__ import annotations
+
+from datasette.utils.asgi import Response
+
+from monitor.web import chart, feeds, lookup
+from monitor.web import wards as wq
+from monitor.web.state import get_state
+
+FEED_TAG = "tag:leftbehind-monitor,2024"
+
+
+def html(state, template: str, status: int = 200, **context) -> Response:
+    return Response.html(state.render(template, **context), status=status)
+
+
+def too_many(state) -> Response:
+    return Response(state.render("message.html", title="Too many requests",
+                                 body="Too many requests from your address: wait a minute and try again."),
+                    status=429, headers={"Retry-After": "60"}, content_type="text/html; charset=utf-8")
+
+
+def client_key(request) -> str:
+    client = request.scope.get("client")
+    return client[0] if client else "unknown"
+
+
+async def search(datasette, request):
+    state = get_state()
+    q = request.args.get("q", "")
+    if q.strip() and not state.limiter.allow(client_key(request)):
+        return too_many(state)
+    found, how = await lookup.find_wards(datasette, state, q)
+    return html(state, "search.html", q=q[:100], results=found, how=how, searched=bool(q.strip()))
+
+
+async def ward_page(datasette, request):
+    state = get_state()
+    code = request.url_vars["code"].upper()
+    db = datasette.get_database()
+    ward = await db.execute_fn(lambda conn: wq.ward(conn, code)) if wq.WARD_CODE.match(code) else None
+    if not ward:
+        return html(state, "not_found.html", status=404, q=request.url_vars["code"][:40])
+
+    def gather(conn):
+        return {"figures": wq.ward_figures(conn, code, ward["population"]),
+                "records": wq.ward_records(conn, code, db.name),
+                "events": wq.events(conn, db.name, ward_code=code, limit=30),
+                "timeline": wq.timeline(conn, code), "coverage": wq.coverage(conn, code)}
+
+    data = await db.execute_fn(gather)
+    return html(state, "ward.html", ward=ward, db=db.name, groups=wq.AREA_GROUPS, group_labels=wq.GROUP_LABELS,
+                chart=chart.timeline_svg(data.pop("timeline")), ward_href=wq.row_path(db.name, "wards", code),
+                **data)
+
+
+def _atom(body: bytes) -> Response:
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+async def ward_feed(datasette, request):
+    state = get_state()
+    code = request.url_vars["code"].upper()
+    db = datasette.get_database()
+    ward = await db.execute_fn(lambda conn: wq.ward(conn, code)) if wq.WARD_CODE.match(code) else None
+    if not ward:
+        return html(state, "not_found.html", status=404, q=request.url_vars["code"][:40])
+    events = await db.execute_fn(lambda conn: wq.events(conn, db.name, ward_code=code))
+    base = state.base_url
+    return _atom(feeds.atom(f"{FEED_TAG}:feed:ward:{code}", f"{ward['name']} ({ward['lad_name']}): events",
+                            f"{base}/wards/{code}.atom", f"{base}/wards/{code}", events, base))
+
+
+async def left_behind_feed(datasette, request):
+    state = get_state()
+    db = datasette.get_database()
+    events = await db.execute_fn(lambda conn: wq.events(conn, db.name, left_behind=True, limit=100))
+    base = state.base_url
+    return _atom(feeds.atom(f"{FEED_TAG}:feed:left-behind", "Left-behind wards: events",
+                            f"{base}/left-behind.atom", f"{base}/wards", events, base))

@@ -1,0 +1,62 @@
+"""The Datasette plugin that serves the people's pages beside Datasette, on the same port.
+
+Loaded through db/datasette/plugins/ (the folder `run.py serve` hands to Datasette).
+"""
+from __future__ import annotations
+
+from datasette import hookimpl
+
+from monitor.web import pages, signup_views
+from monitor.web.state import get_state
+
+POST_PATHS = frozenset({"/subscribe", "/confirm", "/manage", "/unsubscribe"})
+
+
+@hookimpl
+def register_routes(datasette):
+    return [
+        (r"^/wards$", pages.search),
+        (r"^/wards/(?P<code>[^/]+)\.atom$", pages.ward_feed),
+        (r"^/wards/(?P<code>[^/.]+)$", pages.ward_page),
+        (r"^/left-behind\.atom$", pages.left_behind_feed),
+        (r"^/subscribe$", signup_views.subscribe),
+        (r"^/confirm$", signup_views.confirm),
+        (r"^/manage$", signup_views.manage),
+        (r"^/unsubscribe$", signup_views.unsubscribe),
+    ]
+
+
+@hookimpl
+def skip_csrf(datasette, scope):
+    # RFC 8058: a mail client's one-click unsubscribe POST carries no cookie and no form token.
+    return scope.get("path") == "/unsubscribe"
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def capped(scope, receive, send):
+            if scope["type"] != "http" or scope["method"] != "POST":
+                return await app(scope, receive, send)
+            limit = int(get_state().settings["web_max_body_bytes"])
+            body, more = b"", True
+            while more:  # read the whole body first, refusing as soon as it is too long
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > limit:
+                    return await _status(send, 413, b"Request body too large.\n")
+
+            async def replay():
+                nonlocal body
+                chunk, body = body, b""
+                return {"type": "http.request", "body": chunk, "more_body": False}
+            await app(scope, replay, send)
+        return capped
+    return wrap
+
+
+async def _status(send, status: int, text: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": text})

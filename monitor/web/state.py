@@ -1,0 +1,88 @@
+"""What the people's pages need at run time: settings, database paths, templates, and the per-client limits.
+
+`run.py serve` hands the paths and config file to the Datasette process in LBM_DB, LBM_PRIVATE_DB and LBM_CONFIG
+(the variables the command line reads too). The private path is only ever opened, never put in a page.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+import jinja2
+
+from core import config as config_mod
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
+
+
+class RateLimiter:
+    """At most `limit` hits per key in any `window` seconds (a sliding window kept in memory)."""
+
+    def __init__(self, limit: int, window: float = 60.0, clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self.hits: dict[str, deque] = defaultdict(deque)
+        self.lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        with self.lock:
+            q = self.hits[key]
+            while q and q[0] <= now - self.window:
+                q.popleft()
+            if len(q) >= self.limit:
+                return False
+            q.append(now)
+            if len(self.hits) > 10_000:  # forget idle clients so memory stays bounded
+                for k in [k for k, v in self.hits.items() if not v]:
+                    del self.hits[k]
+            return True
+
+
+class WebState:
+    def __init__(self, environ=None, clock=None):
+        environ = os.environ if environ is None else environ
+        self.settings = config_mod.load(environ.get("LBM_CONFIG") or None, environ)
+        self.db_path = Path(environ.get("LBM_DB") or "./leftbehind.db")
+        self.private_db_path = Path(environ.get("LBM_PRIVATE_DB") or "./private.db")
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.limiter = RateLimiter(int(self.settings["web_requests_per_minute"]),
+                                   float(self.settings["web_rate_window_seconds"]))
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
+                                      undefined=jinja2.StrictUndefined)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings["web_url"].rstrip("/")
+
+    def render(self, name: str, **context) -> str:
+        return self.env.get_template(name).render(**context)
+
+    def private_db(self):
+        from db.store import init_private
+        return init_private(self.private_db_path)
+
+    def public_db(self):
+        import sqlite_utils
+        return sqlite_utils.Database(self.db_path)
+
+    @cached_property
+    def resolver(self):
+        from db.resolver import Resolver
+        return Resolver(self.public_db(), self.settings)
+
+
+_state: WebState | None = None
+_lock = threading.Lock()
+
+
+def get_state() -> WebState:
+    global _state
+    with _lock:
+        if _state is None:
+            _state = WebState()
+        return _state

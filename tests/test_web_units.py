@@ -1,0 +1,50 @@
+"""The parts of the people's pages that need no server: name matching, the limiter, the chart, intervals."""
+from __future__ import annotations
+
+import sqlite3
+
+from monitor.web import chart, wards
+from monitor.web.state import RateLimiter, WebState
+
+BECONTREE = "E05000028"
+
+
+def test_names_match_ignoring_case_and_punctuation():
+    assert wards.normalise_name("St. Mary's & St John's") == "st marys and st johns"
+    assert wards.normalise_name("  HEADLAND-and-Harbour!! ") == "headland and harbour"
+
+
+def test_limiter_counts_per_client_within_the_window():
+    now = [0.0]
+    limiter = RateLimiter(2, window=60, clock=lambda: now[0])
+    assert [limiter.allow("a"), limiter.allow("a"), limiter.allow("a"), limiter.allow("b")] == [True, True, False,
+                                                                                               True]
+    now[0] = 60.5                                   # the first two hits have left the window
+    assert limiter.allow("a") is True
+
+
+def test_timeline_chart_says_in_words_what_it_draws():
+    svg = chart.timeline_svg([("2023", "closed", 2), ("2024", "closed", 1), ("2024", "new", 3)])
+    assert svg.count("<rect") == 3 and 'role="img"' in svg
+    assert "2023: 2 closed; 2024: 1 closed, 3 new" in svg
+    assert "No events" in chart.timeline_svg([])
+
+
+def test_ward_figures_carry_intervals_when_the_indicators_have_them(fresh_db, db_path):
+    fresh_db["pubs"].insert({"id": "fhrs_pubs:1", "source": "fhrs_pubs", "ward_code": BECONTREE, "status": "open",
+                             "name": "The Bell", "venue_kind": "pub"}, alter=True)
+    rows = [{"computed_at": "2024-06-01T00:00:00+00:00", "indicator": "pubs_per_100k", "area_group": g,
+             "value": v, "ci_low": v - 1, "ci_high": v + 1} for g, v in (("left_behind", 4.0),
+                                                                          ("other_deprived", 8.0), ("england", 10.0))]
+    fresh_db["indicators"].insert_all(rows, alter=True)
+    conn = sqlite3.connect(db_path)
+    population = conn.execute("select population from wards where code = ?", [BECONTREE]).fetchone()[0]
+    figures = {f["indicator"]: f for f in wards.ward_figures(conn, BECONTREE, population)}
+    pubs = figures["pubs_per_100k"]
+    assert pubs["count"] == 1 and abs(pubs["ward_rate"] - 100_000 / population) < 1e-9
+    assert (pubs["groups"]["england"]["ci_low"], pubs["groups"]["england"]["ci_high"]) == (9.0, 11.0)
+    html = WebState(environ={}).render(
+        "ward.html", ward=wards.ward(conn, BECONTREE), db="leftbehind", groups=wards.AREA_GROUPS,
+        group_labels=wards.GROUP_LABELS, chart="", ward_href="/x", figures=list(figures.values()),
+        records=wards.ward_records(conn, BECONTREE, "leftbehind"), events=[], coverage=[])
+    assert "with its interval beneath" in " ".join(html.split()) and "9.0–11.0" in html and "3.0–5.0" in html
