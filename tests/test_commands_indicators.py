@@ -103,7 +103,7 @@ def test_ward_json_holds_the_ward_and_its_groups(stored):
     assert {r["area_group"] for r in rows} == {f"ward:{DE_BRUCE}", "left_behind", "england"}
     mine = {r["indicator"]: r for r in rows if r["area_group"] == f"ward:{DE_BRUCE}"}
     covid = mine["covid_grants_gbp_per_100k"]     # one grant of £505,484: £505,484 ± 1.96 × £505,484, cut at 0
-    assert covid["reliable"] is False and covid["note"] == "too few to say: 1 grants (fewer than 20)"
+    assert covid["reliable"] is False and covid["note"] == "too few to say: 1 grant (fewer than 20)"
     assert covid["ci_low"] == 0.0
     assert covid["ci_high"] == pytest.approx(505_484 * (1 + 1.959964) * 1e5 / 8895, rel=1e-6)
     assert mine["pubs_per_100k"]["ci_low"] is None and mine["pubs_per_100k"]["reliable"] is False  # not covered

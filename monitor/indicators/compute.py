@@ -170,6 +170,14 @@ def numerators_by_group(m: Measurement, cov: Coverage, tally: Tally) -> GroupSum
     return sums
 
 
+def counted_noun(n: int, noun: str) -> str:
+    """'1 grant', '3 grants', '1 pub closure', '1 library' from the plural noun."""
+    if n != 1:
+        return f"{n} {noun}"
+    singular = noun[:-3] + "y" if noun.endswith("ies") else noun[:-1] if noun.endswith("s") else noun
+    return f"1 {singular}"
+
+
 def interval(ind: Indicator, sums: GroupSums, g: str, population: int) -> tuple[float | None, float | None]:
     """Return the 95% interval of a group's rate, in the rate's unit."""
     if ind.unit == "gbp":
@@ -206,7 +214,7 @@ def indicator_rows(m: Measurement, ind: Indicator, totals: dict[str, tuple[int, 
         if empty:
             reason = f"no {ind.noun} recorded in the window" + (f" (latest: {latest[:10]})" if latest else "")
         elif has_data and sums.records[g] < min_count:
-            reason = f"too few to say: {sums.records[g]} {ind.noun} (fewer than {min_count})"
+            reason = f"too few to say: {counted_noun(sums.records[g], ind.noun)} (fewer than {min_count})"
         rows.append({"indicator": ind.name, "area_group": g, "numerator": numerator,
                      "population": population if has_data else None, "value": rate(numerator, population),
                      "ci_low": low, "ci_high": high, "reliable": has_data and not reason, "note": reason,
@@ -276,7 +284,8 @@ def ward_rows(m: Measurement, ward_code: str, min_count: int = 20) -> list[dict]
         if counted:   # one ward holds few records: its interval is wide and it is mostly too few to say
             low, high = (money_interval(numerator, tally.squares.get(ward_code) or 0.0) if ind.unit == "gbp"
                          else poisson_interval(numerator))
-        note = f"too few to say: {records} {ind.noun} (fewer than {min_count})" if counted and records < min_count \
+        note = f"too few to say: {counted_noun(records, ind.noun)} (fewer than {min_count})" \
+            if counted and records < min_count \
             else f"no {ind.noun} recorded in the window" if empty else ""
         out.append({"indicator": ind.name, "area_group": f"ward:{ward_code}", "numerator": numerator,
                     "population": ward.population if counted else None,
