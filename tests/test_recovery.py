@@ -29,7 +29,8 @@ mutual_aid = "{mutual_aid_url}"
 mutual_aid = "0 5 * * *"
 digest = "0 7 * * 1"
 outbox = "0 8 * * *"
-''', encoding="utf-8")
+[frozen_sources]
+''', encoding="utf-8")   # mutual aid, frozen by default, stands here for any live source
     return path
 
 
