@@ -76,9 +76,11 @@ def test_ward_page_shows_figures_groups_events_and_records_linked_to_their_rows(
     words = text(page.text)
     # The latest pubs_per_100k of each area group in the sample: 4.2, 7.7 and 10.5.
     row = next(tr for tr in soup.select("tbody tr") if tr.th.get_text(strip=True) == "pubs")
-    assert [td.get_text(" ", strip=True) for td in row.select("td")][1:] == ["4.2", "7.7", "10.5"]
+    cells = [td.get_text(" ", strip=True) for td in row.select("td")][1:]
+    assert [c.split()[0] for c in cells] == ["4.2", "7.7", "10.5"]
+    assert all("–" in c for c in cells)                    # each with its 95% interval
     assert row.select("td")[0].get_text(" ", strip=True).endswith("(1)")   # one open pub: The Royal Oak
-    assert "interval" not in words                     # the sample's indicators carry no intervals
+    assert "interval" in words                         # the page says what the ranges are
     for name in ("The Royal Oak", "The Old Crown", "Becontree Library", "Becontree Mutual Aid", "Food bank",
                  "Long Gone Inn"):
         assert name in words
