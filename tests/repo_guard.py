@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_COUNTED = ("__pycache__", ".pytest_cache", ".venv", ".ruff_cache", ".import_linter_cache")
+# Caches and installed dependencies (axe-core's node_modules, installed by `npm ci` like .venv by pip) are not output.
+NOT_COUNTED = ("__pycache__", ".pytest_cache", ".venv", ".ruff_cache", ".import_linter_cache", "node_modules")
 
 
 def ignored_files() -> set[str] | None:

@@ -1,11 +1,13 @@
 """The people's pages in real headless Chromium: a person finds their ward by postcode, subscribes, confirms,
 and gets the next alert; every page passes axe-core (no serious or critical violations) and fits a phone.
 
-Screenshots go to test-artifacts/web/ for a person to look at.
+Screenshots are saved for a person to look at: in $LBM_TEST_ARTIFACTS/web/ when set, else in a temporary folder
+(never in the repository).
 """
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,15 @@ from tests.cdp import Browser
 from tests.web_flow import link_in, mails_to, run_cli
 from tests.web_server import web_server
 
-ARTEFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
 SOUTH_MOLTON = "E05003557"      # where EX36 4AT is (the recorded postcodes.io answer)
 EMAIL = "browser@example.org"
+
+
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("LBM_TEST_ARTIFACTS") or tmp_path_factory.mktemp("artefacts")) / "web"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +52,12 @@ def _h1(browser) -> str:
     return browser.js("document.querySelector('h1').textContent.replace(/\\s+/g, ' ').trim()")
 
 
-def test_find_subscribe_confirm_and_get_the_next_alert(site, browser):
+def test_find_subscribe_confirm_and_get_the_next_alert(site, browser, artefacts):
     browser.goto(site["url"] + "/wards")
     _fill(browser, "#q", "EX36 4AT")
     _click(browser, "form[role=search] button")
     browser.wait_for("document.querySelector('main li a')")
-    browser.screenshot(ARTEFACTS / "search.png")
+    browser.screenshot(artefacts / "search.png")
     _click(browser, f"a[href='/wards/{SOUTH_MOLTON}']")
     browser.wait_for("document.querySelector('h1').textContent.includes('South Molton')")
     _click(browser, "main a[href^='/subscribe?ward=']")
@@ -87,11 +95,11 @@ PAGES = {
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_passes_axe_and_fits_a_phone(site, browser, name):
+def test_page_passes_axe_and_fits_a_phone(site, browser, name, artefacts):
     browser.phone()
     browser.goto(site["url"] + PAGES[name])
     assert browser.axe() == []
     # Nothing wider than the phone but the tables, which scroll inside their own box.
     assert browser.js("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    browser.screenshot(ARTEFACTS / f"phone_{name}.png")
+    browser.screenshot(artefacts / f"phone_{name}.png")
 
