@@ -30,6 +30,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("http_timeout", 20.0, "Seconds before an HTTP request to postcodes.io gives up."),
     Setting("http_retries", 4, "Retries on 429 and 5xx, with exponential backoff."),
     Setting("http_backoff", 0.5, "First backoff in seconds; doubled on each retry."),
+    Setting("postcodes_concurrency", 4, "postcodes.io bulk lookups in flight at once (1 = one after another)."),
+    Setting("postcodes_rate_per_second", 10.0,
+            "Most requests per second to postcodes.io, retries included, evenly spaced (0 = no limit). Each bulk "
+            "request carries 100 postcodes; a 429's Retry-After pauses all requests.",
+            env="LBM_POSTCODES_RATE"),
     Setting("health_min_share", 0.8,
             "A crawl scope is healthy only if its item count is at least this share of the median of its last "
             "healthy crawls."),

@@ -1,16 +1,22 @@
 """postcodes.io: bulk postcode lookups and place searches, with retries, cached for good in the public database.
 
-Every answer is cached, `null` included, so a postcode or a place is asked about once. A batch that still fails
-after its retries raises PostcodesError and caches nothing.
+Every answer is cached, `null` included, so a postcode or a place is asked about once. Bulk batches go a few at a
+time (postcodes_concurrency), every request paced by one shared rate limit (postcodes_rate_per_second); HTTP runs
+in worker threads, the cache is written only by the calling thread (a SQLite connection is not shared). A batch
+that still fails after its retries caches nothing and raises PostcodesError once the batches already in flight
+have finished; their answers are cached, so a second run asks only about the rest.
 """
 from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 import sqlite_utils
@@ -20,6 +26,7 @@ from core.errors import PostcodesError
 BULK_MAX = 100          # postcodes.io refuses more than 100 postcodes per bulk request
 PLACES_LIMIT = 10
 _SQL_CHUNK = 500        # well under SQLite's bound-parameter limit
+RETRY_AFTER_MAX = 120   # a 429 asking for a longer wait fails the batch rather than stall a crawl for it
 
 # The UK government's postcode pattern (BS 7666), with the space already normalised to one.
 POSTCODE_RE = re.compile(
@@ -58,6 +65,52 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[i:i + size]
 
 
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Return the wait a Retry-After header asks for (seconds or an HTTP date), or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RateLimit:
+    """A token bucket of one token, shared by threads: requests start at least 1/per_second apart.
+
+    One token (no burst) keeps the pace even at the start of a crawl. `hold` pushes the next start later for
+    everyone: a 429's Retry-After is about this client, not just the request that got it.
+    """
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.interval = 1.0 / per_second if per_second and per_second > 0 else 0.0
+        self.clock, self.sleep = clock, sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until this caller may start a request."""
+        with self._lock:
+            now = self.clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self.sleep(start - now)
+
+    def hold(self, seconds: float) -> None:
+        """Start no request for the next `seconds`."""
+        with self._lock:
+            self._next = max(self._next, self.clock() + seconds)
+
+
 class PostcodesClient:
     """Ask postcodes.io about postcodes and places, through the database cache."""
 
@@ -68,10 +121,13 @@ class PostcodesClient:
         self.retries = int(settings["http_retries"])
         self.backoff = float(settings["http_backoff"])
         self.timeout = float(settings["http_timeout"])
+        self.concurrency = max(1, int(settings["postcodes_concurrency"]))
         self._http = client
         self.headers = {"User-Agent": settings["user_agent"], "Accept": "application/json"}
         self.sleep = sleep
+        self.limit = RateLimit(float(settings["postcodes_rate_per_second"]), sleep=sleep)
         self.counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()   # worker threads count retries and requests
 
     @property
     def http(self) -> httpx.Client:
@@ -90,11 +146,44 @@ class PostcodesClient:
         found = self._cached("postcode_cache", "postcode", wanted)
         self.counts["postcode_cache_hit"] += len(found)
         missing = [p for p in wanted if p not in found]
-        for batch in _chunks(missing, BULK_MAX):
-            answers = self._bulk(batch)
-            self._store("postcode_cache", "postcode", answers, now)
-            found.update(answers)
-        return found
+        if missing:
+            self._fetch_batches(list(_chunks(missing, BULK_MAX)), found, now)
+        return {p: found[p] for p in wanted}
+
+    def _fetch_batches(self, batches: list[list[str]], found: dict, now) -> None:
+        """Ask about the batches, at most `concurrency` in flight, caching each answer here as it arrives.
+
+        After a failure no new batch starts; those in flight finish and are cached, then the first error is raised.
+        """
+        self.http                       # made here, not raced for by the workers
+        queue = iter(batches)
+        failure: Exception | None = None
+        in_flight: set = set()
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches)),
+                                thread_name_prefix="postcodes") as pool:
+            while True:
+                while failure is None and len(in_flight) < self.concurrency:
+                    batch = next(queue, None)
+                    if batch is None:
+                        break
+                    in_flight.add(pool.submit(self._bulk, batch))
+                if not in_flight:
+                    break
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        answers = future.result()
+                    except Exception as e:  # noqa: BLE001 (raised below, after the batches in flight)
+                        failure = failure or e
+                        continue
+                    self._store("postcode_cache", "postcode", answers, now)
+                    found.update(answers)
+        if failure is not None:
+            raise failure
+
+    def _count(self, name: str) -> None:
+        with self._counts_lock:
+            self.counts[name] += 1
 
     def places(self, queries: Iterable[str], now=None) -> dict[str, list[dict]]:
         """Return the postcodes.io place matches (maybe empty) of each normalised place query, cache first."""
@@ -118,17 +207,21 @@ class PostcodesClient:
         answers = {item.get("query"): item.get("result") for item in items if isinstance(item, dict)}
         if set(answers) != set(batch):
             raise PostcodesError(f"postcodes.io answered {len(answers)} of {len(batch)} postcodes in a bulk lookup")
-        self.counts["postcode_requests"] += 1
+        self._count("postcode_requests")
         return answers
 
     def _request(self, method: str, path: str, **kwargs):
-        """Send one request, retrying 429, 5xx, broken bodies and connection errors with exponential backoff."""
+        """Send one request, retrying 429, 5xx, broken bodies and connection errors with exponential backoff.
+
+        A 429's Retry-After replaces the backoff when longer, and holds back every request of this client.
+        """
         url = self.base + path
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
-                self.counts["http_retries"] += 1
+                self._count("http_retries")
                 self.sleep(self.backoff * 2 ** (attempt - 1))
+            self.limit.wait()
             try:
                 resp = self.http.request(method, url, headers=self.headers, **kwargs)
             except httpx.TransportError as e:
@@ -136,6 +229,12 @@ class PostcodesClient:
                 continue
             if resp.status_code == 429 or resp.status_code >= 500:
                 problem = f"HTTP {resp.status_code}"
+                wait_for = retry_after_seconds(resp.headers.get("Retry-After")) if resp.status_code == 429 else None
+                if wait_for is not None:
+                    if wait_for > RETRY_AFTER_MAX:
+                        raise PostcodesError(f"postcodes.io asked to wait {wait_for:.0f} s before {method} {path} "
+                                             f"(HTTP 429 Retry-After); giving up")
+                    self.limit.hold(wait_for)
                 continue
             if resp.status_code != 200:
                 raise PostcodesError(f"postcodes.io refused {method} {path}: HTTP {resp.status_code} {resp.text[:200]}")

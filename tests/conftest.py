@@ -9,6 +9,8 @@ import pytest
 # No test may reach the internet: anything left pointing at postcodes.io by accident fails fast on a closed
 # local port instead (tests that need postcodes.io start the replay server and point at it).
 os.environ.setdefault("LBM_POSTCODES_URL", "http://127.0.0.1:9")
+# The replay servers are local, so crawls need no politeness pacing; tests of the rate limit set it themselves.
+os.environ.setdefault("LBM_POSTCODES_RATE", "0")
 
 from db.store import init_private, init_public
 

@@ -142,6 +142,7 @@ def test_truncated_bodies_are_retried_then_fail(client, server, fresh_db):
 
 
 def test_failure_in_a_later_batch_keeps_only_earlier_batches(fresh_db):
+    """One batch after another (concurrency 1): nothing after the failed batch is asked about."""
     (method, pattern, bulk), *others = postcodes_io.routes()
     calls = []
 
@@ -151,7 +152,7 @@ def test_failure_in_a_later_batch_keeps_only_earlier_batches(fresh_db):
 
     with ReplayServer(routes=[(method, pattern, first_batch_only)]) as srv:
         settings = load(environ={"LBM_POSTCODES_URL": srv.url})
-        settings.update(http_backoff=0.001, http_retries=2)
+        settings.update(http_backoff=0.001, http_retries=2, postcodes_concurrency=1)
         wanted = [f"M{d} 1AB" for d in range(1, 100)] + ["EX36 4AT", "PR3 0SG"]
         with pytest.raises(PostcodesError, match="HTTP 503"):
             PostcodesClient(fresh_db, settings).postcodes(wanted, now=NOW)
