@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -86,3 +87,12 @@ def test_converted_files_are_reproducible():
     assert shipped["result"] == live and len(live) == 14
     shipped_ended = json.loads((postcodes_io.DATA_DIR / postcodes_io.NSPL_TERMINATED).read_text(encoding="utf-8"))
     assert shipped_ended["result"] == ended and [t["postcode"] for t in ended] == ["NG7 3LF"]
+
+
+def test_latency_delays_answers_that_stay_real():
+    with ReplayServer(routes=postcodes_io.routes(latency=0.3)) as srv, httpx.Client(base_url=srv.url) as client:
+        start = time.monotonic()
+        resp = client.post("/postcodes", json={"postcodes": ["LE3 3PZ"]})
+        waited = time.monotonic() - start
+    assert waited >= 0.3        # a lower bound: sleeping guarantees it, however loaded the machine
+    assert resp.json()["result"][0]["result"]["codes"]["lsoa11"] == "E01025638"

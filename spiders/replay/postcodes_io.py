@@ -2,13 +2,15 @@
 
 Serves recorded answers from data/postcodes_io/ (real NSPL rows converted to the postcodes.io shape, and the
 postcodes.io documentation's own example responses), with the real API's error shapes. Mount it with
-`ReplayServer(routes=postcodes_io.routes())`; `python -m spiders.replay.postcodes_io` rebuilds the converted file.
+`ReplayServer(routes=postcodes_io.routes())`; `routes(latency=0.15)` answers every request that much later, as
+a distant server would (for benchmarks). `python -m spiders.replay.postcodes_io` rebuilds the converted file.
 """
 from __future__ import annotations
 
 import csv
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -51,9 +53,18 @@ def load_data(data_dir: Path = DATA_DIR) -> tuple[dict, dict, list]:
     return ({_key(r["postcode"]): r for r in postcodes}, {_key(t["postcode"]): t for t in terminated}, places)
 
 
-def routes(data_dir: Path | str = DATA_DIR) -> list[tuple[str, str, object]]:
-    """Return the replay routes of postcodes.io served from the recorded data in data_dir."""
+def routes(data_dir: Path | str = DATA_DIR, latency: float = 0.0) -> list[tuple[str, str, object]]:
+    """Return the replay routes of postcodes.io served from the recorded data in data_dir, `latency` s late."""
     postcodes, terminated, places = load_data(Path(data_dir))
+
+    def late(handler):
+        if not latency:
+            return handler
+
+        def answer(req: Request) -> Response:
+            time.sleep(latency)     # the server is threaded: requests in flight wait side by side
+            return handler(req)
+        return answer
 
     def bulk(req: Request) -> Response:
         try:
@@ -88,8 +99,8 @@ def routes(data_dir: Path | str = DATA_DIR) -> list[tuple[str, str, object]]:
         hits = [p for p in places if (p.get("name_1") or p.get("place_name") or "").lower().startswith(q)]
         return _json(200, {"status": 200, "result": hits[:limit]})
 
-    return [("POST", r"/postcodes", bulk), ("GET", r"/postcodes/(?P<pc>[^/]+)", single),
-            ("GET", r"/places", place_search)]
+    return [("POST", r"/postcodes", late(bulk)), ("GET", r"/postcodes/(?P<pc>[^/]+)", late(single)),
+            ("GET", r"/places", late(place_search))]
 
 
 def _names(path: Path, code_col: str, name_col: str) -> dict[str, str]:
