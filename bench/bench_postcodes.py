@@ -4,10 +4,10 @@ Run: python -m bench.bench_postcodes [--postcodes 20000] [--latency 0.15] [--pai
 Serves postcodes.io from the replay emulator, every answer --latency seconds late (a distant server), and resolves
 the same postcodes into a fresh database with the sequential client (postcodes_concurrency 1) and the concurrent
 one, alternately, in pairs. Both keep the rate limit (postcodes_rate_per_second). Prints each run, the median
-postcodes/s of each, the ratio, whether the two cached the same answers, and the request rate the server saw
-(per run, and first to last arrival with the shortest gap) against the limit. The postcodes are every real one in the replay data (libraries,
-grants, pubs, groups; the emulator answers the few it has records of, null for the rest, as postcodes.io does
-for one it does not know), topped up with made-up postcodes in the same sectors when --postcodes asks for more.
+postcodes/s of each, the ratio, whether the two cached the same answers, and the request rate against the limit
+(per run; at the server, first to last arrival and the shortest gap). The postcodes are every real one in the
+replay data (libraries, grants, pubs, groups; the emulator answers the few it has records of, null for the rest,
+as postcodes.io does for one it does not know), topped up with made-up postcodes in their sectors past that.
 """
 from __future__ import annotations
 

@@ -155,7 +155,7 @@ class PostcodesClient:
 
         After a failure no new batch starts; those in flight finish and are cached, then the first error is raised.
         """
-        self.http                       # made here, not raced for by the workers
+        _ = self.http           # made here, not raced for by the workers; an httpx.Client may be shared by threads
         queue = iter(batches)
         failure: Exception | None = None
         in_flight: set = set()
