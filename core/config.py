@@ -33,7 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("postcodes_concurrency", 4, "postcodes.io bulk lookups in flight at once (1 = one after another)."),
     Setting("postcodes_rate_per_second", 10.0,
             "Most requests per second to postcodes.io, retries included, evenly spaced (0 = no limit). Each bulk "
-            "request carries 100 postcodes; a 429's Retry-After pauses all requests.",
+            "request carries 100 postcodes; a Retry-After (429, 503) pauses all requests.",
             env="LBM_POSTCODES_RATE"),
     Setting("health_min_share", 0.8,
             "A crawl scope is healthy only if its item count is at least this share of the median of its last "

@@ -86,7 +86,7 @@ class RateLimit:
     """A token bucket of one token, shared by threads: requests start at least 1/per_second apart.
 
     One token (no burst) keeps the pace even at the start of a crawl. `hold` pushes the next start later for
-    everyone: a 429's Retry-After is about this client, not just the request that got it.
+    everyone: a Retry-After (on a 429 or a 5xx) is about this client, not just the request that got it.
     """
 
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
@@ -213,7 +213,7 @@ class PostcodesClient:
     def _request(self, method: str, path: str, **kwargs):
         """Send one request, retrying 429, 5xx, broken bodies and connection errors with exponential backoff.
 
-        A 429's Retry-After replaces the backoff when longer, and holds back every request of this client.
+        A Retry-After (429, 503) replaces the backoff when longer, and holds back every request of this client.
         """
         url = self.base + path
         problem = ""
@@ -229,11 +229,11 @@ class PostcodesClient:
                 continue
             if resp.status_code == 429 or resp.status_code >= 500:
                 problem = f"HTTP {resp.status_code}"
-                wait_for = retry_after_seconds(resp.headers.get("Retry-After")) if resp.status_code == 429 else None
+                wait_for = retry_after_seconds(resp.headers.get("Retry-After"))
                 if wait_for is not None:
                     if wait_for > RETRY_AFTER_MAX:
                         raise PostcodesError(f"postcodes.io asked to wait {wait_for:.0f} s before {method} {path} "
-                                             f"(HTTP 429 Retry-After); giving up")
+                                             f"(HTTP {resp.status_code} Retry-After); giving up")
                     self.limit.hold(wait_for)
                 continue
             if resp.status_code != 200:

@@ -126,19 +126,20 @@ def test_rate_limit_spaces_requests(fresh_db):
     assert recorder.arrivals[-1] - recorder.arrivals[0] >= 1.5
 
 
-def test_429_with_retry_after_is_retried_after_that_wait(fresh_db):
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_waited_for_then_retried(fresh_db, status):
     statuses = []
 
     def busy_once(req):
-        statuses.append(429 if not statuses else 200)
-        return Response(429, b'{"status": 429}', {"Retry-After": "1"}) if statuses[-1] == 429 else None
+        statuses.append(status if not statuses else 200)
+        return Response(status, b'{"status": 0}', {"Retry-After": "1"}) if statuses[-1] == status else None
 
     server, recorder = serve(answer=busy_once)
     with server:
         client = client_for(fresh_db, server)
         answers = client.postcodes(["LE3 3PZ", "EX36 9ZZ"], now=NOW)
     assert answers["LE3 3PZ"]["codes"]["lsoa11"] == "E01025638" and answers["EX36 9ZZ"] is None
-    assert statuses == [429, 200] and client.counts["http_retries"] == 1
+    assert statuses == [status, 200] and client.counts["http_retries"] == 1
     # The backoff is 1 ms: only the server's Retry-After explains a second's wait.
     assert recorder.arrivals[1] - recorder.arrivals[0] >= 0.9
 
