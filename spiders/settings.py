@@ -1,8 +1,11 @@
 """Scrapy settings: polite defaults for crawling public sources. The crawl runner adds LBM_DB, LBM_CRAWL_ID,
 LBM_NOW and LBM_SETTINGS; under a plain `scrapy crawl` give at least `-s LBM_DB=leftbehind.db`."""
 
+import os
+
 BOT_NAME = "leftbehind"
-SPIDER_MODULES = ["spiders.sources"]
+# LBM_SPIDER_MODULES (comma-separated) adds spider modules kept outside the repository.
+SPIDER_MODULES = ["spiders.sources", *filter(None, os.environ.get("LBM_SPIDER_MODULES", "").replace(" ", "").split(","))]
 NEWSPIDER_MODULE = "spiders.sources"
 
 ROBOTSTXT_OBEY = True

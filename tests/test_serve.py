@@ -16,6 +16,7 @@ import sqlite_utils
 from db import serve as serve_mod
 from db.schema import RECORD_TABLES, public
 from db.store import init_private, init_public
+from spiders import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 AREA_GROUPS = ("left_behind", "other_deprived", "england")
@@ -168,7 +169,7 @@ def test_metadata_is_keyed_by_the_file_stem_and_queries_have_their_sql():
 
 
 def test_every_public_table_has_provenance_or_is_hidden(fresh_db):
-    tables = serve_mod.build_metadata("x")["databases"]["x"]["tables"]
+    tables = serve_mod.build_metadata("x", provenance=registry.table_provenance())["databases"]["x"]["tables"]
     for name in fresh_db.table_names() + fresh_db.view_names():
         meta = tables.get(name)
         assert meta is not None, f"no metadata for {name}"

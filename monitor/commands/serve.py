@@ -13,6 +13,7 @@ import click
 
 from db.serve import start, wait_until_ready
 from monitor.commands.group import cli
+from spiders import registry
 
 
 @cli.command()
@@ -32,7 +33,8 @@ def serve(obj, port, host, immutable):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="lbm-datasette-") as folder:
         process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path,
-                        memory_mb=obj.settings.get("serve_memory_mb", 0), config_path=obj.config_path)
+                        memory_mb=obj.settings.get("serve_memory_mb", 0), config_path=obj.config_path,
+                        provenance=registry.table_provenance())
         url = f"http://{host}:{port}"
         try:
             wait_until_ready(process, url)

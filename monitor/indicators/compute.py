@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import sqlite_utils
 
 from monitor.indicators.area_groups import AREA_GROUPS, Ward, group_totals, load_wards
-from monitor.indicators.coverage import SOURCES, Coverage, source_coverage
+from monitor.indicators.coverage import Coverage, counted_sources, source_coverage
 from monitor.indicators.intervals import money_interval, overlaps, poisson_interval
 from monitor.indicators.tally import Tally, tally_source
 
@@ -121,7 +121,7 @@ def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     for w in wards.values():
         by_lad[w.lad_code].add(w.code)
     coverage, tallies = {}, {}
-    for source in SOURCES.values():
+    for source in counted_sources().values():
         coverage[source.name] = cov = source_coverage(db, source, by_lad)
         tallies.update(tally_source(db, source, cov, window, [i for i in INDICATORS if i.source == source.name]))
     return Measurement(now.isoformat(timespec="seconds"), window, wards, coverage, tallies)
@@ -247,7 +247,7 @@ def latest_dates(db: sqlite_utils.Database) -> dict[str, str | None]:
     out = {}
     for ind in INDICATORS:
         if ind.dated_by:
-            table = SOURCES[ind.source].table
+            table = counted_sources()[ind.source].table
             if db[table].exists() and ind.dated_by in db[table].columns_dict:
                 out[ind.name] = db.execute(f"select max(r.{ind.dated_by}) from [{table}] r where r.source = ?",
                                            [ind.source]).fetchone()[0]

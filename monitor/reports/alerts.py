@@ -12,7 +12,7 @@ from monitor.delivery import outbox, subscriptions
 from monitor.delivery.mailer import compose, transport_from_settings
 from monitor.reports.event_lines import EventLine, datasette_base, event_line, sort_lines
 from monitor.reports.rendering import render_pair
-from spiders.registry import SOURCE_LICENCES
+from spiders import registry
 
 ALERT_KINDS = ("closed", "reopened", "new", "changed_hands")   # 'changed' is noise for a subscriber; source failures go to the operator
 
@@ -36,7 +36,7 @@ def crawl_events(db: sqlite_utils.Database, crawl_id: int) -> list[dict]:
     # A register venue's kind decides which subscribers it reaches (a 'pub' subscriber is not told of golf clubs).
     # Backfill: a closure the source dates long ago is not news; it is counted, not alerted.
     return list(db.query(f"select e.*, p.venue_kind from events e left join pubs p on p.id = e.record_id "
-                         f"and e.source = 'fhrs_pubs' where e.crawl_id = ? and coalesce(e.baseline, 0) = 0 "
+                         f"where e.crawl_id = ? and coalesce(e.baseline, 0) = 0 "
                          f"and coalesce(e.backfill, 0) = 0 and e.kind in ({marks}) order by e.id",
                          [crawl_id, *ALERT_KINDS]))
 
@@ -64,7 +64,12 @@ def matches(sub: subscriptions.Subscription, event: dict, left_behind: set[str],
     if lad and lad in sub.lad_codes:
         return True
     # News is often placed only in an authority: it reaches those watching a ward of that authority.
-    return bool(not ward and lad and event["source"] == "library_news" and lad in sub_lads)
+    return bool(not ward and lad and _reports_only(event["source"]) and lad in sub_lads)
+
+
+def _reports_only(source: str) -> bool:
+    registered = registry.source(source)
+    return bool(registered and registered.closure_rule == "reports")
 
 
 def alert_subject(lines: list[EventLine]) -> str:
@@ -92,7 +97,7 @@ def _watching(db, sub) -> str:
 def build_alert(db, settings: dict, sub, lines: list[EventLine], now, base: str) -> AlertContext:
     """Assemble the typed context of one subscriber's alert."""
     counts = Counter(line.kind for line in lines)
-    licences = sorted({line.licence or SOURCE_LICENCES.get(line.source, "") for line in lines} - {""})
+    licences = sorted({line.licence or _credit(line.source) for line in lines} - {""})
     event_ids = sorted(line.event_id for line in lines)
     return AlertContext(subject=alert_subject(lines), email=sub.email, watching=_watching(db, sub), lines=lines,
                         counts=dict(counts), licences=licences,
@@ -142,3 +147,8 @@ def send_alerts(db, private_db, settings: dict, crawl_id: int, now, transport=No
     sent = outbox.deliver_due(private_db, transport, settings, now, stats=stats)
     outbox.record_run(private_db, "alerts", now, stats, crawl_id=crawl_id)
     return sent
+
+
+def _credit(source: str) -> str:
+    registered = registry.source(source)
+    return registered.credit if registered else ""

@@ -8,7 +8,7 @@ from datasette.utils import tilde_encode
 
 from db.schema import RECORD_TABLES
 from monitor.reports.event_lines import KIND_LABELS
-from spiders.registry import SOURCE_TABLES
+from spiders import registry
 
 AREA_GROUPS = ("left_behind", "other_deprived", "england")
 GROUP_LABELS = {"left_behind": "Left-behind wards", "other_deprived": "Other deprived wards", "england": "England"}
@@ -121,7 +121,7 @@ def events(conn: sqlite3.Connection, db_name: str, ward_code: str | None = None,
     for r in rows:
         r["label"] = KIND_LABELS.get(r["kind"], r["kind"].title())
         r["href"] = row_path(db_name, "events", r["id"])
-        table = SOURCE_TABLES.get(r["source"])
+        table = registry.tables().get(r["source"])
         r["record_href"] = row_path(db_name, table, r["record_id"]) if table and r["record_id"] else None
     return rows
 

@@ -25,9 +25,22 @@ PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page t
 class FhrsPubsSpider(SourceSpider):
     name = "fhrs_pubs"
     default_start_url = "https://api.ratings.food.gov.uk"
+    item_class = Pub
+    label = "Pubs (FSA register)"
+    noun = "pub"
     licence = "Open Government Licence v3.0 (Food Standards Agency)"
+    licence_url = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     attribution = "Food Standards Agency, Food Hygiene Rating Scheme open data"
-    scope_is_source = False
+    homepage = "https://ratings.food.gov.uk/open-data"
+    credit = "Food Standards Agency food hygiene register, Open Government Licence v3"
+    scope_kind = "authority"
+    closure_rule = "absence"
+    overlap_checked = True
+    scopes_setting = "fhrs_authorities"
+    # The register's venues by kind (db/venue_kinds.py); "pub" is pubs and bars, as the pub indicators count them.
+    subscription_kinds = {"pub": ("pub", "bar"), "social_club": ("members_club",), "sports_club": ("sports_club",),
+                          "nightclub": ("nightclub",), "hotel_bar": ("hotel",), "restaurant": ("restaurant",),
+                          "other_venue": ("other",)}
 
     def option(self, name: str, default):
         return monitor_settings(self.settings).get(name, default)

@@ -21,8 +21,19 @@ class LibrariesSpider(FileSpider):
     name = "libraries"
     default_start_url = ("https://raw.githubusercontent.com/LibrariesHacked/librarydata-db/main/data/schemas/"
                          "libraries.csv")
+    item_class = Library
+    label = "Public libraries"
+    noun = "library"
     licence = "Open Government Licence v3.0 (DCMS / Arts Council England, via LibrariesHacked)"
+    licence_url = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     attribution = "LibrariesHacked public libraries dataset; DCMS / Arts Council England basic dataset"
+    homepage = "https://www.librarieshacked.org/"
+    credit = "LibrariesHacked / DCMS / Arts Council England, OGL"
+    # Health is judged over the whole list: the lists are years apart and name libraries differently, so an
+    # overlap with known libraries would measure name matching, not the list.
+    closure_rule = "absence"
+    dated_by_first_missing = True   # lists years apart: a library closed when the first list without it appeared
+    subscription_kinds = {"library": ()}
 
     def items_from(self, text, response):
         layout, rows = rows_of(text)

@@ -47,8 +47,15 @@ def file_type(content_type: str, disposition: str, url: str) -> str | None:
 class ThreeSixtyGivingSpider(SourceSpider):
     name = "threesixty_giving"
     default_start_url = "https://registry.threesixtygiving.org/data.json"
+    item_class = Grant
+    label = "Grants (360Giving)"
+    noun = "grant"
     licence = ""    # each grant carries its publisher's licence
+    licence_url = "https://www.threesixtygiving.org/publish-data/"
     attribution = "360Giving publishers, via the 360Giving Data Registry"
+    homepage = "https://www.threesixtygiving.org/"
+    credit = "360Giving publishers' data, licence per publisher"
+    subscription_kinds = {"grant": ()}
     # Publishers' files are streamed to disk (spiders/file_download.py): some are hundreds of MB.
     custom_settings = {"DOWNLOAD_HANDLERS": {**LOCAL_HANDLERS_OFF, "http": "spiders.file_download.FileToDiskHandler",
                                              "https": "spiders.file_download.FileToDiskHandler"}}
