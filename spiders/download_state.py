@@ -2,8 +2,9 @@
 
 A file's validators are trusted only when they were recorded by a crawl that finished ok or partial: after a
 failed crawl every file is downloaded in full again. A server that ignores conditional GET and sends the
-same bytes again is caught by the sha256 taken while downloading (content_hash): the file is not parsed either. Grants of a file the publisher says is unchanged (304)
-are touched as seen in this crawl, so closures, indicators and health treat them as still present.
+same bytes again is caught by its sha256 (content_hash): the file is not parsed either. Records of a file the
+server says is unchanged (304) are touched as seen in this crawl, so closures, indicators and health treat them as
+still present. Used by the downloader middleware (spiders/conditional_get.py) and the FileState pipeline.
 """
 from __future__ import annotations
 
@@ -45,11 +46,11 @@ def remember(db: sqlite_utils.Database, url: str, etag: str | None, last_modifie
                                      "grants": grants, "content_hash": content_hash}, pk="url", alter=True)
 
 
-def content_key(body_sha256: str | None, dataset: dict) -> str | None:
-    """Return what must match for a downloaded file to count as unchanged: its bytes, its licence and publisher."""
+def content_key(body_sha256: str | None, labels: str) -> str | None:
+    """Return what must match for a downloaded file to count as unchanged: its bytes, and labels such as its
+    licence and publisher (a file relicensed with the same bytes is read again)."""
     if not body_sha256:
         return None
-    labels = f"{dataset.get('license')}\x1f{(dataset.get('publisher') or {}).get('name')}"
     return f"{body_sha256}:{hashlib.sha1(labels.encode()).hexdigest()[:16]}"
 
 
@@ -59,9 +60,9 @@ def keep(db: sqlite_utils.Database, url: str, crawl_id: int) -> None:
         db.execute("update download_state set crawl_id = ? where url = ?", [crawl_id, url])
 
 
-def touch_grants(db: sqlite_utils.Database, source: str, url: str, crawl_id: int, now: str) -> int:
-    """Mark the stored grants of a not-modified file as seen in this crawl; return how many."""
+def touch_records(db: sqlite_utils.Database, table: str, source: str, url: str, crawl_id: int, now: str) -> int:
+    """Mark the stored records a not-modified file gave as seen in this crawl; return how many."""
     with db.conn:
-        cur = db.execute("update grants set last_seen_at = ?, last_crawl_id = ? where source = ? and source_url = ?",
-                         [now, crawl_id, source, url])
+        cur = db.execute(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where source = ? "
+                         "and source_url = ?", [now, crawl_id, source, url])
     return cur.rowcount

@@ -207,7 +207,7 @@ def test_second_crawl_downloads_nothing_and_stays_healthy(two_crawls):
     assert second.status == "ok"
     assert second.counts["new"] == 0 and second.counts["items"] == first.counts["items"]
     stats = stats_of(db, second.crawl_id)
-    assert stats["threesixty/not_modified"] == 5 and stats["threesixty/conditional_requests"] == 5
+    assert stats["threesixty/not_modified"] == 5 and stats["conditional/asked"] == 5
     assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0
 
 
@@ -229,7 +229,7 @@ def test_changed_registry_date_downloads_again(tmp_path):
         again = crawl(server, tmp_path / "db.db", NOW2)
         statuses = [s for _, path, s in server.log if path.endswith(".csv")]
     assert statuses == [200, 200]
-    assert stats_of(connect(tmp_path / "db.db"), again.crawl_id)["threesixty/full_requests"] == 1
+    assert stats_of(connect(tmp_path / "db.db"), again.crawl_id)["conditional/full"] == 1
 
 
 def test_broken_file_is_an_error_and_its_validators_are_not_kept(tmp_path):

@@ -33,6 +33,8 @@ class ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item, spider=None):
+        if not isinstance(item, Batch | Record):   # a FileState: nothing to validate
+            return item
         if isinstance(item, Batch):
             item.items = [record for record in item.items if self.storable(record)]
             return item
