@@ -153,6 +153,7 @@ class FileState:
     version: str | None = None          # what the source's own listing says of the file (360Giving's `modified`)
     content_hash: str | None = None
     records: int = 0
+    read_in: int | None = None          # the crawl that last read (or touched) the file, for an unchanged file
 
 
 def items_of(obj) -> list[Record]:

@@ -140,8 +140,10 @@ def test_a_bad_field_never_makes_a_pub_absent(hartlepool):
     victim = rows[3]
     broken = re.sub(rb"<Latitude>[^<]*</Latitude>", b"<Latitude>123.4</Latitude>", victim)   # out of range
     assert broken != victim
-    w["fhrs"].override["903"] = rebuild(REAL, [broken if r is victim else r for r in rows])
-    for now in ("2024-01-08T05:00:00", "2024-01-15T05:00:00"):
+    spoilt = rebuild(REAL, [broken if r is victim else r for r in rows])
+    # A byte more the second time, so the file is read again (the same bytes would not be: conditional GET).
+    for now, body in (("2024-01-08T05:00:00", spoilt), ("2024-01-15T05:00:00", spoilt + b"\n")):
+        w["fhrs"].override["903"] = body
         result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], now, w["config"])
         assert result.status == "ok"
         assert events(db, result.crawl_id, "closed") == []

@@ -31,16 +31,16 @@ class FileStatePipeline:
         elif item.outcome == "same_content":
             item.records = self.touch(item)
             download_state.remember(db, item.url, item.etag, item.last_modified, item.version, crawl_id,
-                                    item.records, item.content_hash)
+                                    item.records, item.content_hash, item.scope)
         else:
             download_state.remember(db, item.url, item.etag, item.last_modified, item.version, crawl_id,
-                                    item.records, item.content_hash)
+                                    item.records, item.content_hash, item.scope)
         return item
 
     def touch(self, item: FileState) -> int:
         table = registry.tables().get(item.source)
         n = download_state.touch_records(self.store.db, table, item.source, item.url, self.store.crawl_id,
-                                         self.store.now) if table else 0
+                                         self.store.now, item.read_in) if table and item.read_in else 0
         self.stats.inc_value("conditional/unchanged_records", n)
         self.stats.inc_value(f"scope/{item.scope}/items", n)   # still listed: health must not see an empty scope
         self.stats.inc_value("store/unchanged", n)

@@ -3,6 +3,9 @@
 Start URL = the API base. It reads /Authorities (x-api-version 2), keeps the authorities in scope (setting
 fhrs_authorities), then per authority fetches its open-data XML file (route 'xml', the FSA's bulk route) or
 pages /Establishments?businessTypeId=7843&localAuthorityId=… (route 'json'; setting fhrs_route).
+An authority's file is asked for conditionally, its LastPublishedDate standing for the version: when the server
+answers 304, or sends the bytes of the last good crawl, it is not parsed, and its pubs count as listed again
+(spiders/conditional_get.py, spiders/pipelines/file_state.py).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from urllib.parse import urlencode
 
 import scrapy
 
-from db.items import Pub
+from db.items import FileState, Pub
 from db.venue_kinds import classify_venue
 from spiders.base import SourceSpider
 from spiders.fhrs_xml import PUB_BUSINESS_TYPE, authorities_in_scope, establishment_from_json, is_pub, parse_pubs_xml
@@ -69,12 +72,18 @@ class FhrsPubsSpider(SourceSpider):
             if route == "json":
                 yield self.page_request(authority, 1, meta)
             else:
+                meta["conditional"] = {"version": str(authority.get("LastPublishedDate") or ""), "labels": scope}
                 request = self.request(authority.get("FileName") or "", scope, callback=self.parse_file, meta=meta)
                 if request is not None:
                     yield request
 
     def parse_file(self, response):
         scope = response.meta["scope"]
+        unchanged = response.meta.get("file_unchanged")   # set by the conditional GET middleware
+        if unchanged:
+            self.crawler.stats.inc_value(f"fhrs/{unchanged}")
+            yield self.file_state(response, unchanged)
+            return
         try:
             pubs, header, skipped = parse_pubs_xml(response.body)
         except ValueError as e:
@@ -88,6 +97,16 @@ class FhrsPubsSpider(SourceSpider):
             self.crawler.stats.inc_value("fhrs/skipped_other_business_type", skipped)
         for e in pubs:
             yield self.pub(e, scope, response.url)
+        yield self.file_state(response, "parsed", len(pubs))
+
+    def file_state(self, response, outcome: str, records: int = 0) -> FileState:
+        headers = response.headers
+        return FileState(source=self.name, scope=response.meta["scope"], url=response.url, outcome=outcome,
+                         etag=(headers.get("ETag") or b"").decode("latin-1") or None,
+                         last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None,
+                         version=response.meta["conditional"]["version"],
+                         content_hash=response.meta.get("file_content"), records=records,
+                         read_in=(response.meta.get("conditional_state") or {}).get("crawl_id"))
 
     def wrong_authority(self, codes: Counter, authority: dict, scope: str) -> bool:
         """A file (or page) holding another authority's establishments makes the scope unhealthy: were it read,

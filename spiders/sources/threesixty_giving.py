@@ -94,7 +94,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
         return FileState(source=self.name, scope=self.default_scope, url=response.url, outcome=outcome,
                          etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
                          version=response.meta["dataset"].get("modified"),
-                         content_hash=response.meta.get("file_content"), records=records)
+                         content_hash=response.meta.get("file_content"), records=records,
+                         read_in=(response.meta.get("conditional_state") or {}).get("crawl_id"))
 
     def parse_file(self, response):
         """Parse one publisher's file into grants, or count it as not modified."""
