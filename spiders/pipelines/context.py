@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from scrapy import signals
 
-from core.config import load
 from core.errors import ConfigError
 from db.resolver import Resolver
 from db.store import init_public
+from spiders.options import monitor_settings
 from spiders.pipelines.store import RecordStore
 
 
@@ -24,11 +24,6 @@ from spiders.pipelines.store import RecordStore
 class CrawlContext:
     store: RecordStore
     resolver: Resolver
-
-
-def monitor_settings(scrapy_settings) -> dict:
-    """Return the monitor's settings: given by the runner, or loaded from LBM_CONFIG."""
-    return scrapy_settings.get("LBM_SETTINGS") or load(scrapy_settings.get("LBM_CONFIG"))
 
 
 def crawl_context(crawler) -> CrawlContext:

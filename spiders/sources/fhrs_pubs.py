@@ -19,7 +19,7 @@ from db.items import FileState, Pub
 from db.venue_kinds import classify_venue
 from spiders.base import SourceSpider
 from spiders.fhrs_xml import PUB_BUSINESS_TYPE, authorities_in_scope, establishment_from_json, is_pub, parse_pubs_xml
-from spiders.pipelines.context import monitor_settings
+from spiders.options import monitor_settings
 
 API_HEADERS = {"x-api-version": "2", "Accept": "application/json"}
 PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page through small pages)
