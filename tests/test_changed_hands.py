@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from spiders.replay import postcodes_io
 from spiders.replay.fhrs import HERE, FhrsReplay
-from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
-from tests.crawling import FAST
+from tests.crawling import replay_env
 from tests.replay_crawl import crawl, events, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,16 +56,16 @@ def scenario() -> tuple[bytes, list[str], list[str]]:
 
 
 @pytest.fixture
-def hartlepool(tmp_path):
+def hartlepool(tmp_path, replay_server):
     clock = ReplayClock("2024-01-01")
     fhrs = FhrsReplay(clock)
-    with ReplayServer(routes=fhrs.routes() + postcodes_io.routes()) as server:
-        config = write_config(tmp_path / "c.toml", fhrs_authorities=["Hartlepool"])
-        yield {"server": server, "fhrs": fhrs, "config": config, "db": tmp_path / "db.sqlite", "tmp": tmp_path}
+    server = replay_server(*fhrs.routes())
+    config = write_config(tmp_path / "c.toml", fhrs_authorities=["Hartlepool"])
+    yield {"server": server, "fhrs": fhrs, "config": config, "db": tmp_path / "db.sqlite", "tmp": tmp_path}
 
 
 def run_cli(w, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LBM_SCRAPY_SETTINGS": json.dumps(FAST), "LBM_POSTCODES_URL": w["server"].url}
+    env = {**os.environ, **replay_env(w["server"])}
     cmd = [sys.executable, str(ROOT / "run.py"), "--db", str(w["db"]), "--private-db", str(w["tmp"] / "p.db"),
            "--config", str(w["config"]), *args]
     return subprocess.run(cmd, cwd=w["tmp"], env=env, capture_output=True, text=True, timeout=300)

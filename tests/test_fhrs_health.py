@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.replay import postcodes_io
 from spiders.replay.fhrs import FhrsReplay
-from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
 from tests.replay_crawl import crawl, write_config
 
@@ -30,11 +28,11 @@ def edited(body: bytes, change) -> bytes:
 
 
 @pytest.fixture
-def replay():
+def replay(replay_server):
     fhrs = FhrsReplay(ReplayClock("2024-01-01"))
-    with ReplayServer(routes=fhrs.routes() + postcodes_io.routes()) as server:
-        server.fhrs = fhrs
-        yield server
+    server = replay_server(*fhrs.routes())
+    server.fhrs = fhrs
+    yield server
 
 
 def test_a_pub_with_a_bad_date_position_or_name_is_still_listed_and_never_closed(replay, db_path, tmp_path):

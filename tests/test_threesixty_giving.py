@@ -17,14 +17,13 @@ from spiders.replay.catalogue import replay_server
 from spiders.replay.server import ReplayServer
 from spiders.replay.threesixty_giving import build_routes, recorded
 from spiders.sources.threesixty_giving import file_type
+from tests.crawling import replay_env
 
 NOW1, NOW2 = "2024-06-01T00:00:00+00:00", "2024-06-08T00:00:00+00:00"
-SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5,
-          "LBM_ALLOW_PRIVATE_ADDRESSES": True}
 
 
 def crawl(server, db_path, now):
-    env = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url}
+    env = replay_env(server)
     return run_crawl("threesixty_giving", db_path, load(None), now, start_url=server.url + "/data.json",
                      extra_env=env, timeout=120)
 

@@ -21,8 +21,7 @@ from monitor.indicators.coverage import counted_sources
 from monitor.reports import alerts
 from monitor.reports.source_health import source_health
 from spiders import registry
-from spiders.replay import postcodes_io
-from spiders.replay.server import ReplayServer, Response
+from spiders.replay.server import Response
 from tests.delivery_seed import LB_WARD, settings
 from tests.replay_crawl import crawl, events
 
@@ -81,15 +80,15 @@ def toy_source(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def pantry_server():
+def pantry_server(replay_server):
     listing = {"rows": list(PANTRIES)}
 
     def serve(request):
         return Response(200, json.dumps(listing["rows"]).encode(), {"Content-Type": "application/json"})
 
-    with ReplayServer(routes=[("GET", "/pantries.json", serve)] + postcodes_io.routes()) as server:
-        server.listing = listing
-        yield server
+    server = replay_server(("GET", "/pantries.json", serve))
+    server.listing = listing
+    yield server
 
 
 def test_scrapy_lists_the_toy_spider(toy_source):
