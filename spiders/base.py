@@ -39,6 +39,7 @@ class SourceSpider(scrapy.Spider):
     overlap_checked: bool = False        # a scope is healthy only if it lists most of its known records again
     subscription_kinds: ClassVar[dict[str, tuple[str, ...]]] = {}   # `subscribe --kinds` word -> venue kinds
     scopes_setting: str = ""             # the setting naming the scopes one crawl covers (crawl_runs.scope)
+    schedule: str = "0 6 * * *"          # when the scheduler crawls it (cron); the `schedule` setting overrides
 
     def __init__(self, start_url: str | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -40,6 +40,7 @@ class Source:
     kinds: dict                # subscription word -> the venue kinds it means (() = every record)
     scopes_setting: str        # the setting naming the scopes a crawl covers, if any
     counted: bool              # its records are counted by indicators, so coverage applies
+    schedule: str              # cron: when the scheduler crawls it, unless the `schedule` setting says otherwise
 
     @property
     def closes_by_absence(self) -> bool:
@@ -68,7 +69,8 @@ def from_spider(cls) -> Source:
                   licence=cls.licence, licence_url=cls.licence_url, attribution=cls.attribution,
                   homepage=cls.homepage, by_authority=cls.scope_kind == "authority", closure_rule=cls.closure_rule,
                   overlap_checked=cls.overlap_checked, dated_by_first_missing=cls.dated_by_first_missing, kinds=dict(cls.subscription_kinds),
-                  scopes_setting=cls.scopes_setting, counted=cls.closure_rule != "reports")
+                  scopes_setting=cls.scopes_setting, counted=cls.closure_rule != "reports",
+                  schedule=cls.schedule)
 
 
 @cache
@@ -106,3 +108,17 @@ def table_provenance() -> dict[str, dict[str, str]]:
     return {table: {"source": "; ".join(k["source"]), "source_url": k["source_url"][0] if k["source_url"] else "",
                     "license": "; ".join(k["license"]), "license_url": k["license_url"][0] if k["license_url"] else ""}
             for table, k in out.items()}
+
+
+def enabled(settings: dict) -> list[str]:
+    """Return the sources `crawl --all` and the scheduler run: enabled_sources, or every source when it is empty."""
+    return list(settings.get("enabled_sources") or sources())
+
+
+def cron(settings: dict, name: str) -> str | None:
+    """Return a job's cron: the `schedule` setting's, else a source's own; None when neither names it."""
+    configured = settings.get("schedule") or {}
+    if name in configured:
+        return configured[name]
+    registered = source(name)
+    return registered.schedule if registered else None

@@ -17,7 +17,7 @@ STATE_LABELS = {"healthy": "Healthy", "partial": "Partly healthy", "stale": "Out
 
 
 def _stale_after(settings: dict, source: str) -> timedelta:
-    cron = (settings.get("schedule") or {}).get(source, "")
+    cron = registry.cron(settings, source) or ""
     weekly = len(cron.split()) == 5 and cron.split()[4] != "*"
     return timedelta(days=8 if weekly else 2)
 

@@ -44,6 +44,7 @@ class FhrsPubsSpider(SourceSpider):
     subscription_kinds = {"pub": ("pub", "bar"), "social_club": ("members_club",), "sports_club": ("sports_club",),
                           "nightclub": ("nightclub",), "hotel_bar": ("hotel",), "restaurant": ("restaurant",),
                           "other_venue": ("other",)}
+    schedule = "0 5 * * *"   # daily: closures are judged over consecutive crawls
 
     def option(self, name: str, default):
         return monitor_settings(self.settings).get(name, default)

@@ -31,6 +31,7 @@ class LibrariesSpider(FileSpider):
     closure_rule = "absence"
     dated_by_first_missing = True   # lists years apart: a library closed when the first list without it appeared
     subscription_kinds = {"library": ()}
+    schedule = "30 5 * * *"   # daily, although the lists change once a year or so
 
     def items_from(self, text, response):
         """Yield the file's rows as one Batch: library identity (spiders/pipelines/library_identity.py) matches a

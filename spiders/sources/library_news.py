@@ -27,6 +27,7 @@ class LibraryNewsSpider(SourceSpider):
     credit = "Public Libraries News, CC BY 3.0"
     closure_rule = "reports"      # news of closures, not closures
     subscription_kinds = {"news": ()}
+    schedule = "0 6 * * *"   # daily
 
     def first_requests(self):
         yield self.page(1)

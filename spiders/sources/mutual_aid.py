@@ -59,6 +59,7 @@ class MutualAidSpider(FileSpider):
     homepage = "https://mutualaid.wiki/"
     credit = "mutualaid.wiki / covidmutualaid.org data, CC BY-NC-SA 4.0"
     subscription_kinds = {"group": ()}
+    schedule = "30 4 * * 0"   # weekly
 
     def items_from(self, text, response):
         if looks_like_json(text):

@@ -55,6 +55,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
     homepage = "https://www.threesixtygiving.org/"
     credit = "360Giving publishers' data, licence per publisher"
     subscription_kinds = {"grant": ()}
+    schedule = "0 4 * * 0"   # weekly, Sunday 04:00: publishers update monthly at most
     # Publishers' files are streamed to disk (spiders/file_download.py): some are hundreds of MB.
     custom_settings = {"DOWNLOAD_HANDLERS": {**LOCAL_HANDLERS_OFF, "http": "spiders.file_download.FileToDiskHandler",
                                              "https": "spiders.file_download.FileToDiskHandler"}}
