@@ -54,3 +54,16 @@ def _build(crawler) -> CrawlContext:
 
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
     return CrawlContext(RecordStore(db, crawl_id, now), Resolver(db, monitor_settings(s)))
+
+
+class StorePipeline:
+    """Base of the pipelines that read or write the crawl's store: the crawler's stats and store, once."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.store = crawl_context(crawler).store
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 from db.items import FileState
 from spiders import download_state, registry
-from spiders.pipelines.context import crawl_context
+from spiders.pipelines.context import StorePipeline
 
 
-class FileStatePipeline:
-    def __init__(self, crawler):
-        self.stats = crawler.stats
-        self.store = crawl_context(crawler).store
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+class FileStatePipeline(StorePipeline):
+    """Scrapy pipeline 40: remember a read file's validators; count an unchanged file's records as seen."""
 
     def process_item(self, item, spider=None):
         if not isinstance(item, FileState):

@@ -11,17 +11,11 @@ from collections import Counter
 
 from db.items import Library, items_of
 from spiders.library_match import LibraryKey, known_libraries, match_refs, norm_postcode
-from spiders.pipelines.context import crawl_context
+from spiders.pipelines.context import StorePipeline
 
 
-class LibraryIdentityPipeline:
-    def __init__(self, crawler):
-        self.stats = crawler.stats
-        self.store = crawl_context(crawler).store
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+class LibraryIdentityPipeline(StorePipeline):
+    """Scrapy pipeline 45: give each library row of a file the ref of the stored library it is."""
 
     def process_item(self, item, spider=None):
         rows = [r for r in items_of(item) if isinstance(r, Library)]
