@@ -131,6 +131,45 @@ def test_a_new_registration_after_the_closure_corrects_it(hartlepool):
     assert label.startswith("Correction: ") and label.endswith(" not closed, changed hands")
 
 
+def test_a_correction_goes_only_to_those_told_of_the_closure(hartlepool):
+    from email import message_from_bytes, policy
+
+    from db.store import init_private
+    from monitor.delivery import subscriptions
+    from monitor.delivery.mailer import MaildirTransport
+    from monitor.reports import alerts
+    from tests.delivery_seed import settings
+
+    w = hartlepool
+    private = init_private(w["tmp"] / "p.db")
+    s = settings(w["tmp"])
+    rows = details(REAL)
+    gone = next(r for r in rows if b"<PostCode>" in r and b"<AddressLine1>" in r)
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-01T05:00:00", w["config"])
+    w["fhrs"].override["903"] = rebuild(REAL, [r for r in rows if r is not gone])
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-08T05:00:00", w["config"])
+    result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], "2024-01-15T05:00:00", w["config"])
+    [closure] = events(db, result.crawl_id, "closed")
+    lad = closure["lad_code"]
+    subscriptions.subscribe(private, db, "early@example.org", lads=[lad], now="2024-01-14T00:00:00+00:00")
+    alerts.send_alerts(db, private, s, result.crawl_id, "2024-01-15T06:00:00+00:00",
+                       transport=MaildirTransport(s["maildir"]))
+    subscriptions.subscribe(private, db, "late@example.org", lads=[lad], now="2024-01-20T00:00:00+00:00")
+    reborn = gone.replace(f"<FHRSID>{fhrsid(gone)}</FHRSID>".encode(), b"<FHRSID>9200001</FHRSID>")
+    w["fhrs"].override["903"] = rebuild(REAL, [r for r in rows if r is not gone] + [reborn])
+    result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], "2024-02-05T05:00:00", w["config"])
+    [correction] = events(db, result.crawl_id, "changed_hands")
+    alerts.send_alerts(db, private, s, result.crawl_id, "2024-02-05T06:00:00+00:00",
+                       transport=MaildirTransport(s["maildir"]))
+    mail = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (w["tmp"] / "mail" / "new").iterdir()]
+    early = sorted(m["Subject"].split(":")[0] for m in mail if m["To"] == "early@example.org")
+    late = [m.get_body(("plain",)).get_content() for m in mail if m["To"] == "late@example.org"]
+    # The early subscriber got the closure, then its correction; the late one, who never heard of the closure,
+    # hears of the new registration only, never of a correction.
+    assert early == ["Bar closed", "Correction"], early
+    assert len(late) == 1 and "not closed" not in late[0] and "Correction" not in late[0]
+
+
 def test_a_bad_field_never_makes_a_pub_absent(hartlepool):
     w = hartlepool
     rows = details(REAL)

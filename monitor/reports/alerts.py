@@ -67,6 +67,21 @@ def matches(sub: subscriptions.Subscription, event: dict, left_behind: set[str],
     return bool(not ward and lad and _reports_only(event["source"]) and lad in sub_lads)
 
 
+def _was_told(private_db, sub, event: dict, told: dict[int, set[int]]) -> bool:
+    """A correction (a closure that was a change of hands) goes only to those whose alert told of the closure."""
+    if event["kind"] != "changed_hands":
+        return True
+    try:
+        closure = json.loads(event.get("evidence") or "{}").get("supersedes_closure")
+    except ValueError:
+        closure = None
+    if closure is None:
+        return True    # a change of hands of a venue never reported closed: news like any other
+    if closure not in told:
+        told[closure] = {int(k.split(":")[1]) for k in outbox.told_of(private_db, closure)}
+    return sub.id in told[closure]
+
+
 def _reports_only(source: str) -> bool:
     registered = registry.source(source)
     return bool(registered and registered.closure_rule == "reports")
@@ -115,6 +130,7 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
     base = datasette_base(db, settings)
     left_behind = _left_behind_wards(db)
     lines_by_event: dict[int, EventLine] = {}
+    told: dict[int, set[int]] = {}   # closure event id -> the subscriptions its alert went to
     messages = []
     for sub in subscriptions.active(private_db):
         key = f"alert:{sub.id}:{crawl_id}"
@@ -122,7 +138,7 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
             stats["alerts/already_queued"] += 1
             continue
         sub_lads = _lads_of(db, sub.wards)
-        mine = [e for e in events if matches(sub, e, left_behind, sub_lads)]
+        mine = [e for e in events if matches(sub, e, left_behind, sub_lads) and _was_told(private_db, sub, e, told)]
         if not mine:
             continue
         lines = sort_lines([lines_by_event.setdefault(e["id"], event_line(db, e, base)) for e in mine])
@@ -133,7 +149,7 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
                                    html=html, now=outbox.to_datetime(now), unsubscribe_url=ctx.unsubscribe_url,
                                    stats=stats)
         messages.append({"message_id": message_id, "dedupe_key": key, "kind": "alert", "recipient": sub.email,
-                         "subject": ctx.subject, "message": data})
+                         "subject": ctx.subject, "message": data, "event_ids": [e["id"] for e in mine]})
     queued = outbox.enqueue(private_db, messages, now)
     stats["alerts/queued"] += queued
     return queued
