@@ -88,12 +88,19 @@ async def _form(request):
     return MultiParams(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-async def confirm(datasette, request):
+async def _token_request(request):
+    """Return (state, form, token) of a confirm or manage request, or (state, None, "") when over the rate limit."""
     state = get_state()
     if not state.limiter.allow(client_key(request)):
-        return too_many(state)
+        return state, None, ""
     form = await _form(request) if request.method == "POST" else request.args
-    token = form.get("token", "")[:100]
+    return state, form, form.get("token", "")[:100]
+
+
+async def confirm(datasette, request):
+    state, form, token = await _token_request(request)
+    if form is None:
+        return too_many(state)
     private = state.private_db()
     try:
         if request.method != "POST":
@@ -117,11 +124,9 @@ async def confirm(datasette, request):
 
 
 async def manage(datasette, request):
-    state = get_state()
-    if not state.limiter.allow(client_key(request)):
+    state, form, token = await _token_request(request)
+    if form is None:
         return too_many(state)
-    form = await _form(request) if request.method == "POST" else request.args
-    token = form.get("token", "")[:100]
     private = state.private_db()
     try:
         sub = signups.by_token(private, token)
