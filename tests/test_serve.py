@@ -16,6 +16,8 @@ import sqlite_utils
 from db import serve as serve_mod
 from db.schema import RECORD_TABLES, public
 from db.store import init_private, init_public
+from monitor.commands.serve import query_fragments
+from spiders import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 AREA_GROUPS = ("left_behind", "other_deprived", "england")
@@ -168,7 +170,7 @@ def test_metadata_is_keyed_by_the_file_stem_and_queries_have_their_sql():
 
 
 def test_every_public_table_has_provenance_or_is_hidden(fresh_db):
-    tables = serve_mod.build_metadata("x")["databases"]["x"]["tables"]
+    tables = serve_mod.build_metadata("x", provenance=registry.table_provenance())["databases"]["x"]["tables"]
     for name in fresh_db.table_names() + fresh_db.view_names():
         meta = tables.get(name)
         assert meta is not None, f"no metadata for {name}"
@@ -209,7 +211,8 @@ def test_refuses_private_missing_or_mixed_databases(tmp_path, fresh_db, db_path,
 
 
 def test_every_canned_query_runs_on_an_empty_store(fresh_db):
-    queries = serve_mod.build_metadata("x")["databases"]["x"]["queries"]
+    queries = serve_mod.build_metadata("x", fragments=query_fragments())["databases"]["x"]["queries"]
+    assert "/*ward_numerator*/" not in queries["ward_profile"]["sql"]
     for name, query in queries.items():
         params = {p: "" for p in ("ward", "indicator", "since", "as_of") if f":{p}" in query["sql"]}
         assert fresh_db.execute(query["sql"], params).fetchall() == [], name
