@@ -86,7 +86,7 @@ def test_concurrent_lookups_give_the_sequential_answers_and_cache(tmp_path):
     wanted = [pc[:-3] + " " + pc[-3:] for pc in known] + made_up(640)
     wanted = wanted[::2] + wanted[1::2] + wanted[:30]          # shuffled, with repeats
     results = {}
-    with serve()[0] as server:
+    with serve(latency=0.1)[0] as server:      # slow enough that the four batches overlap
         for concurrency in (1, 4):
             db = new_db(tmp_path / f"c{concurrency}.db")
             client = client_for(db, server, postcodes_concurrency=concurrency)
