@@ -28,7 +28,7 @@ ORDINARY = "E05000026"         # Abbey, Barking and Dagenham
 
 def _record(source: str, ref: str, name: str, ward: str, lat: float, lon: float, **extra) -> dict:
     return {"id": f"{source}:{ref}", "source": source, "ref": ref, "scope": source, "name": name,
-            "latitude": lat, "longitude": lon, "ward_code": ward, "status": "open",
+            "latitude": lat, "longitude": lon, "ward_code": ward, "status": "open", "last_crawl_id": 2,
             "first_seen_at": "2024-01-01T06:00:00+00:00", "licence": "test", **extra}
 
 
@@ -42,11 +42,14 @@ def fill_sample(db, today: datetime) -> None:
     ], pk="id", alter=True)
     db["pubs"].insert_all([
         _record("fhrs_pubs", "p1", "The Royal Oak", LEFT_BEHIND, 51.5560, 0.1300, address="1 High Road",
-                venue_kind="pub"),
+                venue_kind="pub", scope="Barking and Dagenham"),
         _record("fhrs_pubs", "p2", "The Old Crown", LEFT_BEHIND, 51.5570, 0.1350, address="2 High Road",
-                status="closed", closed_at=recent[:10], closed_by="absence", venue_kind="pub"),
-        _record("fhrs_pubs", "p3", "The Netherton Arms", OTHER_DEPRIVED, 52.4900, -2.0800, venue_kind="pub"),
-        _record("fhrs_pubs", "p4", "Becontree Social Club", LEFT_BEHIND, 51.5565, 0.1310, venue_kind="members_club"),
+                status="closed", closed_at=recent[:10], closed_by="absence", venue_kind="pub",
+                scope="Barking and Dagenham"),
+        _record("fhrs_pubs", "p3", "The Netherton Arms", OTHER_DEPRIVED, 52.4900, -2.0800, venue_kind="pub",
+                scope="Dudley"),
+        _record("fhrs_pubs", "p4", "Becontree Social Club", LEFT_BEHIND, 51.5565, 0.1310, venue_kind="members_club",
+                scope="Barking and Dagenham"),
     ], pk="id", alter=True)
     db["libraries"].insert_all([
         _record("libraries", "l1", "Becontree Library", LEFT_BEHIND, 51.5540, 0.1290, status="closed",

@@ -8,6 +8,7 @@ from datasette.utils import tilde_encode
 
 from db.schema import RECORD_TABLES
 from monitor.indicators.compute import PER, rate
+from monitor.indicators.coverage import counted_sources, source_coverage
 from monitor.indicators.definitions import INDICATORS, ward_numerator_sql
 from monitor.reports.event_lines import KIND_LABELS
 from spiders import registry
@@ -56,7 +57,9 @@ def ward_figures(conn: sqlite3.Connection, code: str, population: int | None) ->
     """Return, per indicator, the ward's own rate beside the latest value of each area group (and its interval).
 
     The ward's numerator is counted from the indicator's own definition, over the window of the latest
-    computation (monitor/indicators/definitions.py), so it matches what the area groups count."""
+    computation (monitor/indicators/definitions.py), so it matches what the area groups count. It is None (no
+    data, never zero) where the source did not cover the ward (an authority it has no healthy crawl of) or where
+    the area groups have no figure either (no healthy crawl yet, or nothing in the window)."""
     columns = {r[1] for r in conn.execute("pragma table_info(indicators)")}
     interval = "ci_low" in columns and "ci_high" in columns  # intervals exist once the indicators carry them
     windows = "window_from" in columns
@@ -67,15 +70,26 @@ def ward_figures(conn: sqlite3.Connection, code: str, population: int | None) ->
         for r in _rows(conn, f"select indicator, area_group, value{extra} from indicators where computed_at = ?",
                        [latest]):
             groups[(r["indicator"], r["area_group"])] = r
+    covered = _covered(conn, code)
     out = []
     for ind in INDICATORS:
-        window = groups.get((ind.name, "england")) or {}
-        count = _ward_count(conn, ind, code, window.get("window_from"), window.get("window_to"))
+        england = groups.get((ind.name, "england")) or {}
+        count = _ward_count(conn, ind, code, england.get("window_from"), england.get("window_to")) \
+            if covered.get(ind.source) and england.get("value") is not None else None
         out.append({"indicator": ind.name, "label": ind.label, "unit": ind.unit, "count": count, "per": PER,
                     "ward_rate": rate(count, population) if count is not None else None,
                     "groups": {g: groups.get((ind.name, g)) for g in AREA_GROUPS}})
         out[-1]["interval"] = any(v and v.get("ci_low") is not None for v in out[-1]["groups"].values())
     return out
+
+
+def _covered(conn: sqlite3.Connection, code: str) -> dict[str, bool]:
+    """Say, per counted source, whether its latest healthy crawl covered the ward (monitor/indicators/coverage.py)."""
+    row = conn.execute("select lad_code from wards where code = ?", [code]).fetchone()
+    if not row or not {"scope_runs", "crawl_runs"} <= {r[0] for r in conn.execute(
+            "select name from sqlite_master where type = 'table'")}:
+        return {}
+    return {name: source_coverage(conn, s, {row[0]: {code}}).covers(code) for name, s in counted_sources().items()}
 
 
 def _ward_count(conn, ind, code: str, window_from: str | None, window_to: str | None) -> float | None:
