@@ -122,9 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[int, list] = {1: [], a.concurrency: []}
     try:
         with ReplayServer(routes=[(method, pattern, arrivals), *others]) as server:
-            # http.server writes headers and body apart; with Nagle's algorithm on, the client's delayed ACK
-            # stalls each answer ~40 ms, which would add to --latency. Off here, for this server only.
-            server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
             for pair in range(a.pairs):
                 order = (1, a.concurrency) if pair % 2 == 0 else (a.concurrency, 1)
                 for concurrency in order:
