@@ -22,6 +22,9 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 HTTPCACHE_ENABLED = False                  # never in production: a cached page would hide a closure or a failure
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control (from 2.19) serves a localhost HTTP endpoint that runs Python sent to it, in every crawl
+# process: nothing here uses it. (Scrapy still imports every listed extension, so this saves the server, not the import.)
+EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None, "scrapy.extensions.telnet.TelnetConsole": None}
 LOG_LEVEL = "WARNING"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

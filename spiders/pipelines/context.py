@@ -8,8 +8,8 @@ or the defaults).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from scrapy import signals
 
@@ -20,10 +20,17 @@ from db.store import init_public
 from spiders.pipelines.store import RecordStore
 
 
-@dataclass
 class CrawlContext:
-    store: RecordStore
-    resolver: Resolver
+    """The crawl's store, and its resolver, built on first use: a crawl that stores nothing new (a file not
+    modified) never loads the reference dicts."""
+
+    def __init__(self, store: RecordStore, settings: dict):
+        self.store = store
+        self.settings = settings
+
+    @cached_property
+    def resolver(self) -> Resolver:
+        return Resolver(self.store.db, self.settings)
 
 
 def monitor_settings(scrapy_settings) -> dict:
@@ -58,4 +65,4 @@ def _build(crawler) -> CrawlContext:
                 else reason, "stats": json.dumps(crawler.stats.get_stats(), default=str, sort_keys=True)})
 
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
-    return CrawlContext(RecordStore(db, crawl_id, now), Resolver(db, monitor_settings(s)))
+    return CrawlContext(RecordStore(db, crawl_id, now), monitor_settings(s))
