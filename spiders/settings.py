@@ -1,6 +1,8 @@
 """Scrapy settings: polite defaults for crawling public sources. The crawl runner adds LBM_DB, LBM_CRAWL_ID,
 LBM_NOW and LBM_SETTINGS; under a plain `scrapy crawl` give at least `-s LBM_DB=leftbehind.db`."""
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "leftbehind"
 SPIDER_MODULES = ["spiders.sources"]
 NEWSPIDER_MODULE = "spiders.sources"
@@ -23,8 +25,10 @@ HTTPCACHE_ENABLED = False                  # never in production: a cached page 
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Scrapy's remote control (from 2.19) serves a localhost HTTP endpoint that runs Python sent to it, in every crawl
-# process: nothing here uses it. (Scrapy still imports every listed extension, so this saves the server, not the import.)
-EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None, "scrapy.extensions.telnet.TelnetConsole": None}
+# process: nothing here uses it. Left out of the base list, not just set to None, because Scrapy imports every
+# listed extension, and its aiohttp server was a tenth of a crawl process's start.
+EXTENSIONS_BASE = {name: order for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+                   if not name.endswith((".RemoteControl", ".TelnetConsole"))}
 LOG_LEVEL = "WARNING"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
