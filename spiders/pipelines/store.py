@@ -66,6 +66,7 @@ class RecordStore:
         self.now = now
         self.counts: Counter = Counter()
         self.columns: dict[str, dict[str, type]] = {}   # table -> its columns and types, for the executemany path
+        self.shapes: dict[tuple, bool] = {}   # (table, names, value types) -> reads_back: a few shapes per crawl
 
     def _stored(self, table: str, ids: list[str]) -> dict[str, tuple[str, int]]:
         """Return (content hash, last crawl id) of the stored records among ids.
@@ -113,7 +114,7 @@ class RecordStore:
                 row.update(first_seen_at=self.now, first_crawl_id=self.crawl_id, status="open", missing_count=0)
                 inserts.append(row)
                 counts["new"] += 1
-                if reads_back(row, types):   # the row itself is its first version
+                if self._reads_back(table, row, types):   # the row itself is its first version
                     continue
             elif earlier[0] != digest:
                 upserts.append(row)
@@ -139,6 +140,13 @@ class RecordStore:
         if versions:
             self._insert("versions", versions)
         return counts
+
+    def _reads_back(self, table: str, row: dict, types: dict[str, type]) -> bool:
+        shape = (table, tuple(row), tuple(map(type, row.values())))
+        known = self.shapes.get(shape)
+        if known is None:
+            known = self.shapes[shape] = reads_back(row, types)
+        return known
 
     def _column_types(self, table: str) -> dict[str, type]:
         have = self.columns.get(table)
