@@ -82,17 +82,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web_max_body_bytes", 8192, "Largest form body accepted; more gets 413."),
     Setting("schedule_timezone", "Europe/London", "Time zone of the cron schedules."),
     Setting("schedule", {
-        "fhrs_pubs": "0 5 * * *",
-        "libraries": "30 5 * * *",
-        "library_news": "0 6 * * *",
-        "threesixty_giving": "0 4 * * 0",
-        "mutual_aid": "30 4 * * 0",
         "digest": "0 7 * * 1",
-    }, "Cron expression per job (minute hour day month day-of-week)."),
+    }, "Cron expression per job (minute hour day month day-of-week); a source not named here runs on the "
+       "schedule its spider declares (e.g. fhrs_pubs \"0 5 * * *\")."),
     Setting("start_urls", {}, "Start URL per source, overriding the live default (the demo points these at the "
                              "replay server)."),
-    Setting("enabled_sources", ["mutual_aid", "threesixty_giving", "fhrs_pubs", "libraries", "library_news"],
-            "Sources that `crawl --all` and the scheduler run."),
+    Setting("enabled_sources", [], "Sources that `crawl --all` and the scheduler run; empty: every spider in "
+                                   "SPIDER_MODULES (`scrapy list`)."),
     Setting("smtp_timeout", 30.0, "Seconds an SMTP conversation may stall before the message is retried later."),
     Setting("mail_retry_seconds", 60, "First retry delay for a message the transport refused; doubled on each "
                                       "attempt, capped at six hours."),

@@ -136,7 +136,29 @@ class Batch:
     items: list[Record]
 
 
+@dataclass
+class FileState:
+    """Not a record: what a spider learnt of one downloaded file, for the store to remember or act on.
+
+    outcome: "parsed" (read in full: remember its validators and content), "not_modified" (the server answered
+    304) or "same_content" (the same bytes as the last good crawl's): then the records the file gave last time
+    are still there, and are counted as seen in this crawl.
+    """
+    source: str
+    scope: str
+    url: str
+    outcome: str
+    etag: str | None = None
+    last_modified: str | None = None
+    version: str | None = None          # what the source's own listing says of the file (360Giving's `modified`)
+    content_hash: str | None = None
+    records: int = 0
+    read_in: int | None = None          # the crawl that last read (or touched) the file, for an unchanged file
+
+
 def items_of(obj) -> list[Record]:
-    """Return the records an item or a batch carries."""
-    return obj.items if isinstance(obj, Batch) else [obj]
+    """Return the records an item or a batch carries (none for a FileState)."""
+    if isinstance(obj, Batch):
+        return obj.items
+    return [obj] if isinstance(obj, Record) else []
 

@@ -57,3 +57,10 @@ def m010_web_signups(db: sqlite_utils.Database) -> None:
     }, pk="id")
     db["signups"].create_index(["token_hash"], unique=True)
     db["signups"].create_index(["email", "created_at"])
+
+
+@private
+def m011_outbox_event_ids(db: sqlite_utils.Database) -> None:
+    # The events an alert told of (a JSON list): a correction goes to those who were told of the closure it corrects.
+    if "event_ids" not in db["outbox"].columns_dict:
+        db["outbox"].add_column("event_ids", str)

@@ -261,3 +261,12 @@ def m019_drop_redundant_grant_index(db: sqlite_utils.Database) -> None:
     # Every grant has the same source and scope, so (source, scope) selects nothing the (source, ...) indexes do
     # not; it only cost time on every insert. The covering indicator indexes and (source, source_url) stay.
     db.execute("drop index if exists idx_grants_source_scope")
+
+
+@public
+def m020_download_state_scope(db: sqlite_utils.Database) -> None:
+    # A file's state is trusted only when the crawl that read it judged its scope healthy (spiders/download_state.py);
+    # the register's authority files are asked for conditionally too, and a 304 touches that file's pubs by URL.
+    if "scope" not in db["download_state"].columns_dict:
+        db["download_state"].add_column("scope", str)
+    db["pubs"].create_index(["source", "source_url"], index_name="idx_pubs_source_url", if_not_exists=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import socket
 import sqlite3
@@ -39,8 +40,12 @@ def _fill_placeholders(value, db_name: str):
     return value
 
 
-def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR) -> dict:
-    """Return Datasette metadata for a database named db_name, with each canned query's SQL from its file."""
+def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR, provenance: dict | None = None,
+                   fragments: dict | None = None) -> dict:
+    """Return Datasette metadata for a database named db_name, with each canned query's SQL from its file.
+
+    provenance gives tables' source and licence keys (the record tables': what their spiders declare);
+    fragments replace markers /*name*/...default.../*end*/ in the queries' SQL (the ward's numerators)."""
     metadata = yaml.safe_load((config_dir / "metadata.yml").read_text(encoding="utf-8"))
     metadata.pop("derived", None)  # a YAML anchor shared by the queries, not a Datasette key
     database = metadata["databases"].pop(METADATA_KEY)
@@ -50,9 +55,18 @@ def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR) -> dict:
         raise ConfigError(f"canned queries in metadata.yml and queries/*.sql differ: "
                           f"{sorted(set(queries) ^ files)}")
     for name, query in queries.items():
-        query["sql"] = (config_dir / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+        query["sql"] = _fill_fragments((config_dir / "queries" / f"{name}.sql").read_text(encoding="utf-8"),
+                                       fragments or {})
+    for table, keys in (provenance or {}).items():
+        database.setdefault("tables", {}).setdefault(table, {}).update(keys)
     metadata["databases"] = {db_name: database}
     return _fill_placeholders(metadata, db_name)
+
+
+def _fill_fragments(sql: str, fragments: dict) -> str:
+    for name, text in fragments.items():
+        sql = re.sub(rf"/\*{name}\*/.*?/\*end\*/", lambda _, text=text: text, sql, flags=re.S)
+    return sql
 
 
 def load_settings(config_dir: Path = CONFIG_DIR) -> dict:
@@ -93,10 +107,12 @@ def datasette_argv(db_path: Path, metadata_path: Path, host: str, port: int, imm
     return argv
 
 
-def write_metadata(db_path: Path, folder: Path) -> Path:
+def write_metadata(db_path: Path, folder: Path, provenance: dict | None = None,
+                   fragments: dict | None = None) -> Path:
     """Write the metadata for db_path into folder and return its path."""
     path = Path(folder) / "metadata.json"
-    path.write_text(json.dumps(build_metadata(Path(db_path).stem), indent=2), encoding="utf-8")
+    metadata = build_metadata(Path(db_path).stem, provenance=provenance, fragments=fragments)
+    path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     return path
 
 
@@ -128,13 +144,13 @@ def memory_ceiling(memory_mb: int):
 
 def start(db_path: Path, folder: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False,
           private_db_path: Path | None = None, memory_mb: int = 0, config_path: Path | None = None,
-          **popen) -> subprocess.Popen:
+          provenance: dict | None = None, fragments: dict | None = None, **popen) -> subprocess.Popen:
     """Check the database, write the metadata into folder and start Datasette (with the people's pages)."""
     check_servable(db_path, private_db_path)
     if private_db_path:
         from db.store import init_private
         init_private(private_db_path).close()  # the signup table exists before the first form is posted
-    metadata_path = write_metadata(db_path, folder)
+    metadata_path = write_metadata(db_path, folder, provenance, fragments)
     popen.setdefault("env", web_env(db_path, private_db_path, config_path))
     return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable),
                             preexec_fn=memory_ceiling(memory_mb), **popen)

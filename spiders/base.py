@@ -7,6 +7,8 @@ A scope is the unit of health: the whole source, or one local authority of it. S
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -16,12 +18,28 @@ from spiders.fetch_policy import shown_url
 
 
 class SourceSpider(scrapy.Spider):
-    """A spider for one source. Subclasses declare name, default_start_url, licence and attribution."""
+    """A spider for one source. Subclasses declare name, default_start_url and the source registry's entry below."""
 
     default_start_url: str = ""
-    licence: str = ""
-    attribution: str = ""
-    scope_is_source: bool = True   # False when scopes are local authorities (set per item)
+    # The source registry's entry (spiders/registry.py reads it; nothing else names a source's properties).
+    item_class: ClassVar[type | None] = None   # the item class it yields: its TABLE is the record table
+    label: str = ""                      # how people see the source named: "Pubs (FSA register)"
+    noun: str = "record"                 # one record, in a sentence: "pub"
+    licence: str = ""                    # the data's licence; "" when each record carries its publisher's
+    licence_url: str = ""
+    attribution: str = ""                # whom to credit
+    homepage: str = ""                   # where people read about the source
+    credit: str = ""                     # one line for emails: who and which licence (default: both above)
+    scope_kind: str = "source"           # "authority": health, coverage and closures per local authority
+    # "absence": a record missing from consecutive healthy crawls of its scope closes (or the source says so);
+    # "source": a record closes only when the source says so; "reports": news, never a closure.
+    closure_rule: str = "source"
+    dated_by_first_missing: bool = False  # a closure by absence is dated by the first crawl without it (lists
+    # years apart), not by the crawl that concludes it (a register crawled daily)
+    overlap_checked: bool = False        # a scope is healthy only if it lists most of its known records again
+    subscription_kinds: ClassVar[dict[str, tuple[str, ...]]] = {}   # `subscribe --kinds` word -> venue kinds
+    scopes_setting: str = ""             # the setting naming the scopes one crawl covers (crawl_runs.scope)
+    schedule: str = "0 6 * * *"          # when the scheduler crawls it (cron); the `schedule` setting overrides
 
     def __init__(self, start_url: str | None = None, **kwargs):
         super().__init__(**kwargs)

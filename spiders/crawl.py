@@ -19,27 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
-from scrapy.spiderloader import SpiderLoader
 
 from core.config import load
 from core.errors import InputError
 from db.store import init_public
-from spiders import settings as spider_settings
+from spiders.registry import scrapy_settings, sources, spider_loader
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def scrapy_settings() -> Settings:
-    """Return the project's Scrapy settings (spiders/settings.py), as `scrapy crawl` would see them."""
-    settings = Settings()
-    settings.setmodule(spider_settings)
-    return settings
-
-
-def spider_loader() -> SpiderLoader:
-    """Return Scrapy's own loader over SPIDER_MODULES: the one way a source name becomes a spider class."""
-    return SpiderLoader.from_settings(scrapy_settings())
 
 
 def spider_class(source: str):
@@ -81,9 +67,10 @@ def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: st
     db_path = Path(db_path).resolve()
     config_path = Path(config_path).resolve() if config_path else None
     start_url = start_url or settings["start_urls"].get(source)
+    scopes_setting = sources()[source].scopes_setting
     db = init_public(db_path)
     crawl_id = db["crawl_runs"].insert({
-        "source": source, "scope": ",".join(settings.get("fhrs_authorities") or []) if source == "fhrs_pubs" else "",
+        "source": source, "scope": ",".join(settings.get(scopes_setting) or []) if scopes_setting else "",
         "start_url": start_url or spider_class(source).default_start_url, "started_at": _utc_now(), "now": now,
         "status": "running", "pid": os.getpid()}, pk="id", alter=True).last_pk
     args = [sys.executable, "-m", "spiders.crawl", source, "--db", str(db_path), "--crawl-id", str(crawl_id),

@@ -2,8 +2,9 @@
 
 A file's validators are trusted only when they were recorded by a crawl that finished ok or partial: after a
 failed crawl every file is downloaded in full again. A server that ignores conditional GET and sends the
-same bytes again is caught by the sha256 taken while downloading (content_hash): the file is not parsed either. Grants of a file the publisher says is unchanged (304)
-are touched as seen in this crawl, so closures, indicators and health treat them as still present.
+same bytes again is caught by its sha256 (content_hash): the file is not parsed either. Records of a file the
+server says is unchanged (304) are touched as seen in this crawl, so closures, indicators and health treat them as
+still present. Used by the downloader middleware (spiders/conditional_get.py) and the FileState pipeline.
 """
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ GOOD_CRAWLS = ("ok", "partial")
 
 
 def load(db: sqlite_utils.Database) -> dict[str, dict]:
-    """Return url -> {etag, last_modified, registry_modified} recorded by good crawls."""
+    """Return url -> {etag, last_modified, registry_modified, content_hash} recorded by good crawls, in a scope
+    that crawl judged healthy (a file read in a scope judged unhealthy is read again)."""
     if "download_state" not in db.table_names():
         return {}
+    scoped = "scope" in db["download_state"].columns_dict
+    healthy = ("and (d.scope is null or exists (select 1 from scope_runs s where s.crawl_id = d.crawl_id "
+               "and s.scope = d.scope and s.healthy = 1))") if scoped else ""
     rows = db.query(
-        "select d.url, d.etag, d.last_modified, d.registry_modified, d.content_hash from download_state d "
-        "join crawl_runs c on c.id = d.crawl_id where c.status in (?, ?)", list(GOOD_CRAWLS))
+        "select d.url, d.etag, d.last_modified, d.registry_modified, d.content_hash, d.crawl_id from download_state d "
+        f"join crawl_runs c on c.id = d.crawl_id where c.status in (?, ?) {healthy}", list(GOOD_CRAWLS))
     return {r["url"]: r for r in rows}
 
 
@@ -37,19 +42,22 @@ def conditional_headers(state: dict | None, registry_modified: str | None) -> di
 
 
 def remember(db: sqlite_utils.Database, url: str, etag: str | None, last_modified: str | None,
-             registry_modified: str | None, crawl_id: int, grants: int, content_hash: str | None = None) -> None:
-    """Record a file's validators (and the hash of its content) after it was downloaded and parsed without error."""
+             registry_modified: str | None, crawl_id: int, grants: int, content_hash: str | None = None,
+             scope: str | None = None) -> None:
+    """Record a file's validators (and the hash of its content) after it was downloaded and parsed without error.
+    `grants` is the number of records the file gave (the column kept its first name)."""
     with db.conn:
         db["download_state"].upsert({"url": url, "etag": etag, "last_modified": last_modified,
                                      "registry_modified": registry_modified, "crawl_id": crawl_id,
-                                     "grants": grants, "content_hash": content_hash}, pk="url", alter=True)
+                                     "grants": grants, "content_hash": content_hash, "scope": scope},
+                                    pk="url", alter=True)
 
 
-def content_key(body_sha256: str | None, dataset: dict) -> str | None:
-    """Return what must match for a downloaded file to count as unchanged: its bytes, its licence and publisher."""
+def content_key(body_sha256: str | None, labels: str) -> str | None:
+    """Return what must match for a downloaded file to count as unchanged: its bytes, and labels such as its
+    licence and publisher (a file relicensed with the same bytes is read again)."""
     if not body_sha256:
         return None
-    labels = f"{dataset.get('license')}\x1f{(dataset.get('publisher') or {}).get('name')}"
     return f"{body_sha256}:{hashlib.sha1(labels.encode()).hexdigest()[:16]}"
 
 
@@ -59,9 +67,12 @@ def keep(db: sqlite_utils.Database, url: str, crawl_id: int) -> None:
         db.execute("update download_state set crawl_id = ? where url = ?", [crawl_id, url])
 
 
-def touch_grants(db: sqlite_utils.Database, source: str, url: str, crawl_id: int, now: str) -> int:
-    """Mark the stored grants of a not-modified file as seen in this crawl; return how many."""
+def touch_records(db: sqlite_utils.Database, table: str, source: str, url: str, crawl_id: int, now: str,
+                  read_in: int) -> int:
+    """Mark as seen in this crawl the records a not-modified file gave when it was last read (in crawl read_in);
+    return how many. Records an older version of the file listed, and the last one no longer did, carry its URL
+    too: they are not touched, so they stay missing."""
     with db.conn:
-        cur = db.execute("update grants set last_seen_at = ?, last_crawl_id = ? where source = ? and source_url = ?",
-                         [now, crawl_id, source, url])
+        cur = db.execute(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where source = ? "
+                         "and source_url = ? and last_crawl_id = ?", [now, crawl_id, source, url, read_in])
     return cur.rowcount

@@ -1,58 +1,124 @@
-"""What the delivery side needs to know about each source: its licence line, its table, its subscription kind."""
+"""The source registry: what the monitor knows of each source, read from the spider classes that declare it.
+
+Each spider in SPIDER_MODULES declares, next to its parsing, its item (and so its record table), how its health
+is scoped, how its records close, its licence and attribution, its label, and the words people use to subscribe to
+it (spiders/base.py lists the attributes). Closures, coverage, alerts, the digest, the subscription form and
+Datasette's metadata all read this registry, so adding a source is one spider module, its replay route and tests
+(docs/adding-a-source.md).
+
+LBM_SPIDER_MODULES (comma-separated module names) adds spider modules kept outside spiders/sources
+(spiders/settings.py).
+"""
 from __future__ import annotations
 
-SOURCE_LICENCES = {
-    "mutual_aid": "mutualaid.wiki / covidmutualaid.org data, CC BY-NC-SA 4.0",
-    "threesixty_giving": "360Giving publishers' data, licence per publisher",
-    "fhrs_pubs": "Food Standards Agency food hygiene register, Open Government Licence v3",
-    "libraries": "LibrariesHacked / DCMS / Arts Council England, OGL",
-    "library_news": "Public Libraries News, CC BY 3.0",
-}
+from dataclasses import dataclass
+from functools import cache
 
-SOURCE_LABELS = {
-    "mutual_aid": "Mutual aid groups",
-    "threesixty_giving": "Grants (360Giving)",
-    "fhrs_pubs": "Pubs (FSA register)",
-    "libraries": "Public libraries",
-    "library_news": "Public Libraries News",
-}
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
 
-SOURCE_TABLES = {
-    "mutual_aid": "groups",
-    "threesixty_giving": "grants",
-    "fhrs_pubs": "pubs",
-    "libraries": "libraries",
-    "library_news": "news_mentions",
-}
+from spiders import settings as spider_settings
 
-# `subscribe --kinds pub,library,news,grant,group` names sources by what a person would call them; the register's
-# venues are split by kind (db/venue_kinds.py), "pub" being pubs and bars as the pub indicators count them.
-KIND_SOURCES = {
-    "pub": "fhrs_pubs",
-    "social_club": "fhrs_pubs",
-    "sports_club": "fhrs_pubs",
-    "nightclub": "fhrs_pubs",
-    "hotel_bar": "fhrs_pubs",
-    "restaurant": "fhrs_pubs",
-    "other_venue": "fhrs_pubs",
-    "library": "libraries",
-    "news": "library_news",
-    "grant": "threesixty_giving",
-    "group": "mutual_aid",
-}
-SOURCE_NOUNS = {
-    "fhrs_pubs": "pub",
-    "libraries": "library",
-    "library_news": "library news",
-    "threesixty_giving": "grant",
-    "mutual_aid": "mutual aid group",
-}
-KIND_VENUE_KINDS = {
-    "pub": ("pub", "bar"),
-    "social_club": ("members_club",),
-    "sports_club": ("sports_club",),
-    "nightclub": ("nightclub",),
-    "hotel_bar": ("hotel",),
-    "restaurant": ("restaurant",),
-    "other_venue": ("other",),
-}
+CLOSURE_RULES = ("absence", "source", "reports")
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    table: str                 # the record table its items go to (its item's TABLE)
+    label: str                 # "Pubs (FSA register)"
+    noun: str                  # "pub": one record, in a sentence
+    credit: str                # one line naming who to credit and the licence, for emails and the digest
+    licence: str               # the data's licence ("" when each record carries its publisher's)
+    licence_url: str
+    attribution: str
+    homepage: str
+    by_authority: bool         # health, coverage and closures are judged per local authority
+    closure_rule: str          # absence | source | reports
+    dated_by_first_missing: bool   # a closure by absence dates from the first crawl without the record
+    overlap_checked: bool      # a scope is healthy only if it lists most of its known records again
+    kinds: dict                # subscription word -> the venue kinds it means (() = every record)
+    scopes_setting: str        # the setting naming the scopes a crawl covers, if any
+    counted: bool              # its records are counted by indicators, so coverage applies
+    schedule: str              # cron: when the scheduler crawls it, unless the `schedule` setting says otherwise
+
+    @property
+    def closes_by_absence(self) -> bool:
+        return self.closure_rule == "absence"
+
+
+def scrapy_settings() -> Settings:
+    """Return the project's Scrapy settings (spiders/settings.py), as `scrapy crawl` would see them."""
+    settings = Settings()
+    settings.setmodule(spider_settings)
+    return settings
+
+
+def spider_loader() -> SpiderLoader:
+    """Return Scrapy's own loader over SPIDER_MODULES: the one way a source name becomes a spider class."""
+    return SpiderLoader.from_settings(scrapy_settings())
+
+
+def from_spider(cls) -> Source:
+    if cls.closure_rule not in CLOSURE_RULES:
+        raise ValueError(f"spider {cls.name}: closure_rule must be one of {CLOSURE_RULES}, not {cls.closure_rule!r}")
+    if cls.item_class is None or not cls.item_class.TABLE:
+        raise ValueError(f"spider {cls.name} declares no item with a record table")
+    return Source(name=cls.name, table=cls.item_class.TABLE, label=cls.label or cls.name, noun=cls.noun,
+                  credit=cls.credit or ", ".join(filter(None, (cls.attribution, cls.licence))),
+                  licence=cls.licence, licence_url=cls.licence_url, attribution=cls.attribution,
+                  homepage=cls.homepage, by_authority=cls.scope_kind == "authority", closure_rule=cls.closure_rule,
+                  overlap_checked=cls.overlap_checked, dated_by_first_missing=cls.dated_by_first_missing, kinds=dict(cls.subscription_kinds),
+                  scopes_setting=cls.scopes_setting, counted=cls.closure_rule != "reports",
+                  schedule=cls.schedule)
+
+
+@cache
+def sources() -> dict[str, Source]:
+    """Return every source, by name, in name order."""
+    loader = spider_loader()
+    return {name: from_spider(loader.load(name)) for name in sorted(loader.list())}
+
+
+def source(name: str) -> Source | None:
+    return sources().get(name)
+
+
+def tables() -> dict[str, str]:
+    """Return source name -> record table."""
+    return {s.name: s.table for s in sources().values()}
+
+
+def subscription_kinds() -> dict[str, tuple[str, str, tuple]]:
+    """Return each word `subscribe --kinds` accepts -> (its source, its noun, the venue kinds it means)."""
+    return {word: (s.name, s.noun, tuple(venue_kinds)) for s in sources().values()
+            for word, venue_kinds in s.kinds.items()}
+
+
+def table_provenance() -> dict[str, dict[str, str]]:
+    """Return Datasette's source and licence keys of each record table, from the spiders writing to it."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for s in sources().values():
+        keys = out.setdefault(s.table, {"source": [], "source_url": [], "license": [], "license_url": []})
+        for key, value in (("source", s.attribution), ("source_url", s.homepage), ("license_url", s.licence_url),
+                           ("license", s.licence or "Each publisher's licence, given in the licence column")):
+            if value and value not in keys[key]:
+                keys[key].append(value)
+    # Datasette shows one link each: the first source's; the names and licences of every source are listed.
+    return {table: {"source": "; ".join(k["source"]), "source_url": k["source_url"][0] if k["source_url"] else "",
+                    "license": "; ".join(k["license"]), "license_url": k["license_url"][0] if k["license_url"] else ""}
+            for table, k in out.items()}
+
+
+def enabled(settings: dict) -> list[str]:
+    """Return the sources `crawl --all` and the scheduler run: enabled_sources, or every source when it is empty."""
+    return list(settings.get("enabled_sources") or sources())
+
+
+def cron(settings: dict, name: str) -> str | None:
+    """Return a job's cron: the `schedule` setting's, else a source's own; None when neither names it."""
+    configured = settings.get("schedule") or {}
+    if name in configured:
+        return configured[name]
+    registered = source(name)
+    return registered.schedule if registered else None

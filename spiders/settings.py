@@ -1,10 +1,13 @@
 """Scrapy settings: polite defaults for crawling public sources. The crawl runner adds LBM_DB, LBM_CRAWL_ID,
 LBM_NOW and LBM_SETTINGS; under a plain `scrapy crawl` give at least `-s LBM_DB=leftbehind.db`."""
 
+import os
+
 from scrapy.settings import default_settings as _scrapy_defaults
 
 BOT_NAME = "leftbehind"
-SPIDER_MODULES = ["spiders.sources"]
+# LBM_SPIDER_MODULES (comma-separated) adds spider modules kept outside the repository.
+SPIDER_MODULES = ["spiders.sources", *filter(None, os.environ.get("LBM_SPIDER_MODULES", "").replace(" ", "").split(","))]
 NEWSPIDER_MODULE = "spiders.sources"
 
 ROBOTSTXT_OBEY = True
@@ -38,12 +41,16 @@ FEED_EXPORT_ENCODING = "utf-8"
 # schemes and private addresses before any handler runs (spiders/fetch_policy.py), redirects included.
 LOCAL_HANDLERS_OFF = {"file": None, "data": None, "ftp": None, "s3": None}
 DOWNLOAD_HANDLERS = dict(LOCAL_HANDLERS_OFF)
-DOWNLOADER_MIDDLEWARES = {"spiders.fetch_policy.FetchPolicyMiddleware": 50}
+# A file unchanged since the last good crawl is asked for conditionally, or caught by its hash (conditional_get.py).
+DOWNLOADER_MIDDLEWARES = {"spiders.fetch_policy.FetchPolicyMiddleware": 50,
+                          "spiders.conditional_get.ConditionalGetMiddleware": 60}
 LBM_ALLOW_PRIVATE_ADDRESSES = False
 
-# skip unchanged input -> normalise -> link news to places -> validate -> (batched) geo-match -> store. Gaps leave
-# room for more steps.
+# files' state (conditional GET) -> library identity -> skip unchanged input -> normalise -> link news to places ->
+# validate -> (batched) geo-match -> store. Gaps leave room for more steps.
 ITEM_PIPELINES = {
+    "spiders.pipelines.file_state.FileStatePipeline": 40,
+    "spiders.pipelines.library_identity.LibraryIdentityPipeline": 45,
     "spiders.pipelines.unchanged.UnchangedPipeline": 50,
     "spiders.pipelines.normalise.NormalisePipeline": 100,
     "spiders.pipelines.news_links.NewsLinksPipeline": 150,

@@ -1,4 +1,9 @@
-"""Shared fixtures: fresh databases in a temporary folder."""
+"""Shared fixtures: fresh databases in a temporary folder, the replay server, the fast crawl settings.
+
+replay_server(*routes): a replay server on 127.0.0.1 serving the routes and postcodes.io's, stopped after the test.
+The one fast-crawl setting is tests/crawling.py: FAST, and replay_env(server, **overrides), the environment of a
+crawl child pointed at the replay server.
+"""
 from __future__ import annotations
 
 import os
@@ -11,6 +16,8 @@ import pytest
 os.environ.setdefault("LBM_POSTCODES_URL", "http://127.0.0.1:9")
 
 from db.store import init_private, init_public
+from spiders.replay import postcodes_io
+from spiders.replay.server import ReplayServer
 
 # The session fails if a test leaves generated files in the checkout (tests write only into temporary folders).
 pytest_plugins = ["tests.repo_guard"]
@@ -46,3 +53,17 @@ def fresh_db(db_path, template_db):
 @pytest.fixture
 def private_db(private_db_path):
     return init_private(private_db_path)
+
+
+@pytest.fixture
+def replay_server():
+    started: list[ReplayServer] = []
+
+    def start(*routes, postcodes: bool = True) -> ReplayServer:
+        server = ReplayServer(routes=[*routes, *(postcodes_io.routes() if postcodes else [])]).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -10,9 +10,10 @@ FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "D
         "LBM_ALLOW_PRIVATE_ADDRESSES": True}   # the replay server is on 127.0.0.1
 
 
-def replay_env(server) -> dict:
-    """Environment for crawl children: fast local crawling, postcodes.io on the replay server."""
-    return {"LBM_SCRAPY_SETTINGS": json.dumps(FAST), "LBM_POSTCODES_URL": server.url}
+def replay_env(server, **scrapy) -> dict:
+    """Environment for crawl children: fast local crawling (FAST, with any overrides), postcodes.io on the replay
+    server."""
+    return {"LBM_SCRAPY_SETTINGS": json.dumps({**FAST, **scrapy}), "LBM_POSTCODES_URL": server.url}
 
 
 def replay_settings(server, **overrides) -> dict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 
+from spiders.registry import tables
+
 ENGLAND_POP = 56_286_961
 LEFT_BEHIND_POP = 2_386_368
 OTHER_DEPRIVED_POP = 6_069_002
@@ -24,7 +26,7 @@ KINGSWOOD, CORBY_CENTRAL, LLOYDS = "E05010267", "E05010265", "E05010268"
 
 _refs = itertools.count(1)
 
-TABLES = {"mutual_aid": "groups", "threesixty_giving": "grants", "fhrs_pubs": "pubs", "libraries": "libraries"}
+TABLES = tables()   # source -> record table, from the source registry
 
 
 def crawl(db, source: str, scopes: dict[str, bool], at: str = "2024-06-01T05:00:00") -> int:

@@ -8,7 +8,7 @@ from core.config import load
 from db.store import init_public
 from monitor.changes.closures import apply_crawl
 from monitor.changes.crawl import run_crawl
-from tests.crawling import FAST
+from tests.crawling import replay_env
 
 
 def write_config(path: Path, **values) -> Path:
@@ -22,7 +22,7 @@ def crawl(source: str, db_path, server, now: str, config_path=None, start_url: s
           scrapy: dict | None = None):
     """Crawl `source` from the replay server as of `now`, apply closures; return (result, db, event ids)."""
     settings = load(config_path)
-    env = {"LBM_SCRAPY_SETTINGS": json.dumps({**FAST, **(scrapy or {})}), "LBM_POSTCODES_URL": server.url}
+    env = replay_env(server, **(scrapy or {}))
     result = run_crawl(source, db_path, settings, now, start_url=start_url or server.url, config_path=config_path,
                        extra_env=env, timeout=120)
     db = init_public(db_path)

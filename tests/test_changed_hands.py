@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from spiders.replay import postcodes_io
 from spiders.replay.fhrs import HERE, FhrsReplay
-from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
-from tests.crawling import FAST
+from tests.crawling import replay_env
 from tests.replay_crawl import crawl, events, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,16 +56,16 @@ def scenario() -> tuple[bytes, list[str], list[str]]:
 
 
 @pytest.fixture
-def hartlepool(tmp_path):
+def hartlepool(tmp_path, replay_server):
     clock = ReplayClock("2024-01-01")
     fhrs = FhrsReplay(clock)
-    with ReplayServer(routes=fhrs.routes() + postcodes_io.routes()) as server:
-        config = write_config(tmp_path / "c.toml", fhrs_authorities=["Hartlepool"])
-        yield {"server": server, "fhrs": fhrs, "config": config, "db": tmp_path / "db.sqlite", "tmp": tmp_path}
+    server = replay_server(*fhrs.routes())
+    config = write_config(tmp_path / "c.toml", fhrs_authorities=["Hartlepool"])
+    yield {"server": server, "fhrs": fhrs, "config": config, "db": tmp_path / "db.sqlite", "tmp": tmp_path}
 
 
 def run_cli(w, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LBM_SCRAPY_SETTINGS": json.dumps(FAST), "LBM_POSTCODES_URL": w["server"].url}
+    env = {**os.environ, **replay_env(w["server"])}
     cmd = [sys.executable, str(ROOT / "run.py"), "--db", str(w["db"]), "--private-db", str(w["tmp"] / "p.db"),
            "--config", str(w["config"]), *args]
     return subprocess.run(cmd, cwd=w["tmp"], env=env, capture_output=True, text=True, timeout=300)
@@ -133,6 +131,45 @@ def test_a_new_registration_after_the_closure_corrects_it(hartlepool):
     assert label.startswith("Correction: ") and label.endswith(" not closed, changed hands")
 
 
+def test_a_correction_goes_only_to_those_told_of_the_closure(hartlepool):
+    from email import message_from_bytes, policy
+
+    from db.store import init_private
+    from monitor.delivery import subscriptions
+    from monitor.delivery.mailer import MaildirTransport
+    from monitor.reports import alerts
+    from tests.delivery_seed import settings
+
+    w = hartlepool
+    private = init_private(w["tmp"] / "p.db")
+    s = settings(w["tmp"])
+    rows = details(REAL)
+    gone = next(r for r in rows if b"<PostCode>" in r and b"<AddressLine1>" in r)
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-01T05:00:00", w["config"])
+    w["fhrs"].override["903"] = rebuild(REAL, [r for r in rows if r is not gone])
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-08T05:00:00", w["config"])
+    result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], "2024-01-15T05:00:00", w["config"])
+    [closure] = events(db, result.crawl_id, "closed")
+    lad = closure["lad_code"]
+    subscriptions.subscribe(private, db, "early@example.org", lads=[lad], now="2024-01-14T00:00:00+00:00")
+    alerts.send_alerts(db, private, s, result.crawl_id, "2024-01-15T06:00:00+00:00",
+                       transport=MaildirTransport(s["maildir"]))
+    subscriptions.subscribe(private, db, "late@example.org", lads=[lad], now="2024-01-20T00:00:00+00:00")
+    reborn = gone.replace(f"<FHRSID>{fhrsid(gone)}</FHRSID>".encode(), b"<FHRSID>9200001</FHRSID>")
+    w["fhrs"].override["903"] = rebuild(REAL, [r for r in rows if r is not gone] + [reborn])
+    result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], "2024-02-05T05:00:00", w["config"])
+    [correction] = events(db, result.crawl_id, "changed_hands")
+    alerts.send_alerts(db, private, s, result.crawl_id, "2024-02-05T06:00:00+00:00",
+                       transport=MaildirTransport(s["maildir"]))
+    mail = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (w["tmp"] / "mail" / "new").iterdir()]
+    early = sorted(m["Subject"].split(":")[0] for m in mail if m["To"] == "early@example.org")
+    late = [m.get_body(("plain",)).get_content() for m in mail if m["To"] == "late@example.org"]
+    # The early subscriber got the closure, then its correction; the late one, who never heard of the closure,
+    # hears of the new registration only, never of a correction.
+    assert early == ["Bar closed", "Correction"], early
+    assert len(late) == 1 and "not closed" not in late[0] and "Correction" not in late[0]
+
+
 def test_a_bad_field_never_makes_a_pub_absent(hartlepool):
     w = hartlepool
     rows = details(REAL)
@@ -140,8 +177,10 @@ def test_a_bad_field_never_makes_a_pub_absent(hartlepool):
     victim = rows[3]
     broken = re.sub(rb"<Latitude>[^<]*</Latitude>", b"<Latitude>123.4</Latitude>", victim)   # out of range
     assert broken != victim
-    w["fhrs"].override["903"] = rebuild(REAL, [broken if r is victim else r for r in rows])
-    for now in ("2024-01-08T05:00:00", "2024-01-15T05:00:00"):
+    spoilt = rebuild(REAL, [broken if r is victim else r for r in rows])
+    # A byte more the second time, so the file is read again (the same bytes would not be: conditional GET).
+    for now, body in (("2024-01-08T05:00:00", spoilt), ("2024-01-15T05:00:00", spoilt + b"\n")):
+        w["fhrs"].override["903"] = body
         result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], now, w["config"])
         assert result.status == "ok"
         assert events(db, result.crawl_id, "closed") == []

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from spiders.replay import postcodes_io
 from spiders.replay.fhrs import FhrsReplay
-from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
 from tests import fhrs_scenario
 from tests.crawling import replay_env
@@ -19,16 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def replay():
+def replay(replay_server):
     fhrs = FhrsReplay(ReplayClock("2024-01-01"))
-    with ReplayServer(routes=fhrs.routes() + postcodes_io.routes()) as server:
-        server.fhrs = fhrs
-        yield server
+    server = replay_server(*fhrs.routes())
+    server.fhrs = fhrs
+    yield server
 
 
 def run(tmp_path, server, *args) -> subprocess.CompletedProcess:
     """Run run.py as a user would, from another directory, with relative database paths."""
-    env = {**__import__("os").environ, **replay_env(server)}
+    env = {**os.environ, **replay_env(server)}
     return subprocess.run([sys.executable, str(ROOT / "run.py"), "--db", "lb.db", "--private-db", "p.db",
                            "--config", "c.toml", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)

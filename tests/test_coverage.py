@@ -6,7 +6,7 @@ from collections import defaultdict
 import pytest
 
 from monitor.indicators.area_groups import load_wards
-from monitor.indicators.coverage import SOURCES, source_coverage
+from monitor.indicators.coverage import counted_sources, source_coverage
 from tests.indicator_records import (
     CORBY,
     CORBY_CENTRAL,
@@ -19,6 +19,8 @@ from tests.indicator_records import (
     crawl,
     record,
 )
+
+SOURCES = counted_sources()
 
 
 @pytest.fixture

@@ -140,7 +140,7 @@ def test_no_digest_calls_a_source_crawled_healthy_that_week_no_data(demo):
     from datetime import datetime, timedelta
     from email import policy
 
-    from spiders.registry import SOURCE_LABELS
+    from spiders.registry import sources
     directory, _ = demo
     db = init_public(directory / "leftbehind.db")
     digests = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
@@ -157,7 +157,7 @@ def test_no_digest_calls_a_source_crawled_healthy_that_week_no_data(demo):
             "where substr(c.now, 1, 10) > ? and substr(c.now, 1, 10) <= ?",
             [(week_to - timedelta(days=7)).date().isoformat(), week_to.date().isoformat()])}
         for source in healthy:
-            line = lines[SOURCE_LABELS[source]]
+            line = lines[sources()[source].label]
             assert "No data yet" not in line and "no data" not in line.lower().split("(")[0], line
             assert ": Healthy." in line or ": Partly healthy." in line, line
             checked += 1

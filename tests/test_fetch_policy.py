@@ -12,6 +12,7 @@ from spiders.fetch_policy import allowed, refusal, shown_url
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer, Response
 from spiders.replay.threesixty_giving import build_routes, recorded
+from tests.crawling import replay_env
 
 NOW = "2024-06-01T00:00:00+00:00"
 
@@ -87,9 +88,8 @@ def hostile_registry(tmp_path):
 def test_a_registry_of_local_files_and_internal_addresses_stores_nothing(hostile_registry, tmp_path):
     server, internal, secret = hostile_registry
     host_port = server.url.split("//", 1)[1]
-    scrapy = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 5,
-              "LBM_ALLOW_PRIVATE_ADDRESSES": [host_port]}          # the registry's server, nothing else
-    env = {"LBM_SCRAPY_SETTINGS": json.dumps(scrapy), "LBM_POSTCODES_URL": server.url}
+    # The registry's server, nothing else, may be private.
+    env = replay_env(server, RETRY_TIMES=0, LBM_ALLOW_PRIVATE_ADDRESSES=[host_port])
     db_path = tmp_path / "db.sqlite"
     result = run_crawl("threesixty_giving", db_path, load(None), NOW, start_url=server.url + "/data.json",
                        extra_env=env, timeout=120)

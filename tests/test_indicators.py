@@ -5,7 +5,7 @@ import pytest
 
 from core.config import DEFAULTS
 from monitor.indicators.compute import BY_NAME, INDICATORS, compute, compute_and_store, measure, rate, ward_rows, within
-from monitor.indicators.coverage import SOURCES
+from monitor.indicators.coverage import counted_sources
 from monitor.indicators.tally import tally_query
 from tests.indicator_records import (
     BURN_VALLEY,
@@ -25,6 +25,8 @@ from tests.indicator_records import (
     crawl,
     record,
 )
+
+SOURCES = counted_sources()
 
 NOW = "2024-06-30T12:00:00"
 

@@ -13,11 +13,10 @@ from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import DATA, ReplayClock, Snapshot, SnapshotRoute
 from spiders.sources.mutual_aid import group_ref
+from tests.crawling import replay_env
 
 HERE = DATA / "mutual_aid"
 SHEET_SCRAPE = HERE / "2020-03-18_covid-mutual-aid-uk-sheet_geolocated.json"
-SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5,
-          "LBM_ALLOW_PRIVATE_ADDRESSES": True}
 PATH = "/api/group/get"
 
 
@@ -26,7 +25,7 @@ def serve(snapshots: list[Snapshot], clock: ReplayClock) -> ReplayServer:
 
 
 def crawl(server, db_path, now):
-    env = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url}
+    env = replay_env(server)
     return run_crawl("mutual_aid", db_path, load(None), now, start_url=server.url + PATH, extra_env=env,
                      timeout=120)
 

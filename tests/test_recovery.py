@@ -15,7 +15,7 @@ from monitor.changes.closures import apply_crawl
 from monitor.changes.crawl import recover_stale_crawls, run_crawl
 from spiders.replay.catalogue import replay_server
 from spiders.replay.snapshots import ReplayClock
-from tests.crawling import FAST
+from tests.crawling import FAST, replay_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ outbox = "0 8 * * *"
 
 def run_cron(cwd: Path, server, now: str, *extra) -> subprocess.CompletedProcess:
     """`python /path/to/run.py --db rel.db ... schedule --once`, from a directory that is not the repository."""
-    env = {**os.environ, "LBM_SCRAPY_SETTINGS": json.dumps(FAST), "LBM_POSTCODES_URL": server.url}
+    env = {**os.environ, **replay_env(server)}
     args = [sys.executable, str(ROOT / "run.py"), "--db", "data/public.db", "--private-db", "data/private.db",
             "--config", "cron.toml", *extra, "schedule", "--once", "--now", now]
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=180)

@@ -16,6 +16,8 @@ import sqlite_utils
 from db import serve as serve_mod
 from db.schema import RECORD_TABLES, public
 from db.store import init_private, init_public
+from monitor.commands.serve import query_fragments
+from spiders import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 AREA_GROUPS = ("left_behind", "other_deprived", "england")
@@ -26,7 +28,7 @@ ORDINARY = "E05000026"         # Abbey, Barking and Dagenham
 
 def _record(source: str, ref: str, name: str, ward: str, lat: float, lon: float, **extra) -> dict:
     return {"id": f"{source}:{ref}", "source": source, "ref": ref, "scope": source, "name": name,
-            "latitude": lat, "longitude": lon, "ward_code": ward, "status": "open",
+            "latitude": lat, "longitude": lon, "ward_code": ward, "status": "open", "last_crawl_id": 2,
             "first_seen_at": "2024-01-01T06:00:00+00:00", "licence": "test", **extra}
 
 
@@ -40,11 +42,14 @@ def fill_sample(db, today: datetime) -> None:
     ], pk="id", alter=True)
     db["pubs"].insert_all([
         _record("fhrs_pubs", "p1", "The Royal Oak", LEFT_BEHIND, 51.5560, 0.1300, address="1 High Road",
-                venue_kind="pub"),
+                venue_kind="pub", scope="Barking and Dagenham"),
         _record("fhrs_pubs", "p2", "The Old Crown", LEFT_BEHIND, 51.5570, 0.1350, address="2 High Road",
-                status="closed", closed_at=recent[:10], closed_by="absence", venue_kind="pub"),
-        _record("fhrs_pubs", "p3", "The Netherton Arms", OTHER_DEPRIVED, 52.4900, -2.0800, venue_kind="pub"),
-        _record("fhrs_pubs", "p4", "Becontree Social Club", LEFT_BEHIND, 51.5565, 0.1310, venue_kind="members_club"),
+                status="closed", closed_at=recent[:10], closed_by="absence", venue_kind="pub",
+                scope="Barking and Dagenham"),
+        _record("fhrs_pubs", "p3", "The Netherton Arms", OTHER_DEPRIVED, 52.4900, -2.0800, venue_kind="pub",
+                scope="Dudley"),
+        _record("fhrs_pubs", "p4", "Becontree Social Club", LEFT_BEHIND, 51.5565, 0.1310, venue_kind="members_club",
+                scope="Barking and Dagenham"),
     ], pk="id", alter=True)
     db["libraries"].insert_all([
         _record("libraries", "l1", "Becontree Library", LEFT_BEHIND, 51.5540, 0.1290, status="closed",
@@ -168,7 +173,7 @@ def test_metadata_is_keyed_by_the_file_stem_and_queries_have_their_sql():
 
 
 def test_every_public_table_has_provenance_or_is_hidden(fresh_db):
-    tables = serve_mod.build_metadata("x")["databases"]["x"]["tables"]
+    tables = serve_mod.build_metadata("x", provenance=registry.table_provenance())["databases"]["x"]["tables"]
     for name in fresh_db.table_names() + fresh_db.view_names():
         meta = tables.get(name)
         assert meta is not None, f"no metadata for {name}"
@@ -209,7 +214,8 @@ def test_refuses_private_missing_or_mixed_databases(tmp_path, fresh_db, db_path,
 
 
 def test_every_canned_query_runs_on_an_empty_store(fresh_db):
-    queries = serve_mod.build_metadata("x")["databases"]["x"]["queries"]
+    queries = serve_mod.build_metadata("x", fragments=query_fragments())["databases"]["x"]["queries"]
+    assert "/*ward_numerator*/" not in queries["ward_profile"]["sql"]
     for name, query in queries.items():
         params = {p: "" for p in ("ward", "indicator", "since", "as_of") if f":{p}" in query["sql"]}
         assert fresh_db.execute(query["sql"], params).fetchall() == [], name

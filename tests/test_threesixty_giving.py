@@ -17,14 +17,13 @@ from spiders.replay.catalogue import replay_server
 from spiders.replay.server import ReplayServer
 from spiders.replay.threesixty_giving import build_routes, recorded
 from spiders.sources.threesixty_giving import file_type
+from tests.crawling import replay_env
 
 NOW1, NOW2 = "2024-06-01T00:00:00+00:00", "2024-06-08T00:00:00+00:00"
-SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 5,
-          "LBM_ALLOW_PRIVATE_ADDRESSES": True}
 
 
 def crawl(server, db_path, now):
-    env = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url}
+    env = replay_env(server)
     return run_crawl("threesixty_giving", db_path, load(None), now, start_url=server.url + "/data.json",
                      extra_env=env, timeout=120)
 
@@ -207,7 +206,7 @@ def test_second_crawl_downloads_nothing_and_stays_healthy(two_crawls):
     assert second.status == "ok"
     assert second.counts["new"] == 0 and second.counts["items"] == first.counts["items"]
     stats = stats_of(db, second.crawl_id)
-    assert stats["threesixty/not_modified"] == 5 and stats["threesixty/conditional_requests"] == 5
+    assert stats["threesixty/not_modified"] == 5 and stats["conditional/asked"] == 5
     assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0
 
 
@@ -229,7 +228,7 @@ def test_changed_registry_date_downloads_again(tmp_path):
         again = crawl(server, tmp_path / "db.db", NOW2)
         statuses = [s for _, path, s in server.log if path.endswith(".csv")]
     assert statuses == [200, 200]
-    assert stats_of(connect(tmp_path / "db.db"), again.crawl_id)["threesixty/full_requests"] == 1
+    assert stats_of(connect(tmp_path / "db.db"), again.crawl_id)["conditional/full"] == 1
 
 
 def test_broken_file_is_an_error_and_its_validators_are_not_kept(tmp_path):

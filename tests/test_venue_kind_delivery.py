@@ -20,9 +20,7 @@ from monitor.indicators.compute import compute
 from monitor.reports import alerts
 from monitor.reports.digest import render_digest
 from spiders.pipelines.store import content_hash
-from spiders.replay import postcodes_io
 from spiders.replay.fhrs import FhrsReplay
-from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
 from tests.delivery_seed import LB_WARD, add_crawl, add_event, add_record, settings
 from tests.indicator_records import by_key, record
@@ -39,10 +37,10 @@ def hand_labels(authority: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def replay():
+def replay(replay_server):
     clock = ReplayClock("2024-01-01")
-    with ReplayServer(routes=FhrsReplay(clock).routes() + postcodes_io.routes()) as server:
-        yield server
+    server = replay_server(*FhrsReplay(clock).routes())
+    yield server
 
 
 def test_a_crawl_stores_every_venue_with_its_kind_and_rule(replay, db_path, tmp_path):

@@ -75,7 +75,7 @@ def test_ward_page_shows_figures_groups_events_and_records_linked_to_their_rows(
     soup = BeautifulSoup(page.text, "html.parser")
     words = text(page.text)
     # The latest pubs_per_100k of each area group in the sample: 4.2, 7.7 and 10.5.
-    row = next(tr for tr in soup.select("tbody tr") if tr.th.get_text(strip=True) == "pubs")
+    row = next(tr for tr in soup.select("tbody tr") if tr.th and tr.th.get_text(strip=True) == "Open pubs and bars")
     cells = [td.get_text(" ", strip=True) for td in row.select("td")][1:]
     assert [c.split()[0] for c in cells] == ["4.2", "7.7", "10.5"]
     assert all("–" in c for c in cells)                    # each with its 95% interval

@@ -39,6 +39,13 @@ def test_ward_figures_carry_intervals_when_the_indicators_have_them(fresh_db, db
     fresh_db["indicators"].insert_all(rows, alter=True)
     conn = sqlite3.connect(db_path)
     population = conn.execute("select population from wards where code = ?", [BECONTREE]).fetchone()[0]
+    # No healthy crawl of the register yet: the ward's own figure is no data, not a count of what is stored.
+    figures = {f["indicator"]: f for f in wards.ward_figures(conn, BECONTREE, population)}
+    assert figures["pubs_per_100k"]["count"] is None and figures["pubs_per_100k"]["ward_rate"] is None
+    fresh_db["crawl_runs"].insert({"id": 1, "source": "fhrs_pubs", "scope": "", "status": "ok"}, alter=True)
+    fresh_db["scope_runs"].insert({"crawl_id": 1, "source": "fhrs_pubs", "scope": "fhrs_pubs", "healthy": 1},
+                                  alter=True)
+    conn = sqlite3.connect(db_path)
     figures = {f["indicator"]: f for f in wards.ward_figures(conn, BECONTREE, population)}
     pubs = figures["pubs_per_100k"]
     assert pubs["count"] == 1 and abs(pubs["ward_rate"] - 100_000 / population) < 1e-9

@@ -10,6 +10,7 @@ import pytest
 from spiders.grants_table import xlsx_grants
 from spiders.replay.snapshots import DATA
 from spiders.xlsx_guard import Limits, check_xlsx
+from tests.crawling import replay_env
 
 REAL = DATA / "threesixty_giving" / "360giving-sample.xlsx"
 
@@ -63,7 +64,6 @@ def test_the_bomb_through_a_crawl_under_a_memory_ceiling_is_an_unhealthy_scope(t
     from spiders.replay import postcodes_io
     from spiders.replay.server import ReplayServer, Response
     from spiders.replay.threesixty_giving import build_routes, recorded
-    from tests.crawling import FAST
     from tests.replay_crawl import write_config
 
     registry, _ = recorded()
@@ -75,7 +75,7 @@ def test_the_bomb_through_a_crawl_under_a_memory_ceiling_is_an_unhealthy_scope(t
         "Content-Type": xlsx}))] + postcodes_io.routes()
     config = write_config(tmp_path / "c.toml", crawl_memory_mb=1024)
     with ReplayServer(routes=routes) as server:
-        env = {"LBM_SCRAPY_SETTINGS": json.dumps(FAST), "LBM_POSTCODES_URL": server.url}
+        env = replay_env(server)
         result = run_crawl("threesixty_giving", tmp_path / "db.sqlite", load(config), "2024-06-01T00:00:00",
                            start_url=server.url + "/data.json", config_path=config, extra_env=env, timeout=120)
     db = connect(tmp_path / "db.sqlite")

@@ -25,28 +25,22 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from db.schema import RECORD_TABLES
 from monitor.changes import venue_identity
+from spiders import registry
 
-# Source -> record table. Sources not listed are looked up among the record tables.
-SOURCE_TABLES = {"fhrs_pubs": "pubs", "libraries": "libraries", "library_news": "news_mentions",
-                 "mutual_aid": "groups", "threesixty_giving": "grants"}
-# Tables whose records close when they go missing; the others close only when their source says so.
-CLOSE_BY_ABSENCE = {"pubs", "libraries"}
-# Scopes of these are healthy only if they list most of their known venues again (monitor/health.py). Not the
-# libraries: their lists are years apart and name libraries differently, so overlap there measures matching.
-OVERLAP_CHECKED = {"pubs"}
-# When did a venue missing from the lists close? For pubs, crawled daily, when the closure is concluded; for
-# libraries, listed years apart, by the first list that no longer had it (older ones are then backfill).
+# When did a venue missing from the lists close? For a source crawled daily (pubs), when the closure is concluded;
+# for one listed years apart (libraries: dated_by_first_missing), by the first list that no longer had it (older
+# ones are then backfill).
 FIRST_MISSING = """(select substr(min(c.now), 1, 10) from scope_runs s join crawl_runs c on c.id = s.crawl_id
                     where s.source = r.source and s.scope = r.scope and s.healthy = 1
                       and s.crawl_id > coalesce(r.last_crawl_id, 0))"""
-RECORD_TABLES = ("groups", "grants", "pubs", "libraries", "news_mentions")
 
 
 def table_for(db: sqlite_utils.Database, source: str) -> str | None:
-    """Return the record table a source writes to."""
-    if source in SOURCE_TABLES:
-        return SOURCE_TABLES[source]
+    """Return the record table a source writes to (the registry's; else where its records are, if anywhere)."""
+    if registered := registry.source(source):
+        return registered.table
     for table in RECORD_TABLES:
         if db[table].exists() and db.execute(f"select 1 from [{table}] where source = ? limit 1",
                                              [source]).fetchone():
@@ -104,18 +98,21 @@ class ScopeStep:
         self.has_address = {"address", "postcode", "succeeds"} <= set(columns)
         self.backfill_days = int(settings.get("backfill_days", 90))
         self.hands_weeks = int(settings.get("changed_hands_weeks", 12))
+        registered = registry.source(source)
+        self.by_absence = bool(registered and registered.closes_by_absence)   # the spider's closure_rule
+        self.dated_by_first_missing = bool(registered and registered.dated_by_first_missing)
         venue_identity.register(db.conn)
 
     def run(self) -> None:
         self.new_records()
-        if self.table in CLOSE_BY_ABSENCE and self.has_address:
+        if self.by_absence and self.has_address:
             self.supersede_recent_closures()
         self.changed_records()
         self.closed_by_source()
         self.reopened()
         self.db.execute(f"update [{self.table}] set missing_count = 0 where source = ? and scope = ? "
                         "and last_crawl_id = ?", [self.source, self.scope, self.crawl_id])
-        if self.table in CLOSE_BY_ABSENCE:
+        if self.by_absence:
             self.closed_by_absence()
 
     def _emit(self, kind: str, evidence_sql: str, where: str, params: list, evidence_params: tuple = (),
@@ -193,13 +190,13 @@ class ScopeStep:
         if self.has_address:
             self.changed_hands(where, params)
         rule = f"missing from {self.missing_limit} consecutive healthy crawls of {self.scope}"
-        closed_on = FIRST_MISSING if self.table == "libraries" else f"'{self.now[:10]}'"
+        closed_on = FIRST_MISSING if self.dated_by_first_missing else f"'{self.now[:10]}'"
         self._emit("closed", "?", where, params, (json.dumps({"rule": rule, "crawl_ids": crawls}),),
                    closed_on=closed_on, backfill=f"lbm_older_than({closed_on}, '{self.now}', {self.backfill_days})")
-        closed_at = FIRST_MISSING if self.table == "libraries" else "?"
+        closed_at = FIRST_MISSING if self.dated_by_first_missing else "?"
         self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'absence',
                             closed_at = {closed_at} where source = ? and scope = ? and {where}""",
-                        ([] if self.table == "libraries" else [self.now]) + [self.source, self.scope, *params])
+                        ([] if self.dated_by_first_missing else [self.now]) + [self.source, self.scope, *params])
 
 
     def _successors(self, old_where: str, params: list, new_where: str) -> list[tuple[str, str]]:

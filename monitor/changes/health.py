@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from monitor.changes.closures import OVERLAP_CHECKED, table_for
+from monitor.changes.closures import table_for
+from spiders import registry
 
 
 @dataclass
@@ -88,8 +89,9 @@ def _overlap_reason(db, source: str, scope: str, crawl_id: int, share: float) ->
     Counts alone are fooled by a file of the same size that lists other venues (another authority's file, a
     renumbered register): then every known venue looks absent and would close.
     """
+    registered = registry.source(source)
     table = table_for(db, source)
-    if table not in OVERLAP_CHECKED or not db[table].exists():
+    if not (registered and registered.overlap_checked) or not db[table].exists():
         return ""
     known, seen = db.execute(
         f"select count(*), coalesce(sum(last_crawl_id = ?), 0) from [{table}] where source = ? and scope = ? "

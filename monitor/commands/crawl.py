@@ -8,6 +8,7 @@ import click
 from core.errors import InputError
 from monitor.commands.group import cli
 from monitor.scheduling.jobs import crawl_job, summary_line
+from spiders import registry
 from spiders.crawl import known_sources
 
 
@@ -27,7 +28,7 @@ def crawl(obj, name, run_all, start_url, now, no_alerts):
         raise InputError(f"name one source or give --all; sources: {', '.join(known_sources())}")
     if run_all and start_url:
         raise InputError("--start-url goes with one source, not --all")
-    sources = obj.settings["enabled_sources"] if run_all else [name]
+    sources = registry.enabled(obj.settings) if run_all else [name]
     now = now or datetime.now(UTC).isoformat(timespec="seconds")
     failed = 0
     for source in sources:

@@ -13,6 +13,8 @@ import click
 
 from db.serve import start, wait_until_ready
 from monitor.commands.group import cli
+from monitor.indicators.definitions import ward_numerators_case
+from spiders import registry
 
 
 @cli.command()
@@ -32,7 +34,8 @@ def serve(obj, port, host, immutable):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="lbm-datasette-") as folder:
         process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path,
-                        memory_mb=obj.settings.get("serve_memory_mb", 0), config_path=obj.config_path)
+                        memory_mb=obj.settings.get("serve_memory_mb", 0), config_path=obj.config_path,
+                        provenance=registry.table_provenance(), fragments=query_fragments())
         url = f"http://{host}:{port}"
         try:
             wait_until_ready(process, url)
@@ -46,3 +49,8 @@ def serve(obj, port, host, immutable):
 
 # The unsubscribe links used to have their own server; `serve` answers them now (the old name still works).
 cli.add_command(serve, "serve-unsubscribe")
+
+
+def query_fragments() -> dict[str, str]:
+    """The canned queries' generated parts: the ward's numerators from the indicators' definitions."""
+    return {"ward_numerator": ward_numerators_case(registry.tables())}

@@ -40,16 +40,25 @@ def _iso(now) -> str:
 
 
 def enqueue(db: sqlite_utils.Database, messages: list[dict], now) -> int:
-    """Write messages (dedupe_key, kind, recipient, subject, message_id, message) as queued; return rows added."""
+    """Write messages (dedupe_key, kind, recipient, subject, message_id, message, and for alerts the event_ids
+    they tell of) as queued; return rows added."""
     before = db["outbox"].count
     with db.conn:
         for m in messages:
+            event_ids = json.dumps(m["event_ids"]) if m.get("event_ids") else None
             db.execute(
                 "insert or ignore into outbox (message_id, dedupe_key, kind, recipient, subject, message, status,"
-                " attempts, next_attempt_at, created_at) values (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
+                " attempts, next_attempt_at, created_at, event_ids) values (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
                 [m["message_id"], m["dedupe_key"], m["kind"], m["recipient"], m["subject"], m["message"],
-                 _iso(now), _iso(now)])
+                 _iso(now), _iso(now), event_ids])
     return db["outbox"].count - before
+
+
+def told_of(db: sqlite_utils.Database, event_id: int) -> set[str]:
+    """Return the dedupe keys of the alerts that told of an event (queued, sent, or being sent)."""
+    rows = db.execute("select dedupe_key from outbox where kind = 'alert' and event_ids is not null and exists "
+                      "(select 1 from json_each(outbox.event_ids) where value = ?)", [event_id])
+    return {r[0] for r in rows.fetchall()}
 
 
 def already_queued(db: sqlite_utils.Database, dedupe_key: str) -> bool:

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from core.errors import InputError
 from monitor.delivery.outbox import _iso
-from spiders.registry import KIND_SOURCES, KIND_VENUE_KINDS
+from spiders.registry import subscription_kinds
 
 # Deliberately narrower than RFC 5322: no quoting, no spaces, no control characters, a dotted domain.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -33,11 +33,12 @@ class Subscription:
     @classmethod
     def from_row(cls, row: dict) -> "Subscription":
         kinds = json.loads(row["kinds"] or "[]")
+        known = subscription_kinds()   # word -> (source, noun, venue kinds), declared by the spiders
         return cls(id=row["id"], email=row["email"], wards=json.loads(row["wards"] or "[]"),
                    lad_codes=json.loads(row["lad_codes"] or "[]"), left_behind=bool(row["left_behind"]),
                    kinds=kinds, token=row["token"], active=bool(row["active"]),
-                   sources={KIND_SOURCES[k] for k in kinds if k in KIND_SOURCES},
-                   venue_kinds={v for k in kinds for v in KIND_VENUE_KINDS.get(k, ())})
+                   sources={known[k][0] for k in kinds if k in known},
+                   venue_kinds={v for k in kinds if k in known for v in known[k][2]})
 
     def describe(self, left_behind_wards: int) -> str:
         """Say what the subscription watches; left_behind_wards is the reference data's count."""
@@ -61,12 +62,13 @@ def validate_email(email: str) -> str:
 
 def parse_kinds(kinds: str | None) -> list[str]:
     """Return the kinds from 'pub,sports_club,library,...' (all when empty), or raise InputError on an unknown one."""
+    known = sorted(subscription_kinds())
     if not kinds:
-        return sorted(KIND_SOURCES)
+        return known
     chosen = [k.strip().lower() for k in kinds.split(",") if k.strip()]
-    unknown = [k for k in chosen if k not in KIND_SOURCES]
+    unknown = [k for k in chosen if k not in known]
     if unknown:
-        raise InputError(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(sorted(KIND_SOURCES))}")
+        raise InputError(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(known)}")
     return sorted(set(chosen))
 
 

@@ -14,71 +14,14 @@ from datetime import date, datetime, timedelta
 import sqlite_utils
 
 from monitor.indicators.area_groups import AREA_GROUPS, Ward, group_totals, load_wards
-from monitor.indicators.coverage import SOURCES, Coverage, source_coverage
+from monitor.indicators.coverage import Coverage, counted_sources, source_coverage
+from monitor.indicators.definitions import BY_NAME, INDICATORS, Indicator, within  # noqa: F401  (re-exported)
 from monitor.indicators.intervals import money_interval, overlaps, poisson_interval
 from monitor.indicators.tally import Tally, tally_source
 
 PER = 100_000
 
 
-def within(column: str, lo: str, hi: str) -> str:
-    """SQL: the date in `column` lies in [lo, hi], compared at the column's own precision (a bare year counts)."""
-    n = f"min(length({column}), 10)"
-    return (f"({column} IS NOT NULL AND substr({column}, 1, {n}) "
-            f"BETWEEN substr({lo}, 1, {n}) AND substr({hi}, 1, {n}))")
-
-
-def in_days(column: str, first: str, after_last: str) -> str:
-    """SQL: the ISO date or date-time in `column` falls on a day in [first, after_last); can use an index."""
-    return f"({column} >= {first} AND {column} < {after_last})"
-
-
-GBP = "upper(coalesce(r.currency, '')) = 'GBP'"
-PUBS_AND_BARS = "r.venue_kind IN ('pub', 'bar')"       # db/venue_kinds.py PUBS_AND_BARS
-MEMBERS_CLUBS = "r.venue_kind = 'members_club'"
-
-
-@dataclass(frozen=True)
-class Indicator:
-    name: str
-    source: str
-    condition: str          # SQL over record alias r: which records count
-    measure: str = "1"      # SQL: what a counted record adds to the numerator
-    excluded: str = ""      # SQL: counted records left out of the numerator (reported as excluded_non_gbp)
-    window: str = ""        # "window" (from..to) or "since" (library_closures_since..to); stored with the row
-    unit: str = "count"     # "gbp" for money
-    dated_by: str = ""      # the record column a windowed indicator's dates come from
-    noun: str = "records"   # what an empty window holds none of
-
-
-INDICATORS: tuple[Indicator, ...] = (
-    Indicator("mutual_aid_groups_per_100k", "mutual_aid", "r.status = 'open' AND r.last_crawl_id = :crawl_id",
-              noun="groups"),
-    Indicator("grants_gbp_per_100k", "threesixty_giving", in_days("r.award_date", ":window_from", ":window_end"),
-              measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", window="window", unit="gbp",
-              dated_by="award_date", noun="grants"),
-    Indicator("grants_count_per_100k", "threesixty_giving", in_days("r.award_date", ":window_from", ":window_end"),
-              window="window", dated_by="award_date", noun="grants"),
-    Indicator("covid_grants_gbp_per_100k", "threesixty_giving", "r.covid = 1",
-              measure=f"CASE WHEN {GBP} THEN r.amount END", excluded=f"NOT {GBP}", unit="gbp", noun="grants"),
-    # Pubs and bars, as ONS counts them; members' clubs (working men's, social, British Legion...) apart.
-    Indicator("pubs_per_100k", "fhrs_pubs", f"r.status = 'open' AND {PUBS_AND_BARS}", noun="pubs and bars"),
-    Indicator("pub_closures_per_100k", "fhrs_pubs", f"r.status = 'closed' AND {PUBS_AND_BARS} AND "
-              + within("r.closed_at", ":window_from", ":window_to"), window="window",
-              dated_by="closed_at", noun="pub and bar closures"),
-    Indicator("social_clubs_per_100k", "fhrs_pubs", f"r.status = 'open' AND {MEMBERS_CLUBS}", noun="social clubs"),
-    Indicator("social_club_closures_per_100k", "fhrs_pubs", f"r.status = 'closed' AND {MEMBERS_CLUBS} AND "
-              + within("r.closed_at", ":window_from", ":window_to"), window="window",
-              dated_by="closed_at", noun="social club closures"),
-    # Listed in the latest healthy crawl: the list is re-published whole, and a library it no longer lists (a
-    # row of an older layout that matched nothing later) must not count as open forever.
-    Indicator("libraries_per_100k", "libraries", "r.status = 'open' AND r.last_crawl_id = :crawl_id",
-              noun="libraries"),
-    Indicator("library_closures_per_100k", "libraries",
-              "r.status = 'closed' AND " + within("r.closed_at", ":since", ":window_to"), window="since",
-              dated_by="closed_at", noun="library closures"),
-)
-BY_NAME = {i.name: i for i in INDICATORS}
 
 
 @dataclass
@@ -121,7 +64,7 @@ def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     for w in wards.values():
         by_lad[w.lad_code].add(w.code)
     coverage, tallies = {}, {}
-    for source in SOURCES.values():
+    for source in counted_sources().values():
         coverage[source.name] = cov = source_coverage(db, source, by_lad)
         tallies.update(tally_source(db, source, cov, window, [i for i in INDICATORS if i.source == source.name]))
     return Measurement(now.isoformat(timespec="seconds"), window, wards, coverage, tallies)
@@ -247,7 +190,7 @@ def latest_dates(db: sqlite_utils.Database) -> dict[str, str | None]:
     out = {}
     for ind in INDICATORS:
         if ind.dated_by:
-            table = SOURCES[ind.source].table
+            table = counted_sources()[ind.source].table
             if db[table].exists() and ind.dated_by in db[table].columns_dict:
                 out[ind.name] = db.execute(f"select max(r.{ind.dated_by}) from [{table}] r where r.source = ?",
                                            [ind.source]).fetchone()[0]

@@ -2,7 +2,7 @@
 
 A rate is never computed over wards the source did not look at. A source whose scope is the whole source
 (mutual aid groups, 360Giving) covers every English ward once it has a healthy crawl. A source whose scopes are
-local authorities (FHRS pubs; libraries when crawled per authority) covers the wards of the authorities that
+local authorities (a spider with scope_kind "authority": FHRS pubs) covers the wards of the authorities that
 were healthy in that crawl; an authority that was unhealthy there is left out, even where a healthy neighbour's
 records spill over its border.
 """
@@ -14,20 +14,14 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-
-@dataclass(frozen=True)
-class Source:
-    name: str            # the crawl source (crawl_runs.source, records' source)
-    table: str           # its record table
-    by_authority: bool   # its crawl scopes are local authorities
+from spiders import registry
+from spiders.registry import Source
 
 
-SOURCES: dict[str, Source] = {s.name: s for s in (
-    Source("mutual_aid", "groups", by_authority=False),
-    Source("threesixty_giving", "grants", by_authority=False),
-    Source("fhrs_pubs", "pubs", by_authority=True),
-    Source("libraries", "libraries", by_authority=True),
-)}
+def counted_sources() -> dict[str, Source]:
+    """Return the sources whose records indicators count (not news), as their spiders declare them."""
+    return {name: s for name, s in registry.sources().items() if s.counted}
+
 
 # A scope (an authority's name as the source spells it) is mapped to the local authority districts that hold at
 # least this share of its ward-resolved records, so that a few pubs geocoded across a border do not make the

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from monitor.indicators.coverage import Coverage, Source
+from monitor.indicators.coverage import Coverage
+from spiders.registry import Source
 
 
 @dataclass

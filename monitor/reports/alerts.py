@@ -12,7 +12,7 @@ from monitor.delivery import outbox, subscriptions
 from monitor.delivery.mailer import compose, transport_from_settings
 from monitor.reports.event_lines import EventLine, datasette_base, event_line, sort_lines
 from monitor.reports.rendering import render_pair
-from spiders.registry import SOURCE_LICENCES
+from spiders import registry
 
 ALERT_KINDS = ("closed", "reopened", "new", "changed_hands")   # 'changed' is noise for a subscriber; source failures go to the operator
 
@@ -36,7 +36,7 @@ def crawl_events(db: sqlite_utils.Database, crawl_id: int) -> list[dict]:
     # A register venue's kind decides which subscribers it reaches (a 'pub' subscriber is not told of golf clubs).
     # Backfill: a closure the source dates long ago is not news; it is counted, not alerted.
     return list(db.query(f"select e.*, p.venue_kind from events e left join pubs p on p.id = e.record_id "
-                         f"and e.source = 'fhrs_pubs' where e.crawl_id = ? and coalesce(e.baseline, 0) = 0 "
+                         f"where e.crawl_id = ? and coalesce(e.baseline, 0) = 0 "
                          f"and coalesce(e.backfill, 0) = 0 and e.kind in ({marks}) order by e.id",
                          [crawl_id, *ALERT_KINDS]))
 
@@ -64,7 +64,27 @@ def matches(sub: subscriptions.Subscription, event: dict, left_behind: set[str],
     if lad and lad in sub.lad_codes:
         return True
     # News is often placed only in an authority: it reaches those watching a ward of that authority.
-    return bool(not ward and lad and event["source"] == "library_news" and lad in sub_lads)
+    return bool(not ward and lad and _reports_only(event["source"]) and lad in sub_lads)
+
+
+def _was_told(private_db, sub, event: dict, told: dict[int, set[int]]) -> bool:
+    """A correction (a closure that was a change of hands) goes only to those whose alert told of the closure."""
+    if event["kind"] != "changed_hands":
+        return True
+    try:
+        closure = json.loads(event.get("evidence") or "{}").get("supersedes_closure")
+    except ValueError:
+        closure = None
+    if closure is None:
+        return True    # a change of hands of a venue never reported closed: news like any other
+    if closure not in told:
+        told[closure] = {int(k.split(":")[1]) for k in outbox.told_of(private_db, closure)}
+    return sub.id in told[closure]
+
+
+def _reports_only(source: str) -> bool:
+    registered = registry.source(source)
+    return bool(registered and registered.closure_rule == "reports")
 
 
 def alert_subject(lines: list[EventLine]) -> str:
@@ -92,7 +112,7 @@ def _watching(db, sub) -> str:
 def build_alert(db, settings: dict, sub, lines: list[EventLine], now, base: str) -> AlertContext:
     """Assemble the typed context of one subscriber's alert."""
     counts = Counter(line.kind for line in lines)
-    licences = sorted({line.licence or SOURCE_LICENCES.get(line.source, "") for line in lines} - {""})
+    licences = sorted({line.licence or _credit(line.source) for line in lines} - {""})
     event_ids = sorted(line.event_id for line in lines)
     return AlertContext(subject=alert_subject(lines), email=sub.email, watching=_watching(db, sub), lines=lines,
                         counts=dict(counts), licences=licences,
@@ -110,6 +130,7 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
     base = datasette_base(db, settings)
     left_behind = _left_behind_wards(db)
     lines_by_event: dict[int, EventLine] = {}
+    told: dict[int, set[int]] = {}   # closure event id -> the subscriptions its alert went to
     messages = []
     for sub in subscriptions.active(private_db):
         key = f"alert:{sub.id}:{crawl_id}"
@@ -117,7 +138,7 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
             stats["alerts/already_queued"] += 1
             continue
         sub_lads = _lads_of(db, sub.wards)
-        mine = [e for e in events if matches(sub, e, left_behind, sub_lads)]
+        mine = [e for e in events if matches(sub, e, left_behind, sub_lads) and _was_told(private_db, sub, e, told)]
         if not mine:
             continue
         lines = sort_lines([lines_by_event.setdefault(e["id"], event_line(db, e, base)) for e in mine])
@@ -128,7 +149,7 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
                                    html=html, now=outbox.to_datetime(now), unsubscribe_url=ctx.unsubscribe_url,
                                    stats=stats)
         messages.append({"message_id": message_id, "dedupe_key": key, "kind": "alert", "recipient": sub.email,
-                         "subject": ctx.subject, "message": data})
+                         "subject": ctx.subject, "message": data, "event_ids": [e["id"] for e in mine]})
     queued = outbox.enqueue(private_db, messages, now)
     stats["alerts/queued"] += queued
     return queued
@@ -142,3 +163,8 @@ def send_alerts(db, private_db, settings: dict, crawl_id: int, now, transport=No
     sent = outbox.deliver_due(private_db, transport, settings, now, stats=stats)
     outbox.record_run(private_db, "alerts", now, stats, crawl_id=crawl_id)
     return sent
+
+
+def _credit(source: str) -> str:
+    registered = registry.source(source)
+    return registered.credit if registered else ""

@@ -17,27 +17,43 @@ from monitor.reports.digest_figures import chart_series, indicator_rows, share_h
 from monitor.reports.event_lines import datasette_base, event_line, sort_lines, table_link
 from monitor.reports.rendering import render_pair
 from monitor.reports.source_health import source_health
-from spiders.registry import SOURCE_LICENCES
+from spiders import registry
 
 CHART_CID = "indicator-chart"
 SECTION_LIMIT = 25
 
+# Which sources a section shows, by what their spiders declare (spiders/registry.py).
+VENUES = "venues"        # sources whose records close by absence: pubs, libraries
+REPORTS = "reports"      # news: reports of closures, not closures
+
+
+def section_sources(which: str) -> tuple[str, ...]:
+    """Return the sources a section shows: VENUES, REPORTS, or those writing to a record table."""
+    def wanted(s: registry.Source) -> bool:
+        if which == VENUES:
+            return s.closes_by_absence
+        if which == REPORTS:
+            return s.closure_rule == "reports"
+        return s.table == which
+    return tuple(name for name, s in registry.sources().items() if wanted(s))
+
+
 # key, title, intro, event kind, sources, left-behind wards only, grants of at least notable_grant_amount only
 SECTIONS = (
     ("closures", "Closures", "Closures in left-behind wards first. A venue is closed when its source says so or "
-     "when it was missing from consecutive healthy crawls.", "closed", ("fhrs_pubs", "libraries"), False, False),
+     "when it was missing from consecutive healthy crawls.", "closed", VENUES, False, False),
     ("changed_hands", "Changed hands", "Not closures: the venue is listed again at the same address under a new "
      "registration (a new operator). Where a closure was reported earlier, this corrects it.", "changed_hands",
-     ("fhrs_pubs", "libraries"), False, False),
+     VENUES, False, False),
     ("older", "Newly reported older closures", "Closures the source dates months or years ago, first listed this "
-     "week: counted at their own date, not news of this week.", "closed", ("fhrs_pubs", "libraries"), False, False),
+     "week: counted at their own date, not news of this week.", "closed", VENUES, False, False),
     ("reopenings", "Reopenings", "Closures retracted: the venue is listed again.", "reopened",
-     ("fhrs_pubs", "libraries"), False, False),
-    ("groups", "New mutual aid groups", "Groups first listed this week.", "new", ("mutual_aid",), False, False),
+     VENUES, False, False),
+    ("groups", "New mutual aid groups", "Groups first listed this week.", "new", "groups", False, False),
     ("grants", "Notable grants into left-behind wards", "New grants of at least {amount} to recipients in "
-     "left-behind wards.", "new", ("threesixty_giving",), True, True),
+     "left-behind wards.", "new", "grants", True, True),
     ("news", "Reported in the news", "Reports from Public Libraries News: not confirmed closures.", "new",
-     ("library_news",), False, False),
+     REPORTS, False, False),
 )
 
 
@@ -60,7 +76,8 @@ def event_sections(db: sqlite_utils.Database, settings: dict, week_from: str, un
     """Return the week's events by section, most important first, each capped with a link to the rest."""
     amount = float(settings.get("notable_grant_amount", 10000))
     sections = []
-    for key, title, intro, kind, sources, lb_only, notable in SECTIONS:
+    for key, title, intro, kind, which, lb_only, notable in SECTIONS:
+        sources = section_sources(which)
         sql, params = _section_sql(kind, sources, lb_only, notable, backfill=key == "older")
         params = [week_from, until, *params] + ([amount] if notable else [])
         total = db.execute(f"select count(*) {sql}", params).fetchone()[0]
@@ -105,7 +122,7 @@ def build_context(db: sqlite_utils.Database, settings: dict, now, stats: Counter
         links={"home": base, "indicators": table_link(base, "indicators", computed_at=latest or ""),
                "events": table_link(base, "events", at__gt=week_from, baseline=0),
                "wards": table_link(base, "wards", left_behind=1)},
-        licences=list(SOURCE_LICENCES.values()), email="you", unsubscribe_url=settings["unsubscribe_url"],
+        licences=[s.credit for s in registry.sources().values()], email="you", unsubscribe_url=settings["unsubscribe_url"],
         left_behind_wards=left_behind_wards(db))
 
 

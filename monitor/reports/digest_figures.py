@@ -8,30 +8,18 @@ from datetime import timedelta
 import sqlite_utils
 
 from monitor.delivery.outbox import _iso, to_datetime
+from monitor.indicators.definitions import BY_NAME
 from monitor.reports.digest_context import IndicatorRow
-
-LABELS = {
-    "mutual_aid_groups_per_100k": "Mutual aid groups",
-    "grants_gbp_per_100k": "Grants, £",
-    "grants_count_per_100k": "Grants, number",
-    "covid_grants_gbp_per_100k": "COVID grants, £",
-    "pubs_per_100k": "Open pubs and bars",
-    "pub_closures_per_100k": "Pub and bar closures",
-    "social_clubs_per_100k": "Open social clubs",
-    "social_club_closures_per_100k": "Social club closures",
-    "libraries_per_100k": "Open libraries",
-    "library_closures_per_100k": "Library closures",
-}
-# For these, more is worse: a left-behind rate above England's is the bad gap.
-MORE_IS_WORSE = {"pub_closures_per_100k", "social_club_closures_per_100k", "library_closures_per_100k"}
 
 
 def is_money(indicator: str) -> bool:
-    return "gbp" in indicator
+    ind = BY_NAME.get(indicator)
+    return ind.unit == "gbp" if ind else "gbp" in indicator
 
 
 def label(indicator: str) -> str:
-    return LABELS.get(indicator) or indicator.removesuffix("_per_100k").replace("_", " ").capitalize()
+    ind = BY_NAME.get(indicator)   # a retired indicator still in the history gets a readable name
+    return ind.label if ind else indicator.removesuffix("_per_100k").replace("_", " ").capitalize()
 
 
 def fmt(indicator: str, value: float | None) -> str:
@@ -153,7 +141,7 @@ def indicator_rows(db: sqlite_utils.Database, now) -> tuple[list[IndicatorRow], 
         share, prev_share = _share(v["left_behind"], v["england"]), _share(pv["left_behind"], pv["england"])
         share_change = "–" if share is None or prev_share is None else (
             "no change" if abs(share - prev_share) < 0.05 else f"{share - prev_share:+.1f} pts")
-        worse = ind in MORE_IS_WORSE
+        worse = ind in BY_NAME and BY_NAME[ind].more_is_worse
         rows.append(IndicatorRow(
             indicator=ind, label=label(ind), unit_note=_unit_note(cur.get((ind, "england"))),
             left_behind=fmt(ind, v["left_behind"]), other_deprived=fmt(ind, v["other_deprived"]),

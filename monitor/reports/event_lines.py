@@ -10,7 +10,7 @@ import sqlite_utils
 
 from db.venue_kinds import NOUNS as VENUE_NOUNS
 from monitor.delivery.text import DETAIL_LIMIT, clean_text
-from spiders.registry import SOURCE_LABELS, SOURCE_LICENCES, SOURCE_NOUNS, SOURCE_TABLES
+from spiders import registry
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
 KIND_ORDER = {"corrected": 0, "closed": 0, "reopened": 1, "changed_hands": 1, "reported": 2, "new": 3, "changed": 4}
@@ -95,7 +95,7 @@ def _evidence(raw: str | None) -> list[tuple[str, str]]:
 
 
 def _record(db: sqlite_utils.Database, source: str, record_id: str) -> dict:
-    table = SOURCE_TABLES.get(source)
+    table = registry.tables().get(source)
     if not table or table not in db.table_names():
         return {}
     rows = list(db.query(f"select * from [{table}] where id = ?", [record_id]))
@@ -123,18 +123,20 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
     if not lad_name and event.get("lad_code"):
         lad_name = next(iter(db.query("select lad_name from wards where lad_code = ? limit 1",
                                       [event["lad_code"]])), {}).get("lad_name", "")
-    kind = "reported" if event["source"] == "library_news" and event["kind"] == "new" else event["kind"]
+    source = registry.source(event["source"])
+    reports_only = bool(source and source.closure_rule == "reports")
+    kind = "reported" if reports_only and event["kind"] == "new" else event["kind"]
     if kind == "changed_hands" and "supersedes_closure" in (event.get("evidence") or ""):
         kind = "corrected"   # this venue was reported closed: say plainly that it was not
     raw_name = event.get("name") or record.get("name") or ""
     name = clean_text(raw_name)  # one line, no bidi tricks, a name's length: whatever the source sent
-    table = SOURCE_TABLES.get(event["source"], "events")
+    table = source.table if source else "events"
     venue_kind = record.get("venue_kind")
     label = venue_label(kind, venue_kind) if venue_kind else KIND_LABELS.get(kind, kind.capitalize())
-    noun = VENUE_NOUNS.get(venue_kind) or SOURCE_NOUNS.get(event["source"], "record")
+    noun = VENUE_NOUNS.get(venue_kind) or (source.noun if source else "record")
     return EventLine(
         event_id=event["id"], kind=kind, kind_label=label, venue_kind=venue_kind,
-        source=event["source"], source_label=SOURCE_LABELS.get(event["source"], event["source"]),
+        source=event["source"], source_label=source.label if source else event["source"],
         noun=noun, name=name, name_cleaned=name != raw_name.strip(),
         ward_code=event.get("ward_code"), ward_name=ward.get("name", ""), lad_name=lad_name,
         left_behind=bool(ward.get("left_behind")), at=(event.get("at") or "")[:10],
@@ -143,7 +145,7 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
         record_link=table_link(base, table, id=event["record_id"]),
         ward_link=table_link(base, "ward_profile", ward=event["ward_code"]) if event.get("ward_code") else "",
         source_url=record.get("post_url") or record.get("source_url") or record.get("link") or "",
-        licence=record.get("licence") or SOURCE_LICENCES.get(event["source"], ""))
+        licence=record.get("licence") or (source.credit if source else ""))
 
 
 def sort_lines(lines: list[EventLine]) -> list[EventLine]:

@@ -10,14 +10,14 @@ import sqlite_utils
 from monitor.delivery.outbox import _iso, to_datetime
 from monitor.reports.digest_context import SourceHealth
 from monitor.reports.event_lines import table_link
-from spiders.registry import SOURCE_LABELS, SOURCE_LICENCES
+from spiders import registry
 
 STATE_LABELS = {"healthy": "Healthy", "partial": "Partly healthy", "stale": "Out of date", "failing": "Failing",
                 "never": "No data yet", "archived": "Archived"}
 
 
 def _stale_after(settings: dict, source: str) -> timedelta:
-    cron = (settings.get("schedule") or {}).get(source, "")
+    cron = registry.cron(settings, source) or ""
     weekly = len(cron.split()) == 5 and cron.split()[4] != "*"
     return timedelta(days=8 if weekly else 2)
 
@@ -43,7 +43,7 @@ def source_health(db: sqlite_utils.Database, settings: dict, now, week_from: str
     """Return one health line per source, judged at `now`."""
     until = _iso(now)
     out = []
-    for source in SOURCE_LICENCES:
+    for source, registered in registry.sources().items():
         last = next(iter(db.query("select * from crawl_runs where source = ? and now <= ? "
                                   "order by now desc, id desc limit 1", [source, until])), None)
         healthy_at = db.execute("""select max(c.now) from crawl_runs c where c.source = ? and c.now <= ?
@@ -60,7 +60,7 @@ def source_health(db: sqlite_utils.Database, settings: dict, now, week_from: str
                        f"stopped keeping it ({frozen.get('archive_url', 'no archive URL')}). Crawled once or on "
                        "demand, not checked every week; its figures are kept as they were.")
         out.append(SourceHealth(
-            source=source, label=SOURCE_LABELS[source], licence=SOURCE_LICENCES[source], state=state,
+            source=source, label=registered.label, licence=registered.credit, state=state,
             state_label=STATE_LABELS[state], summary=summary,
             last_crawl=(last or {}).get("now", "")[:10] if last else "never",
             last_healthy=healthy_at[:10] if healthy_at else "never",

@@ -34,6 +34,7 @@ from monitor.delivery.operator import notify_operator
 from monitor.delivery.outbox import deliver_due
 from monitor.scheduling.jobs import crawl_job, digest_job
 from monitor.scheduling.stop import STOP, stop_requested
+from spiders import registry
 
 log = logging.getLogger(__name__)
 JOB_RUNNERS: dict[str, Callable[[str], object]] = {}
@@ -63,7 +64,7 @@ def default_jobs(settings: dict, db_path, private_db_path, config_path=None) -> 
     def retry_outbox(now: str):
         return deliver_due(init_private(private_db_path), transport_from_settings(settings), settings, now)
 
-    jobs = {source: crawl(source) for source in settings["enabled_sources"]}
+    jobs = {source: crawl(source) for source in registry.enabled(settings)}
     jobs.update(digest=digest, outbox=retry_outbox)
     return jobs
 
@@ -76,9 +77,9 @@ def _has_healthy_crawl(db_path, source: str) -> bool:
 
 def cron_of(settings: dict, name: str) -> str:
     """Return the cron expression of a job (outbox retries every 15 minutes unless configured)."""
-    schedule = settings.get("schedule") or {}
-    if name in schedule:
-        return schedule[name]
+    found = registry.cron(settings, name)
+    if found:
+        return found
     if name == "outbox":
         return "*/15 * * * *"
     raise ConfigError(f"no schedule for job {name!r}: add it to the [schedule] table")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.delivery import outbox
 from monitor.delivery.operator import pending
+from spiders import registry
 
 
 def _jobs(private_db) -> list[dict]:
@@ -30,7 +31,7 @@ def _jobs(private_db) -> list[dict]:
 
 def _sources(db, settings: dict) -> list[dict]:
     out = []
-    for source in settings["enabled_sources"]:
+    for source in registry.enabled(settings):
         runs = list(db.query("select id, status, now, reason from crawl_runs where source = ? and finished_at is "
                              "not null order by id desc limit 20", [source]))
         healthy = next((r for r in runs if r["status"] in ("ok", "partial")), None)

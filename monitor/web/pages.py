@@ -34,13 +34,23 @@ async def search(datasette, request):
     return html(state, "search.html", q=q[:100], results=found, how=how, searched=bool(q.strip()))
 
 
-async def ward_page(datasette, request):
+async def _ward_of(datasette, request):
+    """Return (state, code, database, ward row or None) for a request to /wards/<code>..."""
     state = get_state()
     code = request.url_vars["code"].upper()
     db = datasette.get_database()
     ward = await db.execute_fn(lambda conn: wq.ward(conn, code)) if wq.WARD_CODE.match(code) else None
+    return state, code, db, ward
+
+
+def _no_such_ward(state, request):
+    return html(state, "not_found.html", status=404, q=request.url_vars["code"][:40])
+
+
+async def ward_page(datasette, request):
+    state, code, db, ward = await _ward_of(datasette, request)
     if not ward:
-        return html(state, "not_found.html", status=404, q=request.url_vars["code"][:40])
+        return _no_such_ward(state, request)
 
     def gather(conn):
         return {"figures": wq.ward_figures(conn, code, ward["population"]),
@@ -59,12 +69,9 @@ def _atom(body: bytes) -> Response:
 
 
 async def ward_feed(datasette, request):
-    state = get_state()
-    code = request.url_vars["code"].upper()
-    db = datasette.get_database()
-    ward = await db.execute_fn(lambda conn: wq.ward(conn, code)) if wq.WARD_CODE.match(code) else None
+    state, code, db, ward = await _ward_of(datasette, request)
     if not ward:
-        return html(state, "not_found.html", status=404, q=request.url_vars["code"][:40])
+        return _no_such_ward(state, request)
     events = await db.execute_fn(lambda conn: wq.events(conn, db.name, ward_code=code))
     base = state.base_url
     return _atom(feeds.atom(f"{FEED_TAG}:feed:ward:{code}", f"{ward['name']} ({ward['lad_name']}): events",

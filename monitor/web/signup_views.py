@@ -11,9 +11,8 @@ from monitor.delivery.subscriptions import validate_email
 from monitor.web import lookup, mail, signups
 from monitor.web.pages import client_key, html, too_many
 from monitor.web.state import get_state
-from spiders.registry import KIND_SOURCES
+from spiders.registry import subscription_kinds
 
-KINDS = sorted(KIND_SOURCES)
 MAX_WARDS = 20
 
 
@@ -36,14 +35,14 @@ async def _wards_and_kinds(datasette, state, form) -> tuple[list[str], list[str]
     for value in [v for v in form.getlist("ward") if v.strip()][:MAX_WARDS]:
         code, why = await lookup.one_ward(datasette, state, value)
         wards.append(code) if code else errors.append(why)
-    kinds = [k for k in form.getlist("kinds") if k in KIND_SOURCES] or KINDS
+    kinds = [k for k in form.getlist("kinds") if k in subscription_kinds()] or sorted(subscription_kinds())
     return sorted(set(wards)), kinds, errors
 
 
 async def subscribe(datasette, request):
     state = get_state()
     if request.method != "POST":
-        return html(state, "subscribe.html", csrftoken=_csrf(request), kinds=KINDS, chosen=KINDS,
+        return html(state, "subscribe.html", csrftoken=_csrf(request), kinds=sorted(subscription_kinds()), chosen=sorted(subscription_kinds()),
                     wards=request.args.getlist("ward")[:MAX_WARDS] or [""], email="", errors=[])
     if not state.limiter.allow(client_key(request)):
         return too_many(state)
@@ -59,7 +58,7 @@ async def subscribe(datasette, request):
     if not wards and not errors:
         errors.append("Name at least one ward: its code, a postcode in it, or its name.")
     if errors:
-        return html(state, "subscribe.html", status=400, csrftoken=_csrf(request), kinds=KINDS, chosen=kinds,
+        return html(state, "subscribe.html", status=400, csrftoken=_csrf(request), kinds=sorted(subscription_kinds()), chosen=kinds,
                     wards=form.getlist("ward")[:MAX_WARDS] or [""], email=email, errors=errors)
     now = state.clock()
     private = state.private_db()
@@ -89,12 +88,19 @@ async def _form(request):
     return MultiParams(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-async def confirm(datasette, request):
+async def _token_request(request):
+    """Return (state, form, token) of a confirm or manage request, or (state, None, "") when over the rate limit."""
     state = get_state()
     if not state.limiter.allow(client_key(request)):
-        return too_many(state)
+        return state, None, ""
     form = await _form(request) if request.method == "POST" else request.args
-    token = form.get("token", "")[:100]
+    return state, form, form.get("token", "")[:100]
+
+
+async def confirm(datasette, request):
+    state, form, token = await _token_request(request)
+    if form is None:
+        return too_many(state)
     private = state.private_db()
     try:
         if request.method != "POST":
@@ -118,11 +124,9 @@ async def confirm(datasette, request):
 
 
 async def manage(datasette, request):
-    state = get_state()
-    if not state.limiter.allow(client_key(request)):
+    state, form, token = await _token_request(request)
+    if form is None:
         return too_many(state)
-    form = await _form(request) if request.method == "POST" else request.args
-    token = form.get("token", "")[:100]
     private = state.private_db()
     try:
         sub = signups.by_token(private, token)
@@ -137,7 +141,7 @@ async def manage(datasette, request):
             if not errors:
                 signups.update(private, sub, wards, kinds)
                 sub = signups.by_token(private, token)
-        return html(state, "manage.html", sub=sub, token=token, kinds=KINDS, csrftoken=_csrf(request),
+        return html(state, "manage.html", sub=sub, token=token, kinds=sorted(subscription_kinds()), csrftoken=_csrf(request),
                     errors=errors, saved=request.method == "POST" and not errors)
     finally:
         private.close()

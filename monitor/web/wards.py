@@ -7,8 +7,11 @@ import sqlite3
 from datasette.utils import tilde_encode
 
 from db.schema import RECORD_TABLES
+from monitor.indicators.compute import PER, rate
+from monitor.indicators.coverage import counted_sources, source_coverage
+from monitor.indicators.definitions import INDICATORS, ward_numerator_sql
 from monitor.reports.event_lines import KIND_LABELS
-from spiders.registry import SOURCE_TABLES
+from spiders import registry
 
 AREA_GROUPS = ("left_behind", "other_deprived", "england")
 GROUP_LABELS = {"left_behind": "Left-behind wards", "other_deprived": "Other deprived wards", "england": "England"}
@@ -51,46 +54,51 @@ def wards_named(conn: sqlite3.Connection, query: str, limit: int = 50) -> list[d
 
 
 def ward_figures(conn: sqlite3.Connection, code: str, population: int | None) -> list[dict]:
-    """Return, per indicator, the ward's own rate beside the latest value of each area group (and its interval)."""
-    from monitor.indicators.compute import INDICATORS, PER, rate
+    """Return, per indicator, the ward's own rate beside the latest value of each area group (and its interval).
 
+    The ward's numerator is counted from the indicator's own definition, over the window of the latest
+    computation (monitor/indicators/definitions.py), so it matches what the area groups count. It is None (no
+    data, never zero) where the source did not cover the ward (an authority it has no healthy crawl of) or where
+    the area groups have no figure either (no healthy crawl yet, or nothing in the window)."""
     columns = {r[1] for r in conn.execute("pragma table_info(indicators)")}
     interval = "ci_low" in columns and "ci_high" in columns  # intervals exist once the indicators carry them
+    windows = "window_from" in columns
     latest = conn.execute("select max(computed_at) from indicators").fetchone()[0]
     groups: dict[tuple[str, str], dict] = {}
     if latest:
-        extra = ", ci_low, ci_high" if interval else ""
+        extra = (", ci_low, ci_high" if interval else "") + (", window_from, window_to" if windows else "")
         for r in _rows(conn, f"select indicator, area_group, value{extra} from indicators where computed_at = ?",
                        [latest]):
             groups[(r["indicator"], r["area_group"])] = r
+    covered = _covered(conn, code)
     out = []
     for ind in INDICATORS:
-        count = _ward_count(conn, ind, code)
-        out.append({"indicator": ind.name, "label": ind.name.replace("_per_100k", "").replace("_", " "),
-                    "unit": ind.unit, "count": count, "per": PER,
+        england = groups.get((ind.name, "england")) or {}
+        count = _ward_count(conn, ind, code, england.get("window_from"), england.get("window_to")) \
+            if covered.get(ind.source) and england.get("value") is not None else None
+        out.append({"indicator": ind.name, "label": ind.label, "unit": ind.unit, "count": count, "per": PER,
                     "ward_rate": rate(count, population) if count is not None else None,
                     "groups": {g: groups.get((ind.name, g)) for g in AREA_GROUPS}})
         out[-1]["interval"] = any(v and v.get("ci_low") is not None for v in out[-1]["groups"].values())
     return out
 
 
-_WARD_COUNTS = {  # simple, current counts of the ward's own records, one per indicator (None: not counted here)
-    "mutual_aid_groups_per_100k": ("groups", "count(*)", "status = 'open'"),
-    "pubs_per_100k": ("pubs", "count(*)", "status = 'open' and venue_kind in ('pub', 'bar')"),
-    "social_clubs_per_100k": ("pubs", "count(*)", "status = 'open' and venue_kind = 'members_club'"),
-    "libraries_per_100k": ("libraries", "count(*)", "status = 'open'"),
-    "library_closures_per_100k": ("libraries", "count(*)", "status = 'closed'"),
-    "covid_grants_gbp_per_100k": ("grants", "coalesce(sum(amount), 0)", "covid = 1"),
-}
+def _covered(conn: sqlite3.Connection, code: str) -> dict[str, bool]:
+    """Say, per counted source, whether its latest healthy crawl covered the ward (monitor/indicators/coverage.py)."""
+    row = conn.execute("select lad_code from wards where code = ?", [code]).fetchone()
+    if not row or not {"scope_runs", "crawl_runs"} <= {r[0] for r in conn.execute(
+            "select name from sqlite_master where type = 'table'")}:
+        return {}
+    return {name: source_coverage(conn, s, {row[0]: {code}}).covers(code) for name, s in counted_sources().items()}
 
 
-def _ward_count(conn, ind, code: str) -> float | None:
-    spec = _WARD_COUNTS.get(ind.name)
-    if not spec:
-        return None
-    table, what, where = spec
+def _ward_count(conn, ind, code: str, window_from: str | None, window_to: str | None) -> float | None:
+    table = registry.tables().get(ind.source)
+    if not table or (ind.window and not (window_from and window_to)):
+        return None   # a windowed figure before any computation has no window to count in
+    sql = ward_numerator_sql(ind, table, ":ward", ":wf", ":wt")
     try:
-        return conn.execute(f"select {what} from {table} where ward_code = ? and {where}", [code]).fetchone()[0]
+        return conn.execute(f"select {sql}", {"ward": code, "wf": window_from, "wt": window_to}).fetchone()[0]
     except sqlite3.OperationalError:  # a column a fresh table does not have yet
         return None
 
@@ -121,7 +129,7 @@ def events(conn: sqlite3.Connection, db_name: str, ward_code: str | None = None,
     for r in rows:
         r["label"] = KIND_LABELS.get(r["kind"], r["kind"].title())
         r["href"] = row_path(db_name, "events", r["id"])
-        table = SOURCE_TABLES.get(r["source"])
+        table = registry.tables().get(r["source"])
         r["record_href"] = row_path(db_name, table, r["record_id"]) if table and r["record_id"] else None
     return rows
 

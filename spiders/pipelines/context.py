@@ -13,10 +13,10 @@ from functools import cached_property
 
 from scrapy import signals
 
-from core.config import load
 from core.errors import ConfigError
 from db.resolver import Resolver
 from db.store import init_public
+from spiders.options import monitor_settings
 from spiders.pipelines.store import RecordStore
 
 
@@ -31,11 +31,6 @@ class CrawlContext:
     @cached_property
     def resolver(self) -> Resolver:
         return Resolver(self.store.db, self.settings)
-
-
-def monitor_settings(scrapy_settings) -> dict:
-    """Return the monitor's settings: given by the runner, or loaded from LBM_CONFIG."""
-    return scrapy_settings.get("LBM_SETTINGS") or load(scrapy_settings.get("LBM_CONFIG"))
 
 
 def crawl_context(crawler) -> CrawlContext:
@@ -71,3 +66,16 @@ def _build(crawler) -> CrawlContext:
 
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
     return CrawlContext(RecordStore(db, crawl_id, now), monitor_settings(s))
+
+
+class StorePipeline:
+    """Base of the pipelines that read or write the crawl's store: the crawler's stats and store, once."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.store = crawl_context(crawler).store
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 from db.items import Batch, Record
-from spiders.pipelines.context import crawl_context
+from spiders.pipelines.context import StorePipeline
 
 
 def problems_of(item: Record) -> list[str]:
@@ -20,19 +20,12 @@ def problems_of(item: Record) -> list[str]:
     return problems
 
 
-class ValidatePipeline:
+class ValidatePipeline(StorePipeline):
     """Scrapy pipeline 200: quarantine what cannot be stored."""
 
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self.store = crawl_context(crawler).store
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
     def process_item(self, item, spider=None):
+        if not isinstance(item, Batch | Record):   # a FileState: nothing to validate
+            return item
         if isinstance(item, Batch):
             item.items = [record for record in item.items if self.storable(record)]
             return item

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
+from pathlib import Path
 
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
 
-# One module per source, each with `routes(clock)` and `start_urls(base)`; postcodes.io is mounted beside them.
-ROUTE_MODULES = ("mutual_aid", "threesixty_giving", "fhrs", "libraries", "library_news")
+# A source's replay module is any module here with `routes(clock)` and `start_urls(base)`: adding one is enough.
+# postcodes.io is mounted beside them; helpers (server, snapshots, builders) have no start_urls.
+HELPERS = {"catalogue", "server", "snapshots", "postcodes_io"}
 
 
 def _modules():
-    return [importlib.import_module(f"spiders.replay.{name}") for name in ROUTE_MODULES]
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name not in HELPERS)
+    modules = [importlib.import_module(f"spiders.replay.{name}") for name in names]
+    return [m for m in modules if callable(getattr(m, "routes", None)) and callable(getattr(m, "start_urls", None))]
 
 
 def replay_server(clock: ReplayClock | None = None, port: int = 0) -> ReplayServer:

@@ -3,6 +3,9 @@
 Start URL = the API base. It reads /Authorities (x-api-version 2), keeps the authorities in scope (setting
 fhrs_authorities), then per authority fetches its open-data XML file (route 'xml', the FSA's bulk route) or
 pages /Establishments?businessTypeId=7843&localAuthorityId=… (route 'json'; setting fhrs_route).
+An authority's file is asked for conditionally, its LastPublishedDate standing for the version: when the server
+answers 304, or sends the bytes of the last good crawl, it is not parsed, and its pubs count as listed again
+(spiders/conditional_get.py, spiders/pipelines/file_state.py).
 """
 from __future__ import annotations
 
@@ -12,11 +15,11 @@ from urllib.parse import urlencode
 
 import scrapy
 
-from db.items import Pub
+from db.items import FileState, Pub
 from db.venue_kinds import classify_venue
 from spiders.base import SourceSpider
 from spiders.fhrs_xml import PUB_BUSINESS_TYPE, authorities_in_scope, establishment_from_json, is_pub, parse_pubs_xml
-from spiders.pipelines.context import monitor_settings
+from spiders.options import monitor_settings
 
 API_HEADERS = {"x-api-version": "2", "Accept": "application/json"}
 PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page through small pages)
@@ -25,9 +28,23 @@ PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page t
 class FhrsPubsSpider(SourceSpider):
     name = "fhrs_pubs"
     default_start_url = "https://api.ratings.food.gov.uk"
+    item_class = Pub
+    label = "Pubs (FSA register)"
+    noun = "pub"
     licence = "Open Government Licence v3.0 (Food Standards Agency)"
+    licence_url = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     attribution = "Food Standards Agency, Food Hygiene Rating Scheme open data"
-    scope_is_source = False
+    homepage = "https://ratings.food.gov.uk/open-data"
+    credit = "Food Standards Agency food hygiene register, Open Government Licence v3"
+    scope_kind = "authority"
+    closure_rule = "absence"
+    overlap_checked = True
+    scopes_setting = "fhrs_authorities"
+    # The register's venues by kind (db/venue_kinds.py); "pub" is pubs and bars, as the pub indicators count them.
+    subscription_kinds = {"pub": ("pub", "bar"), "social_club": ("members_club",), "sports_club": ("sports_club",),
+                          "nightclub": ("nightclub",), "hotel_bar": ("hotel",), "restaurant": ("restaurant",),
+                          "other_venue": ("other",)}
+    schedule = "0 5 * * *"   # daily: closures are judged over consecutive crawls
 
     def option(self, name: str, default):
         return monitor_settings(self.settings).get(name, default)
@@ -56,12 +73,18 @@ class FhrsPubsSpider(SourceSpider):
             if route == "json":
                 yield self.page_request(authority, 1, meta)
             else:
+                meta["conditional"] = {"version": str(authority.get("LastPublishedDate") or ""), "labels": scope}
                 request = self.request(authority.get("FileName") or "", scope, callback=self.parse_file, meta=meta)
                 if request is not None:
                     yield request
 
     def parse_file(self, response):
         scope = response.meta["scope"]
+        unchanged = response.meta.get("file_unchanged")   # set by the conditional GET middleware
+        if unchanged:
+            self.crawler.stats.inc_value(f"fhrs/{unchanged}")
+            yield self.file_state(response, unchanged)
+            return
         try:
             pubs, header, skipped = parse_pubs_xml(response.body)
         except ValueError as e:
@@ -75,6 +98,16 @@ class FhrsPubsSpider(SourceSpider):
             self.crawler.stats.inc_value("fhrs/skipped_other_business_type", skipped)
         for e in pubs:
             yield self.pub(e, scope, response.url)
+        yield self.file_state(response, "parsed", len(pubs))
+
+    def file_state(self, response, outcome: str, records: int = 0) -> FileState:
+        headers = response.headers
+        return FileState(source=self.name, scope=response.meta["scope"], url=response.url, outcome=outcome,
+                         etag=(headers.get("ETag") or b"").decode("latin-1") or None,
+                         last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None,
+                         version=response.meta["conditional"]["version"],
+                         content_hash=response.meta.get("file_content"), records=records,
+                         read_in=(response.meta.get("conditional_state") or {}).get("crawl_id"))
 
     def wrong_authority(self, codes: Counter, authority: dict, scope: str) -> bool:
         """A file (or page) holding another authority's establishments makes the scope unhealthy: were it read,

@@ -17,8 +17,17 @@ from spiders.news_items import post_items, signal_of
 class LibraryNewsSpider(SourceSpider):
     name = "library_news"
     default_start_url = "https://www.publiclibrariesnews.com/feed"
+    item_class = NewsMention
+    label = "Public Libraries News"
+    noun = "library news"
     licence = "CC BY 3.0 (Public Libraries News)"
+    licence_url = "https://creativecommons.org/licenses/by/3.0/"
     attribution = "Public Libraries News, publiclibrariesnews.com"
+    homepage = "https://www.publiclibrariesnews.com/"
+    credit = "Public Libraries News, CC BY 3.0"
+    closure_rule = "reports"      # news of closures, not closures
+    subscription_kinds = {"news": ()}
+    schedule = "0 6 * * *"   # daily
 
     def first_requests(self):
         yield self.page(1)

@@ -50,8 +50,16 @@ def is_header_echo(name: str, place: str) -> bool:
 class MutualAidSpider(FileSpider):
     name = "mutual_aid"
     default_start_url = "https://mutualaid.wiki/api/group/get"
+    item_class = Group
+    label = "Mutual aid groups"
+    noun = "mutual aid group"
     licence = "CC BY-NC-SA 4.0 (mutualaid.wiki / covidmutualaid.org)"
+    licence_url = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
     attribution = "Covid-19 Mutual Aid UK and mutualaid.wiki volunteers"
+    homepage = "https://mutualaid.wiki/"
+    credit = "mutualaid.wiki / covidmutualaid.org data, CC BY-NC-SA 4.0"
+    subscription_kinds = {"group": ()}
+    schedule = "30 4 * * 0"   # weekly
 
     def items_from(self, text, response):
         if looks_like_json(text):

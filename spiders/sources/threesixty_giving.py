@@ -2,9 +2,10 @@
 
 Each file is parsed by Content-Type, then the Content-Disposition filename, then the URL extension (as
 360Giving's datagetter does). A file whose registry `modified` and ETag/Last-Modified are unchanged since the
-last good crawl is asked for conditionally; on 304 its stored grants are counted as seen (spiders/download_state.py).
+last good crawl is asked for conditionally (spiders/conditional_get.py); on 304, or the same bytes again, its stored
+grants are counted as seen (a FileState item: spiders/pipelines/file_state.py).
 Stats: threesixty/datasets, threesixty/licence/<verdict>, threesixty/format/<type>, threesixty/not_modified,
-threesixty/not_modified_grants, threesixty/same_content (200 with the bytes of the last good crawl), threesixty/grants.
+threesixty/same_content (200 with the bytes of the last good crawl), threesixty/grants.
 """
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from db.items import Batch, Grant
-from spiders import download_state
+from db.items import Batch, FileState, Grant
 from spiders.base import SourceSpider
 from spiders.grant_fields import grant_fields
 from spiders.grants_json import json_grants
 from spiders.grants_table import csv_grants, xlsx_grants
 from spiders.licences import licence_verdict
-from spiders.pipelines.context import crawl_context
 from spiders.settings import LOCAL_HANDLERS_OFF
 
 BATCH = 500   # grants handed down the pipelines together
@@ -47,8 +46,16 @@ def file_type(content_type: str, disposition: str, url: str) -> str | None:
 class ThreeSixtyGivingSpider(SourceSpider):
     name = "threesixty_giving"
     default_start_url = "https://registry.threesixtygiving.org/data.json"
+    item_class = Grant
+    label = "Grants (360Giving)"
+    noun = "grant"
     licence = ""    # each grant carries its publisher's licence
+    licence_url = "https://www.threesixtygiving.org/publish-data/"
     attribution = "360Giving publishers, via the 360Giving Data Registry"
+    homepage = "https://www.threesixtygiving.org/"
+    credit = "360Giving publishers' data, licence per publisher"
+    subscription_kinds = {"grant": ()}
+    schedule = "0 4 * * 0"   # weekly, Sunday 04:00: publishers update monthly at most
     # Publishers' files are streamed to disk (spiders/file_download.py): some are hundreds of MB.
     custom_settings = {"DOWNLOAD_HANDLERS": {**LOCAL_HANDLERS_OFF, "http": "spiders.file_download.FileToDiskHandler",
                                              "https": "spiders.file_download.FileToDiskHandler"}}
@@ -62,14 +69,12 @@ class ThreeSixtyGivingSpider(SourceSpider):
         except ValueError as e:
             self.scope_error(scope, f"cannot parse the registry {response.url}: {e}")
             return
-        db = crawl_context(self.crawler).store.db
-        known = download_state.load(db)
         for dataset in datasets if isinstance(datasets, list) else []:
-            request = self.file_request(dataset, known)
+            request = self.file_request(dataset)
             if request is not None:
                 yield request
 
-    def file_request(self, dataset: dict, known: dict):
+    def file_request(self, dataset: dict):
         stats = self.crawler.stats
         stats.inc_value("threesixty/datasets")
         verdict = licence_verdict(dataset.get("license"))
@@ -80,31 +85,29 @@ class ThreeSixtyGivingSpider(SourceSpider):
             if not url:
                 stats.inc_value("threesixty/no_download_url")
             return None
-        headers = download_state.conditional_headers(known.get(url), dataset.get("modified"))
-        stats.inc_value("threesixty/conditional_requests" if headers else "threesixty/full_requests")
-        meta = {"scope": self.default_scope, "dataset": dataset, "handle_httpstatus_list": [304], "to_disk": True,
-                "known_content": (known.get(url) or {}).get("content_hash")}
-        return self.request(url, self.default_scope, headers=headers, callback=self.parse_file, meta=meta,
-                            dont_filter=True)
+        # Unchanged files are asked for conditionally; the bytes must also come under the same licence and publisher.
+        labels = f"{dataset.get('license')}\x1f{(dataset.get('publisher') or {}).get('name')}"
+        meta = {"scope": self.default_scope, "dataset": dataset, "to_disk": True,
+                "conditional": {"version": dataset.get("modified"), "labels": labels}}
+        return self.request(url, self.default_scope, callback=self.parse_file, meta=meta, dont_filter=True)
+
+    def file_state(self, response, outcome: str, records: int = 0) -> FileState:
+        return FileState(source=self.name, scope=self.default_scope, url=response.url, outcome=outcome,
+                         etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
+                         version=response.meta["dataset"].get("modified"),
+                         content_hash=response.meta.get("file_content"), records=records,
+                         read_in=(response.meta.get("conditional_state") or {}).get("crawl_id"))
 
     def parse_file(self, response):
         """Parse one publisher's file into grants, or count it as not modified."""
         dataset, scope, stats = response.meta["dataset"], self.default_scope, self.crawler.stats
-        store = crawl_context(self.crawler).store
-        if response.status == 304:
-            stats.inc_value("threesixty/not_modified")
-            self.unchanged_file(response.url)
-            download_state.keep(store.db, response.url, store.crawl_id)
-            return
         path = response.meta.get("body_path")
-        content = download_state.content_key(response.meta.get("body_sha256"), dataset)
-        if content and content == response.meta.get("known_content"):   # same bytes: the 304 path, no parse
-            stats.inc_value("threesixty/same_content")
-            Path(path).unlink(missing_ok=True)
-            n = self.unchanged_file(response.url)
-            download_state.remember(store.db, response.url, _header(response, "ETag"),
-                                    _header(response, "Last-Modified"), dataset.get("modified"), store.crawl_id, n,
-                                    content)
+        unchanged = response.meta.get("file_unchanged")   # set by the conditional GET middleware
+        if unchanged:   # 304, or the same bytes again: no parse; the store counts its grants as seen
+            stats.inc_value(f"threesixty/{unchanged}")
+            if path:
+                Path(path).unlink(missing_ok=True)
+            yield self.file_state(response, unchanged)
             return
         kind = file_type(response.headers.get("Content-Type", b"").decode("latin-1"),
                          response.headers.get("Content-Disposition", b"").decode("latin-1"), response.url)
@@ -131,18 +134,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
             if path:
                 Path(path).unlink(missing_ok=True)
         stats.inc_value("threesixty/grants", count)
-        download_state.remember(store.db, response.url, _header(response, "ETag"),
-                                _header(response, "Last-Modified"), dataset.get("modified"), store.crawl_id, count,
-                                content)
-
-    def unchanged_file(self, url: str) -> int:
-        """Count a file's stored grants as seen in this crawl (its server said, or its bytes show, no change)."""
-        store, stats = crawl_context(self.crawler).store, self.crawler.stats
-        n = download_state.touch_grants(store.db, self.name, url, store.crawl_id, store.now)
-        stats.inc_value("threesixty/not_modified_grants", n)
-        stats.inc_value(f"scope/{self.default_scope}/items", n)   # still there: health must not see an empty crawl
-        stats.inc_value("store/unchanged", n)
-        return n
+        yield self.file_state(response, "parsed", count)
 
     def rows(self, kind: str, source):
         if kind == "json":

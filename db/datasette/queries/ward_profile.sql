@@ -18,40 +18,10 @@ figures as (
     from indicators i join latest l on l.indicator = i.indicator and l.computed_at = i.computed_at
     group by i.indicator
 ),
--- The ward's numerators, counted as monitor/indicators/compute.py counts them for the area groups.
+-- The ward's numerators, from the indicators' own definitions (monitor/indicators/definitions.py): `run.py serve`
+-- puts them in place of the marker below; left as it is, the query says "not computed".
 ward_numerators as (
-    select f.*, case f.indicator
-        when 'mutual_aid_groups_per_100k' then
-            (select count(*) from groups where ward_code = :ward and status = 'open' and last_crawl_id =
-                (select max(crawl_id) from scope_runs where source = 'mutual_aid' and healthy = 1))
-        when 'grants_gbp_per_100k' then
-            (select coalesce(sum(amount), 0) from grants where ward_code = :ward and upper(currency) = 'GBP'
-               and award_date >= f.wf and award_date < f.wt_next)
-        when 'grants_count_per_100k' then
-            (select count(*) from grants
-              where ward_code = :ward and award_date >= f.wf and award_date < f.wt_next)
-        when 'covid_grants_gbp_per_100k' then
-            (select coalesce(sum(amount), 0) from grants where ward_code = :ward and covid = 1
-               and upper(currency) = 'GBP')
-        when 'pubs_per_100k' then
-            (select count(*) from pubs where ward_code = :ward and status = 'open' and venue_kind in ('pub', 'bar'))
-        when 'pub_closures_per_100k' then
-            (select count(*) from pubs where ward_code = :ward and status = 'closed' and venue_kind in ('pub', 'bar')
-               and substr(closed_at, 1, min(length(closed_at), 10))
-                   between substr(f.wf, 1, min(length(closed_at), 10)) and substr(f.wt, 1, min(length(closed_at), 10)))
-        when 'social_clubs_per_100k' then
-            (select count(*) from pubs where ward_code = :ward and status = 'open' and venue_kind = 'members_club')
-        when 'social_club_closures_per_100k' then
-            (select count(*) from pubs where ward_code = :ward and status = 'closed' and venue_kind = 'members_club'
-               and substr(closed_at, 1, min(length(closed_at), 10))
-                   between substr(f.wf, 1, min(length(closed_at), 10)) and substr(f.wt, 1, min(length(closed_at), 10)))
-        when 'libraries_per_100k' then
-            (select count(*) from libraries where ward_code = :ward and status = 'open')
-        when 'library_closures_per_100k' then
-            (select count(*) from libraries where ward_code = :ward and status = 'closed'
-               and substr(closed_at, 1, min(length(closed_at), 10))
-                   between substr(f.wf, 1, min(length(closed_at), 10)) and substr(f.wt, 1, min(length(closed_at), 10)))
-        end as numerator
+    select f.*, /*ward_numerator*/null/*end*/ as numerator
     from figures f
 ),
 profile as (
