@@ -89,8 +89,8 @@ def test_same_bytes_under_a_new_etag_take_the_not_modified_path(tmp_path):
 
 
 def test_a_grant_listed_again_in_a_later_batch_is_a_duplicate_not_a_second_unchanged(tmp_path):
-    # Unchanged grants are marked seen in large deferred transactions; a grant listed again (here 867 grants
-    # later, in another batch of the spider) must still be found already seen, as when each batch was written.
+    # A grant listed again 867 grants later, in another of the spider's batches, was marked seen with the first
+    # listing: the store counts it a duplicate, not a second unchanged grant.
     datasets, files = recorded()
     i = next(i for i, f in enumerate(files) if f.path.name == "grantnav-testdata_a002400000nO46WAAS.json")
     path = tmp_path / files[i].path.name
