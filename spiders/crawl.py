@@ -9,6 +9,7 @@ import argparse
 import ctypes
 import gc
 import json
+import logging
 import os
 import resource
 import signal
@@ -139,5 +140,17 @@ def child_main(argv: list[str] | None = None) -> int:
     return 0 if status == "finished" else 1
 
 
+def exit_now(code: int) -> None:
+    """End the child without tearing down its heap: everything it wrote is committed, and interpreter shutdown
+    (freeing Scrapy's, Twisted's and the resolver's objects one by one) took a third of a second of every crawl.
+    Under a profiler or a coverage tracer it exits normally, so that they can write what they measured."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(child_main())
+    exit_now(child_main())

@@ -3,6 +3,8 @@ LBM_NOW and LBM_SETTINGS; under a plain `scrapy crawl` give at least `-s LBM_DB=
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "leftbehind"
 # LBM_SPIDER_MODULES (comma-separated) adds spider modules kept outside the repository.
 SPIDER_MODULES = ["spiders.sources", *filter(None, os.environ.get("LBM_SPIDER_MODULES", "").replace(" ", "").split(","))]
@@ -25,6 +27,11 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 HTTPCACHE_ENABLED = False                  # never in production: a cached page would hide a closure or a failure
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control (from 2.19) serves a localhost HTTP endpoint that runs Python sent to it, in every crawl
+# process: nothing here uses it. Left out of the base list, not just set to None, because Scrapy imports every
+# listed extension, and its aiohttp server was a tenth of a crawl process's start.
+EXTENSIONS_BASE = {name: order for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+                   if not name.endswith((".RemoteControl", ".TelnetConsole"))}
 LOG_LEVEL = "WARNING"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

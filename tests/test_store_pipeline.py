@@ -1,7 +1,8 @@
 import json
 
 from db.items import Group, Library
-from spiders.pipelines.store import RecordStore, content_hash
+from monitor.changes.closures import apply_crawl
+from spiders.pipelines.store import RecordStore, canonical_json, content_hash
 from spiders.pipelines.validate import problems_of
 
 
@@ -26,11 +27,33 @@ def test_store_counts_new_changed_unchanged_and_appends_versions(fresh_db):
     a = fresh_db["groups"].get("mutual_aid:link:a")
     assert (a["first_crawl_id"], a["last_crawl_id"], a["last_seen_at"]) == (1, 2, "2020-03-27T06:00:00")
     assert a["status"] == "open"
-    versions = [(r["record_id"], r["crawl_id"]) for r in fresh_db["versions"].rows_where(order_by="id")]
-    assert versions == [("mutual_aid:link:a", 1), ("mutual_aid:link:b", 1), ("mutual_aid:link:b", 2),
-                        ("mutual_aid:link:c", 2)]
-    assert json.loads(list(fresh_db["versions"].rows_where("crawl_id = 2 and record_id like '%b'"))[0]["data"])[
-        "name"] == "B renamed"
+    # A first-seen record is its own first version; b's first content is written out when b changes.
+    versions = [(r["record_id"], r["crawl_id"], r["at"]) for r in fresh_db["versions"].rows_where(order_by="id")]
+    assert versions == [("mutual_aid:link:b", 1, "2020-03-18T06:00:00"), ("mutual_aid:link:b", 2, "2020-03-27T06:00:00")]
+    first, second_b = fresh_db["versions"].rows_where("record_id like '%b'", order_by="id")
+    assert json.loads(first["data"]) == json.loads(canonical_json(_group("link:b", name="B")))
+    assert first["content_hash"] == content_hash(_group("link:b", name="B"))
+    assert json.loads(second_b["data"])["name"] == "B renamed"
+
+
+def test_a_change_after_an_unversioned_first_crawl_is_reported_with_its_fields(fresh_db):
+    for crawl_id, now, name in ((1, "2020-03-18", "B"), (2, "2020-03-27", "B renamed")):
+        fresh_db["crawl_runs"].insert({"id": crawl_id, "source": "mutual_aid", "status": "ok", "now": now}, pk="id")
+        fresh_db["scope_runs"].insert({"crawl_id": crawl_id, "source": "mutual_aid", "scope": "mutual_aid",
+                                       "items": 1, "healthy": 1, "reason": ""}, pk="id")
+        RecordStore(fresh_db, crawl_id, now).write([_group("link:b", name=name, postcode="SE2 9AA")])
+        apply_crawl(fresh_db, crawl_id, {"closure_missing_crawls": 2}, now)
+    (event,) = fresh_db.query("select kind, evidence from events where crawl_id = 2")
+    assert event["kind"] == "changed"
+    assert json.loads(event["evidence"]) == {"fields": {"name": ["B", "B renamed"]}}
+
+
+def test_a_number_in_a_text_column_keeps_its_first_version(fresh_db):
+    # SQLite would read 100012345 back as text from the text column: the row could not stand in for the version.
+    RecordStore(fresh_db, 1, "2020-01-01").write([Library(source="libraries", ref="u1", name="L", uprn=100012345)])
+    RecordStore(fresh_db, 1, "2020-01-01").write([Library(source="libraries", ref="u2", name="M", uprn="100012346")])
+    (row,) = fresh_db["versions"].rows
+    assert row["record_id"] == "libraries:u1" and json.loads(row["data"])["uprn"] == 100012345
 
 
 def test_store_keeps_closure_state_of_existing_records(fresh_db):

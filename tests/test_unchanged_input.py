@@ -86,3 +86,28 @@ def test_same_bytes_under_a_new_etag_take_the_not_modified_path(tmp_path):
     third_stats = stats_of(db, third.crawl_id)
     assert "threesixty/same_content" not in third_stats and third_stats["threesixty/grants"] == len(package["grants"])
     assert third.counts["changed"] == 1
+
+
+def test_a_grant_listed_again_in_a_later_batch_is_a_duplicate_not_a_second_unchanged(tmp_path):
+    # A grant listed again 867 grants later, in another of the spider's batches, was marked seen with the first
+    # listing: the store counts it a duplicate, not a second unchanged grant.
+    datasets, files = recorded()
+    i = next(i for i, f in enumerate(files) if f.path.name == "grantnav-testdata_a002400000nO46WAAS.json")
+    path = tmp_path / files[i].path.name
+    shutil.copy(files[i].path, path)
+    served = PublisherFile(files[i].url_path, path, files[i].content_type, files[i].disposition, files[i].modified)
+    datasets = [copy.deepcopy(datasets[i])]
+    package = json.loads(path.read_text(encoding="utf-8"))
+    n = len(package["grants"])
+    db_path = tmp_path / "db.db"
+    with small_server(datasets, [served]) as server:
+        crawl(server, db_path, NOW1)
+        package["grants"].append(copy.deepcopy(package["grants"][3]))
+        path.write_text(json.dumps(package), encoding="utf-8")
+        datasets[0]["modified"] = "2024-05-01T09:00:00.000+0000"
+        second = crawl(server, db_path, NOW2)
+    db = connect(db_path)
+    stats = stats_of(db, second.crawl_id)
+    assert n == 870 and stats["store/duplicate"] == 1
+    assert second.counts["unchanged"] == n and second.counts["new"] == second.counts["changed"] == 0
+    assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0

@@ -53,9 +53,9 @@ def parse_date(value) -> str | None:
 def normalise_item(item: Record, stats=None) -> Record:
     """Clean every text field, parse number and date fields in place, collecting problems."""
     values = vars(item)
-    for name, value in list(values.items()):
-        if type(value) is str:
-            values[name] = clean_text(value)
+    for name, value in values.items():
+        if type(value) is str:   # clean_text, inlined: it runs for every text field of every record
+            values[name] = " ".join(value.split()) or None
     for name in item.NUMBER_FIELDS:
         try:
             setattr(item, name, parse_number(getattr(item, name)))
