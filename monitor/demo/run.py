@@ -32,7 +32,9 @@ def prepare_dir(directory: Path, force: bool) -> None:
 def write_config(directory: Path, base_url: str) -> Path:
     """Write the demo's settings as a TOML file people can reuse (`--config demo/demo.toml`)."""
     urls = start_urls(base_url)
-    lines = [f'postcodes_url = "{base_url}"', "allow_private_addresses = true", f'maildir = "{(directory / "mail").as_posix()}"', "[start_urls]"]
+    # postcodes.io is the local replay server here: no need to pace requests as for the public service.
+    lines = [f'postcodes_url = "{base_url}"', "postcodes_rate_per_second = 0", "allow_private_addresses = true",
+             f'maildir = "{(directory / "mail").as_posix()}"', "[start_urls]"]
     lines += [f'{name} = "{url}"' for name, url in sorted(urls.items())]
     path = directory / "demo.toml"
     path.write_text("# Settings of the offline demo: every source points at the local replay server.\n"
