@@ -19,7 +19,9 @@ os.environ.setdefault("LBM_POSTCODES_RATE", "0")
 
 from db.store import init_private, init_public
 from spiders.replay import postcodes_io
+from spiders.replay.fhrs import FhrsReplay
 from spiders.replay.server import ReplayServer
+from spiders.replay.snapshots import ReplayClock
 
 # The session fails if a test leaves generated files in the checkout (tests write only into temporary folders).
 pytest_plugins = ["tests.repo_guard"]
@@ -69,3 +71,13 @@ def replay_server():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def fhrs_replay(replay_server):
+    """The food hygiene register on a replay server, as of 2024-01-01: .clock moves it on, .fhrs overrides files."""
+    clock = ReplayClock("2024-01-01")
+    fhrs = FhrsReplay(clock)
+    server = replay_server(*fhrs.routes())
+    server.clock, server.fhrs = clock, fhrs
+    return server

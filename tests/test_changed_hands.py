@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.replay.fhrs import HERE, FhrsReplay
-from spiders.replay.snapshots import ReplayClock
+from spiders.replay.fhrs import HERE
 from tests.crawling import replay_env
 from tests.replay_crawl import crawl, events, write_config
 
@@ -56,12 +55,10 @@ def scenario() -> tuple[bytes, list[str], list[str]]:
 
 
 @pytest.fixture
-def hartlepool(tmp_path, replay_server):
-    clock = ReplayClock("2024-01-01")
-    fhrs = FhrsReplay(clock)
-    server = replay_server(*fhrs.routes())
+def hartlepool(tmp_path, fhrs_replay):
     config = write_config(tmp_path / "c.toml", fhrs_authorities=["Hartlepool"])
-    yield {"server": server, "fhrs": fhrs, "config": config, "db": tmp_path / "db.sqlite", "tmp": tmp_path}
+    return {"server": fhrs_replay, "fhrs": fhrs_replay.fhrs, "config": config, "db": tmp_path / "db.sqlite",
+            "tmp": tmp_path}
 
 
 def run_cli(w, *args) -> subprocess.CompletedProcess:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from spiders.replay.fhrs import FhrsReplay
-from spiders.replay.snapshots import ReplayClock
 from tests import fhrs_scenario
 from tests.crawling import replay_env
 
@@ -18,11 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def replay(replay_server):
-    fhrs = FhrsReplay(ReplayClock("2024-01-01"))
-    server = replay_server(*fhrs.routes())
-    server.fhrs = fhrs
-    yield server
+def replay(fhrs_replay):
+    return fhrs_replay
 
 
 def run(tmp_path, server, *args) -> subprocess.CompletedProcess:

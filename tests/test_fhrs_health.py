@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from spiders.replay.fhrs import FhrsReplay
-from spiders.replay.snapshots import ReplayClock
 from tests.replay_crawl import crawl, write_config
 
 DATA = Path(__file__).resolve().parent.parent / "spiders/replay/data/fhrs"
@@ -28,11 +26,8 @@ def edited(body: bytes, change) -> bytes:
 
 
 @pytest.fixture
-def replay(replay_server):
-    fhrs = FhrsReplay(ReplayClock("2024-01-01"))
-    server = replay_server(*fhrs.routes())
-    server.fhrs = fhrs
-    yield server
+def replay(fhrs_replay):
+    return fhrs_replay
 
 
 def test_a_pub_with_a_bad_date_position_or_name_is_still_listed_and_never_closed(replay, db_path, tmp_path):

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from spiders.fhrs_xml import authorities_in_scope, escape_bare_ampersands, is_pub, parse_xml
-from spiders.replay.fhrs import FhrsReplay
-from spiders.replay.snapshots import ReplayClock
 from tests.replay_crawl import crawl, events, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,12 +60,8 @@ def test_authorities_in_scope():
 
 
 @pytest.fixture
-def replay(replay_server):
-    clock = ReplayClock("2024-01-01")
-    fhrs = FhrsReplay(clock)
-    server = replay_server(*fhrs.routes())
-    server.clock, server.fhrs = clock, fhrs
-    yield server
+def replay(fhrs_replay):
+    return fhrs_replay
 
 
 def test_wandsworth_closures_exactly_the_checked_pubs_then_reopened(replay, db_path, tmp_path):

@@ -20,8 +20,6 @@ from monitor.indicators.compute import compute
 from monitor.reports import alerts
 from monitor.reports.digest import render_digest
 from spiders.pipelines.store import content_hash
-from spiders.replay.fhrs import FhrsReplay
-from spiders.replay.snapshots import ReplayClock
 from tests.delivery_seed import LB_WARD, add_crawl, add_event, add_record, settings
 from tests.indicator_records import by_key, record
 from tests.indicator_records import crawl as record_crawl
@@ -37,10 +35,8 @@ def hand_labels(authority: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def replay(replay_server):
-    clock = ReplayClock("2024-01-01")
-    server = replay_server(*FhrsReplay(clock).routes())
-    yield server
+def replay(fhrs_replay):
+    return fhrs_replay
 
 
 def test_a_crawl_stores_every_venue_with_its_kind_and_rule(replay, db_path, tmp_path):
