@@ -6,6 +6,7 @@ are not stored as columns.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -82,7 +83,7 @@ class Grant(Record):
     publisher: str | None = None
     covid: int = 0
     geo_input: str | None = None               # which input located it: beneficiary_location, recipient_postcode...
-    input_hash: str | None = None              # of the fields as built from the source (pipelines/unchanged.py)
+    input_hash: str | None = None              # of the source's own bytes for it (pipelines/unchanged.py)
     TABLE: ClassVar[str] = "grants"
     NUMBER_FIELDS: ClassVar[tuple[str, ...]] = Record.NUMBER_FIELDS + ("amount",)
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("award_date",)
@@ -131,9 +132,27 @@ class NewsMention(Record):
 
 
 @dataclass
+class Unbuilt:
+    """A record read from its source but not built yet: the id it will have, the hash of its source input, and the
+    spider's own mapping to build it. The unchanged pipeline (spiders/pipelines/unchanged.py) only touches it as
+    seen when that input is unchanged since it was stored, and builds the rest."""
+    table: str
+    id: str
+    scope: str
+    input_hash: str
+    build: Callable[[], Record]
+
+    def record(self) -> Record:
+        record = self.build()
+        record.input_hash = self.input_hash
+        return record
+
+
+@dataclass
 class Batch:
     """Many items handed down the pipelines at once, so a large file pays Scrapy's per-item cost once a batch."""
     items: list[Record]
+    unbuilt: list[Unbuilt] = field(default_factory=list)
 
 
 @dataclass
@@ -159,6 +178,9 @@ class FileState:
 def items_of(obj) -> list[Record]:
     """Return the records an item or a batch carries (none for a FileState)."""
     if isinstance(obj, Batch):
+        if obj.unbuilt:   # no unchanged pipeline on the way: build them here
+            obj.items.extend(u.record() for u in obj.unbuilt)
+            obj.unbuilt = []
         return obj.items
     return [obj] if isinstance(obj, Record) else []
 

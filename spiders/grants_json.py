@@ -1,14 +1,37 @@
-"""360Giving JSON packages, streamed: grants are read one at a time with ijson, never the whole document.
+"""360Giving JSON packages, streamed: grants are read one at a time, never the whole document.
 
 Some published packages are hundreds of MB: the spider hands us the file the download handler wrote to disk
 (spiders/file_download.py), so memory stays flat; bytes are accepted too (wrapped in a BytesIO, which shares them).
+
+Two readers give the same grants in the same order:
+- the fast one, for the usual shape (`{"grants": [...]}` with nothing after the array, or a bare array): it cuts
+  the array at each `}` `,` `{` and parses the text before the cut with orjson. A cut inside a string or inside a
+  nested object leaves text that is not valid JSON (an unterminated string, an unclosed bracket), so the first
+  text that parses is exactly one grant. It also gives each grant's own bytes, which the spider hashes to skip an
+  unchanged grant before mapping it (4x faster than ijson over the real grants, measured in bench/);
+- ijson, for everything else, and from wherever the fast reader gives up (a grant that does not parse within
+  MAX_TRIES cuts or MAX_GRANT bytes, a number orjson cannot hold, a shape it does not expect): the grants already
+  given are skipped, and ijson reports a broken file as it always did.
 """
 from __future__ import annotations
 
 import io
+import itertools
 import os
+import re
+from collections.abc import Iterator
 
 import ijson
+import orjson
+
+CHUNK = 1 << 22              # bytes read at a time
+MAX_GRANT = 1 << 24          # a "grant" longer than this is not one: ijson takes over
+MAX_TRIES = 256              # cuts tried within one grant before ijson takes over
+_CUT = re.compile(rb"\}\s*,\s*\{")
+_HEAD = re.compile(rb'\s*(?:\{\s*"grants"\s*:\s*)?\[\s*')
+_PACKAGE_TAIL = re.compile(rb"\]\s*\}\s*$")
+_ARRAY_TAIL = re.compile(rb"\]\s*$")
+_BOM = b"\xef\xbb\xbf"
 
 
 def open_binary(source):
@@ -16,16 +39,102 @@ def open_binary(source):
     return open(source, "rb") if isinstance(source, (str, os.PathLike)) else io.BytesIO(source)
 
 
-def json_grants(source, stats=None):
+def json_grants(source, stats=None) -> Iterator[dict]:
     """Yield each grant dict of a package {"grants": [...]} (also a bare top-level array of grants)."""
+    for grant, _ in json_grant_texts(source, stats):
+        yield grant
+
+
+def json_grant_texts(source, stats=None) -> Iterator[tuple[dict, bytes | None]]:
+    """Yield (grant, its own JSON bytes) for each grant; the bytes are None where ijson read it."""
+    given = 0
     with open_binary(source) as stream:
-        prefix = "item" if _starts_with_array(stream.read(64)) else "grants.item"
-        stream.seek(0)
-        for grant in ijson.items(stream, prefix, use_float=True):
+        fast = _fast_grants(stream)
+        try:
+            for grant, text in fast:
+                given += 1
+                yield grant, text
+            return
+        except _GiveUp:
+            pass
+    if stats is not None:
+        stats.inc_value("threesixty/json/ijson")
+    with open_binary(source) as stream:
+        head = stream.read(64)
+        prefix = "item" if _starts_with_array(head) else "grants.item"
+        stream.seek(len(_BOM) if head.startswith(_BOM) else 0)   # ijson stops at a byte-order mark
+        # Every element counts, objects or not: the fast reader gave only objects, and gave up at the first other.
+        for grant in itertools.islice(ijson.items(stream, prefix, use_float=True), given, None):
             if isinstance(grant, dict):
-                yield grant
+                yield grant, None
             elif stats is not None:
                 stats.inc_value("threesixty/json/not_an_object")
+
+
+class _GiveUp(Exception):
+    """The fast reader cannot go on: ijson reads the rest."""
+
+
+def _fast_grants(stream) -> Iterator[tuple[dict, bytes]]:
+    buffer = stream.read(max(CHUNK, 4096))   # the head whole
+    if buffer.startswith(_BOM):
+        buffer = buffer[len(_BOM):]
+    head = _HEAD.match(buffer)
+    if head is None or not _tail_fits(stream, head.group(0)):
+        raise _GiveUp
+    tail = _PACKAGE_TAIL if b"{" in head.group(0) else _ARRAY_TAIL
+    start = scan = head.end()   # start: where the current grant begins; scan: where to look for the next cut
+    tries, at_end = 0, False
+    while True:
+        for cut in _CUT.finditer(buffer, scan):
+            text = buffer[start:cut.start() + 1]
+            grant = _parse(text)
+            if grant is None:   # the cut was inside this grant: try the next one
+                tries += 1
+                if tries > MAX_TRIES or len(text) > MAX_GRANT:
+                    raise _GiveUp
+                continue
+            yield grant, text
+            start, tries = cut.end() - 1, 0
+        if at_end:
+            break
+        more = stream.read(CHUNK)
+        at_end = not more
+        kept = buffer[start:]
+        # A cut may straddle the end of the buffer: look again from its last `}` if only white space and a comma
+        # follow it.
+        stripped = kept.rstrip(b" \t\r\n,")
+        scan = len(stripped) - 1 if stripped.endswith(b"}") else len(kept)
+        buffer, start = kept + more, 0
+        if len(buffer) > MAX_GRANT + CHUNK:
+            raise _GiveUp
+    last = tail.sub(b"", buffer[start:]).strip()
+    if not last:
+        return
+    grant = _parse(last)
+    if grant is None:
+        raise _GiveUp
+    yield grant, last
+
+
+def _parse(text: bytes) -> dict | None:
+    try:
+        grant = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(grant, dict):
+        raise _GiveUp
+    return grant
+
+
+def _tail_fits(stream, head: bytes) -> bool:
+    """Say whether the file ends as its head says: `]}` for a package, `]` for a bare array."""
+    here = stream.tell()
+    stream.seek(0, io.SEEK_END)
+    stream.seek(max(0, stream.tell() - 256))
+    end = stream.read()
+    stream.seek(here)
+    return bool((_PACKAGE_TAIL if b"{" in head else _ARRAY_TAIL).search(end))
 
 
 def _starts_with_array(head: bytes) -> bool:

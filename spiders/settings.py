@@ -46,12 +46,12 @@ DOWNLOADER_MIDDLEWARES = {"spiders.fetch_policy.FetchPolicyMiddleware": 50,
                           "spiders.conditional_get.ConditionalGetMiddleware": 60}
 LBM_ALLOW_PRIVATE_ADDRESSES = False
 
-# files' state (conditional GET) -> library identity -> skip unchanged input -> normalise -> link news to places ->
-# validate -> (batched) geo-match -> store. Gaps leave room for more steps.
+# files' state (conditional GET) -> skip unchanged input (build the rest) -> library identity -> normalise ->
+# link news to places -> validate -> (batched) geo-match -> store. Gaps leave room for more steps.
 ITEM_PIPELINES = {
     "spiders.pipelines.file_state.FileStatePipeline": 40,
-    "spiders.pipelines.library_identity.LibraryIdentityPipeline": 45,
-    "spiders.pipelines.unchanged.UnchangedPipeline": 50,
+    "spiders.pipelines.unchanged.UnchangedPipeline": 45,
+    "spiders.pipelines.library_identity.LibraryIdentityPipeline": 50,
     "spiders.pipelines.normalise.NormalisePipeline": 100,
     "spiders.pipelines.news_links.NewsLinksPipeline": 150,
     "spiders.pipelines.validate.ValidatePipeline": 200,

@@ -5,8 +5,9 @@ import copy
 import json
 import shutil
 
+import spiders.sources.threesixty_giving as threesixty
 from db.store import connect
-from spiders.pipelines.unchanged import input_hash
+from spiders.pipelines.normalise import normalise_item
 from spiders.replay.threesixty_giving import PublisherFile, recorded
 from spiders.sources.threesixty_giving import ThreeSixtyGivingSpider
 from tests.test_threesixty_giving import NOW1, NOW2, crawl, small_server, stats_of
@@ -51,17 +52,32 @@ def test_one_changed_grant_is_stored_and_the_rest_only_touched(tmp_path):
     assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0
 
 
-def test_input_hash_follows_every_field_but_the_raw_row():
+def test_input_hash_covers_the_grant_the_file_the_publisher_and_the_mapping(monkeypatch):
+    spider = ThreeSixtyGivingSpider.__new__(ThreeSixtyGivingSpider)
+    grant = {"id": "G-1", "title": "Hall roof", "amountAwarded": 500, "awardDate": "2021-01-01"}
+    dataset = {"publisher": {"name": "P"}, "license": "L"}
+
+    def digest(raw=grant, dataset=dataset, url="http://x/f.json"):
+        salt = threesixty.input_salt(url, dataset, spider.default_scope)
+        return spider.unbuilt(grant, raw, salt, dataset, url).input_hash
+
+    same = digest()
+    assert digest(raw=dict(grant)) == same
+    others = [digest(raw=dict(grant, amountAwarded=501)), digest(dataset={"publisher": {"name": "Q"}, "license": "L"}),
+              digest(dataset={"publisher": {"name": "P"}, "license": "M"}), digest(url="http://x/g.json")]
+    monkeypatch.setattr(threesixty, "MAPPING", b"another version of the mapping code")
+    others.append(digest())
+    assert len({same, *others}) == 6
+
+
+def test_an_unbuilt_grant_has_the_id_its_stored_record_will_have():
     spider = ThreeSixtyGivingSpider.__new__(ThreeSixtyGivingSpider)
     spider.stamp = lambda item: item
-    grant = {"id": "G-1", "title": "Hall roof", "amountAwarded": 500, "awardDate": "2021-01-01"}
-    a = spider.item(grant, grant, {"publisher": {"name": "P"}, "license": "L"}, "http://x/f.json")
-    b = spider.item(grant, {"other": "raw"}, {"publisher": {"name": "P"}, "license": "L"}, "http://x/f.json")
-    c = spider.item(dict(grant, amountAwarded=501), grant, {"publisher": {"name": "P"}, "license": "L"},
-                    "http://x/f.json")
-    d = spider.item(grant, grant, {"publisher": {"name": "Q"}, "license": "L"}, "http://x/f.json")
-    assert input_hash(a) == input_hash(b)
-    assert len({input_hash(a), input_hash(c), input_hash(d)}) == 3
+    grant = {"id": "  360G-x   12 ", "title": "Hall roof"}
+    unbuilt = spider.unbuilt(grant, grant, b"", {}, "http://x/f.json")
+    record = normalise_item(unbuilt.record())
+    assert unbuilt.id == record.id == "threesixty_giving:360G-x 12"
+    assert record.input_hash == unbuilt.input_hash and record.title == "Hall roof"
 
 
 def test_same_bytes_under_a_new_etag_take_the_not_modified_path(tmp_path):

@@ -15,7 +15,7 @@ from spiders.pipelines.context import StorePipeline
 
 
 class LibraryIdentityPipeline(StorePipeline):
-    """Scrapy pipeline 45: give each library row of a file the ref of the stored library it is."""
+    """Scrapy pipeline 50: give each library row of a file the ref of the stored library it is."""
 
     def process_item(self, item, spider=None):
         rows = [r for r in items_of(item) if isinstance(r, Library)]

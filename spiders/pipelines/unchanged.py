@@ -1,83 +1,95 @@
-"""Unchanged input: a re-crawled record built from exactly the same source fields as its stored row is only
-touched as seen, before normalising, validating, geo-matching and hashing it again.
+"""Unchanged input: a re-crawled record whose source input is byte for byte what its stored row was built from is
+only touched as seen, before it is even built (mapped), normalised, validated, geo-matched and hashed again.
 
-Most of a weekly 360Giving crawl is the same grants again; those steps were most of its time. The input hash
-covers every field the spider set (after the field mapping, so a changed mapping is a change; the raw row itself
-is left out, it only feeds those fields). A record left without a ward because postcodes.io was unavailable is
-never skipped, so the lookup is tried again next time. Records whose kind has no `input_hash` field, and single items, pass through untouched.
+Most of a weekly 360Giving crawl is the same grants again; those steps were most of its time. A spider hands such
+records down as `Unbuilt` (db/items.py): the id each will have, the hash of its input (for 360Giving: the grant's
+own JSON bytes, with the file's URL, publisher and licence and the version of the mapping code), and the spider's
+mapping to build it. A record left without a ward because postcodes.io was unavailable is never skipped, so the
+lookup is tried again next time; nor is one listed twice (the store counts the duplicate). Everything else is built
+here and goes on as before. Touches are written FLUSH_EVERY records at a time (one UPDATE per 500 records, one
+transaction for all), and always before a record they concern goes on, and when the crawl ends.
 Stats: store/unchanged and scope/<scope>/items as the store counts them, plus store/unchanged_input.
 """
 from __future__ import annotations
 
-import hashlib
-
-import orjson
-
-from db.items import Batch, Record
+from db.items import Batch, Unbuilt
 from spiders.pipelines.context import crawl_context
 
-_LEFT_OUT = frozenset({"raw", "problems", "input_hash"})
-
-
-def input_hash(record: Record) -> str:
-    """Return the sha1 of the record's fields as the spider built them (sorted, compact JSON)."""
-    fields = dict(vars(record))
-    for name in _LEFT_OUT:   # popping three keys from a copy: half the time of a filtering comprehension
-        fields.pop(name, None)
-    return hashlib.sha1(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+FLUSH_EVERY = 20_000
 
 
 class UnchangedPipeline:
-    """Scrapy pipeline 50: touch records whose input is unchanged since they were stored; pass on the rest."""
+    """Scrapy pipeline 45: touch records whose input is unchanged since they were stored; build the rest."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
         self.has_column: dict[str, bool] = {}
+        self.pending: dict[str, dict[str, None]] = {}   # table -> ids touched, not yet written, in file order
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     def process_item(self, item, spider=None):
-        if not isinstance(item, Batch) or not item.items or "input_hash" not in item.items[0].__dataclass_fields__:
+        if not isinstance(item, Batch) or not item.unbuilt:
             return item
-        for record in item.items:
-            record.input_hash = input_hash(record)
-        table = item.items[0].TABLE
-        if not self._has_column(table) or any(r.TABLE != table for r in item.items):
-            return item
-        item.items = self._skip_unchanged(table, item.items)
+        unbuilt, item.unbuilt = item.unbuilt, []
+        tables = {u.table for u in unbuilt}
+        if len(tables) == 1 and self._has_column(*tables):
+            unbuilt = self._touch_unchanged(unbuilt)
+        if any(u.id in self.pending.get(u.table, ()) for u in unbuilt):
+            self.flush()   # listed again: the store must see it as touched in this crawl
+        item.items.extend(u.record() for u in unbuilt)
         return item
+
+    def close_spider(self, spider=None):
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the pending touches: last seen in this crawl."""
+        store = crawl_context(self.crawler).store
+        with store.db.conn:
+            for table, ids in self.pending.items():
+                ids = list(ids)
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i:i + 500]
+                    store.db.conn.execute(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? "
+                                          f"where id in ({', '.join('?' * len(chunk))})",
+                                          [store.now, store.crawl_id, *chunk])
+        self.pending = {}
 
     def _has_column(self, table: str) -> bool:
         if table not in self.has_column:   # a store from before this column: every record goes the long way once
-            self.has_column[table] = "input_hash" in crawl_context(self.crawler).store.db[table].columns_dict
+            db = crawl_context(self.crawler).store.db
+            self.has_column[table] = db[table].exists() and "input_hash" in db[table].columns_dict
         return self.has_column[table]
 
-    def _skip_unchanged(self, table: str, records: list[Record]) -> list[Record]:
+    def _touch_unchanged(self, unbuilt: list[Unbuilt]) -> list[Unbuilt]:
+        """Mark as seen the stored records whose input hash is the same; return the others, to be built."""
         store = crawl_context(self.crawler).store
-        ids = list(dict.fromkeys(r.id for r in records))
-        rows = store.db.execute(f"select id, input_hash, last_crawl_id from [{table}] where id in ({', '.join('?' * len(ids))}) "
+        table = unbuilt[0].table
+        ids = list(dict.fromkeys(u.id for u in unbuilt))
+        rows = store.db.execute(f"select id, input_hash from [{table}] where id in ({', '.join('?' * len(ids))}) "
+                                "and last_crawl_id != ? "
                                 "and (ward_code is not null or coalesce(geo_reason, '') not like '%unavailable%')",
-                                ids)
-        stored = {r[0]: (r[1], r[2]) for r in rows}
-        keep, touched, scopes = [], set(), {}
-        for record in records:
-            earlier = stored.get(record.id)
-            if (earlier and earlier[0] == record.input_hash and earlier[1] != store.crawl_id
-                    and record.id not in touched):
-                touched.add(record.id)
-                scopes[record.scope] = scopes.get(record.scope, 0) + 1
+                                ids + [store.crawl_id])
+        stored = dict(rows.fetchall())
+        touched, scopes, rest = self.pending.setdefault(table, {}), {}, []
+        before = len(touched)
+        for u in unbuilt:
+            if stored.get(u.id) == u.input_hash and u.id not in touched:
+                touched[u.id] = None
+                scopes[u.scope] = scopes.get(u.scope, 0) + 1
             else:
-                keep.append(record)   # new, changed, unresolved, or listed twice: the store decides
-        if touched:
-            with store.db.conn:
-                store.db.conn.executemany(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where id = ?",
-                                          [(store.now, store.crawl_id, i) for i in touched])
-            self.stats.inc_value("store/unchanged", len(touched))
-            self.stats.inc_value("store/unchanged_input", len(touched))
-            store.counts["unchanged"] += len(touched)
-            for scope, n in scopes.items():
-                self.stats.inc_value(f"scope/{scope}/items", n)
-        return keep
+                rest.append(u)   # new, changed, unresolved, or listed twice: the store decides
+        n = len(touched) - before
+        if n:
+            self.stats.inc_value("store/unchanged", n)
+            self.stats.inc_value("store/unchanged_input", n)
+            store.counts["unchanged"] += n
+            for scope, k in scopes.items():
+                self.stats.inc_value(f"scope/{scope}/items", k)
+        if sum(map(len, self.pending.values())) >= FLUSH_EVERY:
+            self.flush()
+        return rest

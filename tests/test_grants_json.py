@@ -1,0 +1,107 @@
+"""The fast JSON reader gives exactly what ijson gives, grant for grant, whatever the shape or the chunking."""
+from __future__ import annotations
+
+import json
+
+import ijson
+import pytest
+
+import spiders.grants_json as grants_json
+from spiders.grants_json import json_grant_texts, json_grants
+
+TRICKY = [
+    {"id": "360G-a", "title": "Braces in text: },{ and }, {", "amountAwarded": 1500.5},
+    {"id": "360G-b", "beneficiaryLocation": [{"geoCode": "E05000001"}, {"geoCode": "E05000002"}],
+     "recipientOrganization": [{"id": "GB-CHC-1", "location": [{"name": "x"},  {"name": "y"}]}]},
+    {"id": "360G-c", "description": "escaped quote \" then },{\"id\": \"fake\"} and a backslash \\",
+     "amountAwarded": 12},
+    {},
+    {"id": "360G-d", "title": "unicode: caf\u00e9 \u2013 \U0001F600", "nested": {"a": {"b": [{}, {}]}}},
+]
+
+
+class Stats:
+    def __init__(self):
+        self.values = {}
+
+    def inc_value(self, key, n=1):
+        self.values[key] = self.values.get(key, 0) + n
+
+
+def by_ijson(data: bytes) -> list:
+    data = data.removeprefix(b"\xef\xbb\xbf")   # ijson itself stops at a byte-order mark
+    prefix = "item" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[" else "grants.item"
+    return [g for g in ijson.items(data, prefix, use_float=True) if isinstance(g, dict)]
+
+
+def layouts(grants: list[dict]) -> dict[str, bytes]:
+    package = {"grants": grants}
+    return {
+        "compact": json.dumps(package, separators=(",", ":")).encode(),
+        "indented": json.dumps(package, indent=2, ensure_ascii=False).encode(),
+        "spaced": ('{ "grants" :\n[\n' + "\n ,\r\n\t".join(json.dumps(g) for g in grants) + "\n]\n}\n").encode(),
+        "bare array": json.dumps(grants).encode(),
+        "bom": b"\xef\xbb\xbf" + json.dumps(package).encode(),
+    }
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 22])
+@pytest.mark.parametrize("layout", ["compact", "indented", "spaced", "bare array", "bom"])
+def test_fast_reader_matches_ijson(monkeypatch, layout, chunk):
+    monkeypatch.setattr(grants_json, "CHUNK", chunk)   # a 7-byte chunk puts a cut across every chunk boundary
+    data = layouts(TRICKY * 3)[layout]
+    stats = Stats()
+    got = list(json_grant_texts(data, stats))
+    assert [g for g, _ in got] == by_ijson(data) == TRICKY * 3
+    assert stats.values == {}   # read by the fast reader throughout
+    # Each grant's bytes are its own text, and parse to it.
+    assert all(json.loads(text) == grant for grant, text in got)
+    assert got[0][1].startswith(b"{") and b'"360G-a"' in got[0][1] and got[0][1].endswith(b"}")
+
+
+def test_empty_and_single(monkeypatch):
+    assert list(json_grants(b'{"grants": []}')) == []
+    assert list(json_grants(b'[ ]')) == []
+    assert list(json_grants(b'{"grants": [{"id": "x"}]}\n')) == [{"id": "x"}]
+
+
+@pytest.mark.parametrize("data, note", [
+    (b'{"grants": [{"id": "a"}, {"id": "b", "title": "lone \\ud800 surrogate"}, {"id": "c"}]}',
+     "text orjson refuses (ijson reads it)"),
+    (b'{"grants": [{"id": "a"}, {"id": "b"}], "extra": [{"x": 1}, {"y": 2}]}', "keys after the grants"),
+    (b'{"meta": {"v": 1}, "grants": [{"id": "a"}, {"id": "b"}]}', "keys before the grants"),
+    (b'{"grants": [{"id": "a"}, 7, {"id": "b"}, "text"]}', "elements that are not objects"),
+])
+def test_other_shapes_fall_back_to_ijson_without_losing_or_repeating_a_grant(data, note):
+    stats = Stats()
+    got = list(json_grants(data, stats))
+    assert got == by_ijson(data), note
+    assert [g["id"] for g in got] == [g["id"] for g in by_ijson(data)] and len(got) >= 2
+    assert stats.values.get("threesixty/json/ijson") == 1
+
+
+def test_a_broken_grant_is_reported_by_ijson_after_the_good_ones(monkeypatch):
+    monkeypatch.setattr(grants_json, "MAX_TRIES", 4)
+    good = [{"id": f"g{i}", "beneficiaryLocation": [{"a": 1}, {"b": 2}]} for i in range(5)]
+    text = json.dumps({"grants": good})
+    broken = text.replace('{"id": "g2"', '{"id": "g2" "oops": 1', 1).encode()   # a missing comma
+    got = []
+    with pytest.raises(ijson.JSONError):
+        for grant in json_grants(broken):
+            got.append(grant)
+    assert [g["id"] for g in got] == ["g0", "g1"]
+
+
+def test_a_number_ijson_cannot_hold_is_read():
+    data = b'{"grants": [{"id": "a", "amountAwarded": 18446744073709551616}, {"id": "b"}]}'
+    with pytest.raises(ijson.JSONError):
+        by_ijson(data)
+    assert list(json_grants(data)) == [{"id": "a", "amountAwarded": 18446744073709551616.0}, {"id": "b"}]
+
+
+def test_a_truncated_file_goes_to_ijson_which_reports_it():
+    data = json.dumps({"grants": TRICKY}).encode()[:-40]
+    stats = Stats()
+    with pytest.raises(ijson.IncompleteJSONError):
+        list(json_grants(data, stats))
+    assert stats.values == {"threesixty/json/ijson": 1}
