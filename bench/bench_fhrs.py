@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_ingest import SCRAPY
+from bench.bench_ingest import EMULATOR, SCRAPY
 from core.config import load
 from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     ours, theirs = [], []
     try:
         with ReplayServer(routes=replay.routes() + postcodes_io.routes()) as server:
-            env = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url}
+            env = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url, **EMULATOR}
             for i in range(a.pairs):
                 for who in (("ours", "base") if i % 2 == 0 else ("base", "ours")):
                     db = work / f"{who}-{i}.db"

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_ingest import SCRAPY, write_package
+from bench.bench_ingest import EMULATOR, SCRAPY, write_package
 from core.config import load
 from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         db = work / "recrawl.db"
         print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {a.grants} grants")
         with ReplayServer(routes=build_routes([dataset], [served]) + postcodes_io.routes()) as server:
-            env = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url}
+            env = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url, **EMULATOR}
 
             def timed(now: str) -> tuple[float, dict]:
                 start = time.perf_counter()

@@ -70,18 +70,20 @@ def code_from_grantnav(grant: dict) -> tuple[str, str] | None:
     return None
 
 
-def location_input(grant: dict) -> tuple[str | None, dict]:
+def location_input(grant: dict, organisation: dict | None = None) -> tuple[str | None, dict]:
     """Return (geo_input, the one Record location field to set) following the documented order."""
     found = code_from_locations(grant.get("beneficiaryLocation") or [])
     if found:
         return "beneficiary_location", dict([found])
-    found = code_from_locations(first(grant.get("recipientOrganization")).get("location") or [])
+    if organisation is None:
+        organisation = first(grant.get("recipientOrganization"))
+    found = code_from_locations(organisation.get("location") or [])
     if found:
         return "recipient_location", dict([found])
     found = code_from_grantnav(grant)
     if found:
         return "grantnav_additional", dict([found])
-    postcode = first(grant.get("recipientOrganization")).get("postalCode")
+    postcode = organisation.get("postalCode")
     if postcode and str(postcode).strip():
         return "recipient_postcode", {"postcode": str(postcode)}
     return None, {}
@@ -107,11 +109,12 @@ def beneficiary_json(grant: dict) -> str | None:
 
 def grant_fields(grant: dict) -> dict:
     """Return the Grant keyword arguments (ref, name, amounts, parties, location input, covid) of one grant."""
-    recipient = first(grant.get("recipientOrganization")) or first(grant.get("recipientIndividual"))
+    organisation = first(grant.get("recipientOrganization"))
+    recipient = organisation or first(grant.get("recipientIndividual"))
     funder = first(grant.get("fundingOrganization"))
     programme = first(grant.get("grantProgramme")).get("title")
     title, description = grant.get("title"), grant.get("description")
-    geo_input, where = location_input(grant)
+    geo_input, where = location_input(grant, organisation)
     ref = grant.get("id")
     return {
         "ref": str(ref).strip() if ref not in (None, "") else "",
@@ -121,7 +124,7 @@ def grant_fields(grant: dict) -> dict:
         "award_date": grant.get("awardDate"),
         "funder_id": funder.get("id"), "funder_name": funder.get("name"),
         "recipient_id": recipient.get("id"), "recipient_name": recipient.get("name"),
-        "recipient_postcode": first(grant.get("recipientOrganization")).get("postalCode"),
+        "recipient_postcode": organisation.get("postalCode"),
         "programme": programme, "beneficiary_locations": beneficiary_json(grant),
         "covid": is_covid(title, description, programme, grant.get("awardDate")),
         "geo_input": geo_input, **where,

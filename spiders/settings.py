@@ -60,5 +60,8 @@ ITEM_PIPELINES = {
 # The pipelines are synchronous, so items gain nothing from being processed in parallel; and a large file's
 # spider yields Batch objects of hundreds of records, so many in flight would hold the file in memory.
 CONCURRENT_ITEMS = 4
-# Items go to the database in batches: points are resolved in one vectorised call, postcodes 100 at a time.
-LBM_BATCH_SIZE = 2000
+# Items go to the database in batches: points are resolved in one vectorised call, postcodes 100 at a time, and
+# each batch is one transaction. Records are inserted in the order the source lists them, but their ids, dates and
+# wards are not in that order: every transaction rewrites most of the index pages it touches, so fewer, larger
+# ones write far less (measured on 200,000 grants: 10,000 a transaction took 0.75 the time of 2,000).
+LBM_BATCH_SIZE = 10000

@@ -245,7 +245,7 @@ def test_record_in_an_unknown_ward_counts_outside_coverage(fresh_db):
 
 @pytest.mark.parametrize("name, index", [
     ("grants_gbp_per_100k", "idx_grants_indicator_window"),
-    ("covid_grants_gbp_per_100k", "idx_grants_indicator_covid"),
+    ("covid_grants_gbp_per_100k", "idx_grants_covid"),
     ("pubs_per_100k", "idx_pubs_kind_indicators"),
     ("social_clubs_per_100k", "idx_pubs_kind_indicators"),
 ])

@@ -21,7 +21,10 @@ class BatchPipeline:
         return cls(crawler)
 
     def process_item(self, item, spider=None):
-        self.buffer.extend(items_of(item))
+        records = items_of(item)
+        for record in records:
+            record.raw = None   # kept for quarantine, which is behind us: a batch holds no copy of its source rows
+        self.buffer.extend(records)
         if len(self.buffer) >= self.size:
             self.flush()
         return item

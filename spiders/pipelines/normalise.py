@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from db.items import Record, items_of
 from db.postcodes import normalise_postcode
@@ -34,10 +34,16 @@ def parse_date(value) -> str | None:
     """Return YYYY-MM-DD from a date, an ISO date-time (with offset or Z), or DD/MM/YYYY; ValueError otherwise."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = value.strip() if type(value) is str else str(value).strip()
     if not text:
         return None
-    if re.fullmatch(r"\d{4}", text):
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":   # YYYY-MM-DD, maybe a time after it: most dates
+        try:
+            date.fromisoformat(text[:10])   # the date part alone, as below when the whole does not parse
+            return text[:10]
+        except ValueError:
+            pass
+    if len(text) == 4 and text.isdigit():
         return text
     for candidate in (text.replace("Z", "+00:00"), text[:10]):
         try:

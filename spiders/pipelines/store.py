@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from itertools import chain
 
 import orjson
 import sqlite_utils
@@ -185,10 +186,11 @@ class RecordStore:
         sqlite-utils commits every chunk of ~40 rows (999 variables) and JSON-checks every value: for wide record
         rows that was about half the store's time. Its insert_all stays the path for new columns and odd values.
         """
-        columns = list(dict.fromkeys(k for row in rows for k in row))
+        keys = rows[0].keys()
+        columns = list(keys)
         have = self._column_types(table)
-        plain = all(_PLAIN.issuperset(map(type, row.values())) for row in rows)
-        same_keys = all(len(row) == len(columns) for row in rows)
+        same_keys = all(row.keys() == keys for row in rows)
+        plain = same_keys and _PLAIN.issuperset(map(type, chain.from_iterable(row.values() for row in rows)))
         if not plain or not same_keys or not have.keys() >= set(columns):
             self.db[table].insert_all(rows, pk="id", alter=True, replace=replace, batch_size=500)
             self.columns[table] = dict(self.db[table].columns_dict)
