@@ -131,7 +131,7 @@ class NewsMention(Record):
     TABLE: ClassVar[str] = "news_mentions"
 
 
-@dataclass
+@dataclass(slots=True)
 class Unbuilt:
     """A record read from its source but not built yet: the id it will have, the hash of its source input, and the
     spider's own mapping to build it. The unchanged pipeline (spiders/pipelines/unchanged.py) only touches it as

@@ -25,7 +25,7 @@ class UnchangedPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.has_column: dict[str, bool] = {}
-        self.pending: dict[str, dict[str, None]] = {}   # table -> ids touched, not yet written, in file order
+        self.pending: dict[str, dict[str, int]] = {}   # table -> {id: rowid} touched, not yet written
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -50,12 +50,12 @@ class UnchangedPipeline:
         """Write the pending touches: last seen in this crawl."""
         store = crawl_context(self.crawler).store
         with store.db.conn:
-            for table, ids in self.pending.items():
-                ids = list(ids)
-                for i in range(0, len(ids), 500):
-                    chunk = ids[i:i + 500]
+            for table, touched in self.pending.items():
+                rowids = sorted(touched.values())   # in table order: each page is rewritten once, in turn
+                for i in range(0, len(rowids), 500):
+                    chunk = rowids[i:i + 500]
                     store.db.conn.execute(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? "
-                                          f"where id in ({', '.join('?' * len(chunk))})",
+                                          f"where rowid in ({', '.join('?' * len(chunk))})",
                                           [store.now, store.crawl_id, *chunk])
         self.pending = {}
 
@@ -70,16 +70,18 @@ class UnchangedPipeline:
         store = crawl_context(self.crawler).store
         table = unbuilt[0].table
         ids = list(dict.fromkeys(u.id for u in unbuilt))
-        rows = store.db.execute(f"select id, input_hash from [{table}] where id in ({', '.join('?' * len(ids))}) "
+        rows = store.db.execute(f"select id, input_hash, rowid from [{table}] "
+                                f"where id in ({', '.join('?' * len(ids))}) "
                                 "and last_crawl_id != ? "
                                 "and (ward_code is not null or coalesce(geo_reason, '') not like '%unavailable%')",
                                 ids + [store.crawl_id])
-        stored = dict(rows.fetchall())
+        stored = {r[0]: r[1:] for r in rows.fetchall()}
         touched, scopes, rest = self.pending.setdefault(table, {}), {}, []
         before = len(touched)
         for u in unbuilt:
-            if stored.get(u.id) == u.input_hash and u.id not in touched:
-                touched[u.id] = None
+            earlier = stored.get(u.id)
+            if earlier and earlier[0] == u.input_hash and u.id not in touched:
+                touched[u.id] = earlier[1]
                 scopes[u.scope] = scopes.get(u.scope, 0) + 1
             else:
                 rest.append(u)   # new, changed, unresolved, or listed twice: the store decides
