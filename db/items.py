@@ -153,6 +153,7 @@ class Batch:
     """Many items handed down the pipelines at once, so a large file pays Scrapy's per-item cost once a batch."""
     items: list[Record]
     unbuilt: list[Unbuilt] = field(default_factory=list)
+    first_reading: bool = False   # from a file no good crawl has read: nothing in it can be stored unchanged
 
 
 @dataclass

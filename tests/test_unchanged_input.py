@@ -6,6 +6,7 @@ import json
 import shutil
 
 import spiders.sources.threesixty_giving as threesixty
+from db.items import Batch, items_of
 from db.store import connect
 from spiders.pipelines.normalise import normalise_item
 from spiders.replay.threesixty_giving import PublisherFile, recorded
@@ -127,3 +128,35 @@ def test_a_grant_listed_again_in_a_later_batch_is_a_duplicate_not_a_second_uncha
     assert n == 870 and stats["store/duplicate"] == 1
     assert second.counts["unchanged"] == n and second.counts["new"] == second.counts["changed"] == 0
     assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0
+
+
+def test_a_batch_read_without_the_unchanged_pipeline_still_gives_built_records():
+    spider = ThreeSixtyGivingSpider.__new__(ThreeSixtyGivingSpider)
+    spider.stamp = lambda item: item
+    grants = [{"id": f"G-{i}", "title": f"Grant {i}"} for i in range(3)]
+    batch = Batch([], [spider.unbuilt(g, g, b"", {}, "http://x/f.json") for g in grants])
+    records = items_of(batch)
+    assert [r.title for r in records] == ["Grant 0", "Grant 1", "Grant 2"] and batch.unbuilt == []
+    assert all(r.input_hash and len(r.input_hash) == 40 for r in records)
+    assert items_of(batch) is records   # built once
+
+
+def test_a_file_moved_to_a_new_address_is_read_whole_and_its_grants_stay_unchanged(tmp_path):
+    datasets, files, path = abc_only(tmp_path)
+    db_path = tmp_path / "db.db"
+    with small_server(datasets, files) as server:
+        first = crawl(server, db_path, NOW1)
+    moved = PublisherFile("/moved/" + path.name, path, files[0].content_type, files[0].disposition, files[0].modified)
+    datasets[0]["distribution"][0]["downloadURL"] = moved.url_path
+    with small_server(datasets, [moved]) as server:
+        second = crawl(server, db_path, NOW2)
+    db = connect(db_path)
+    stats = stats_of(db, second.crawl_id)
+    n = first.counts["new"]
+    assert n > 100 and second.status == "ok"
+    # No good crawl read the new address: nothing is skipped by its input hash, and the store finds every grant
+    # unchanged by its content (the address is not content), so nothing is new, changed or versioned again.
+    assert "store/unchanged_input" not in stats
+    assert stats["unchanged/first_reading"] == stats_of(db, first.crawl_id)["unchanged/first_reading"] == n
+    assert (second.counts["new"], second.counts["changed"], second.counts["unchanged"]) == (0, 0, n)
+    assert db.execute("select count(*) from grants where last_crawl_id = ?", [second.crawl_id]).fetchone()[0] == n

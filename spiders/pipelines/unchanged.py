@@ -6,9 +6,12 @@ records down as `Unbuilt` (db/items.py): the id each will have, the hash of its 
 own JSON bytes, with the file's URL, publisher and licence and the version of the mapping code), and the spider's
 mapping to build it. A record left without a ward because postcodes.io was unavailable is never skipped, so the
 lookup is tried again next time; nor is one listed twice (the store counts the duplicate). Everything else is built
-here and goes on as before. Touches are written FLUSH_EVERY records at a time (one UPDATE per 500 records, one
+here and goes on as before. A batch from a file no good crawl has read is built without looking (a first national
+crawl asked the database about a million grants it did not hold); should some of its records be stored already
+(the file moved), the store finds them unchanged by their content hash. Touches are written FLUSH_EVERY records at a time (one UPDATE per 500 records, one
 transaction for all), and always before a record they concern goes on, and when the crawl ends.
-Stats: store/unchanged and scope/<scope>/items as the store counts them, plus store/unchanged_input.
+Stats: store/unchanged and scope/<scope>/items as the store counts them, plus store/unchanged_input, and
+unchanged/first_reading (records of files read for the first time).
 """
 from __future__ import annotations
 
@@ -36,7 +39,9 @@ class UnchangedPipeline:
             return item
         unbuilt, item.unbuilt = item.unbuilt, []
         tables = {u.table for u in unbuilt}
-        if len(tables) == 1 and self._has_column(*tables):
+        if item.first_reading:
+            self.stats.inc_value("unchanged/first_reading", len(unbuilt))
+        elif len(tables) == 1 and self._has_column(*tables):
             unbuilt = self._touch_unchanged(unbuilt)
         if any(u.id in self.pending.get(u.table, ()) for u in unbuilt):
             self.flush()   # listed again: the store must see it as touched in this crawl

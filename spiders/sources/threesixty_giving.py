@@ -126,15 +126,16 @@ class ThreeSixtyGivingSpider(SourceSpider):
         stats.inc_value(f"threesixty/format/{kind}")
         count, batch = 0, []
         salt = input_salt(response.url, dataset, self.default_scope)
+        first = not (response.meta.get("conditional_state") or {}).get("crawl_id")   # no good crawl read it
         try:
             for grant, raw in self.rows(kind, Path(path) if path else response.body):
                 count += 1
                 batch.append(self.unbuilt(grant, raw, salt, dataset, response.url))
                 if len(batch) == BATCH:   # one Scrapy item per BATCH grants: files run to millions of rows
-                    yield Batch([], batch)
+                    yield Batch([], batch, first)
                     batch = []
             if batch:
-                yield Batch([], batch)
+                yield Batch([], batch, first)
         except Exception as e:   # ijson, csv and openpyxl each raise their own kinds for a broken file
             self.scope_error(scope, f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}")
             return
