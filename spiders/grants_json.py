@@ -8,7 +8,7 @@ Two readers give the same grants in the same order:
   the array at each `}` `,` `{` and parses the text before the cut with orjson. A cut inside a string or inside a
   nested object leaves text that is not valid JSON (an unterminated string, an unclosed bracket), so the first
   text that parses is exactly one grant. It also gives each grant's own bytes, which the spider hashes to skip an
-  unchanged grant before mapping it (4x faster than ijson over the real grants, measured in bench/);
+  unchanged grant before mapping it (2.5x ijson's speed over the real grants: bench/bench_json_reader.py);
 - ijson, for everything else, and from wherever the fast reader gives up (a grant that does not parse within
   MAX_TRIES cuts or MAX_GRANT bytes, a number orjson cannot hold, a shape it does not expect): the grants already
   given are skipped, and ijson reports a broken file as it always did.
