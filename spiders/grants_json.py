@@ -7,11 +7,12 @@ Two readers give the same grants in the same order:
 - the fast one, for the usual shape (`{"grants": [...]}` with nothing after the array, or a bare array): it cuts
   the array at each `}` `,` `{` and parses the text before the cut with orjson. A cut inside a string or inside a
   nested object leaves text that is not valid JSON (an unterminated string, an unclosed bracket), so the first
-  text that parses is exactly one grant. It also gives each grant's own bytes, which the spider hashes to skip an
-  unchanged grant before mapping it (2.5x ijson's speed over the real grants: bench/bench_json_reader.py);
+  text that parses is exactly one grant (json_grant_texts gives its bytes too). 2.5x ijson's speed over the real
+  grants (bench/bench_json_reader.py);
 - ijson, for everything else, and from wherever the fast reader gives up (a grant that does not parse within
-  MAX_TRIES cuts or MAX_GRANT bytes, a number orjson cannot hold, a shape it does not expect): the grants already
-  given are skipped, and ijson reports a broken file as it always did.
+  MAX_TRIES cuts, MAX_GRANT bytes or MAX_REPARSED bytes parsed in vain, so that a hostile file costs linear time;
+  text orjson refuses, such as a lone surrogate; a shape it does not expect): the grants already given are
+  skipped, and ijson reports a broken file as it always did.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import orjson
 CHUNK = 1 << 22              # bytes read at a time
 MAX_GRANT = 1 << 24          # a "grant" longer than this is not one: ijson takes over
 MAX_TRIES = 256              # cuts tried within one grant before ijson takes over
+MAX_REPARSED = 1 << 26       # bytes parsed in vain within one grant before ijson takes over (bounds the work)
 _CUT = re.compile(rb"\}\s*,\s*\{")
 _HEAD = re.compile(rb'\s*(?:\{\s*"grants"\s*:\s*)?\[\s*')
 _PACKAGE_TAIL = re.compile(rb"\]\s*\}\s*$")
@@ -84,18 +86,18 @@ def _fast_grants(stream) -> Iterator[tuple[dict, bytes]]:
         raise _GiveUp
     tail = _PACKAGE_TAIL if b"{" in head.group(0) else _ARRAY_TAIL
     start = scan = head.end()   # start: where the current grant begins; scan: where to look for the next cut
-    tries, at_end = 0, False
+    tries, reparsed, at_end = 0, 0, False
     while True:
         for cut in _CUT.finditer(buffer, scan):
             text = buffer[start:cut.start() + 1]
             grant = _parse(text)
             if grant is None:   # the cut was inside this grant: try the next one
-                tries += 1
-                if tries > MAX_TRIES or len(text) > MAX_GRANT:
+                tries, reparsed = tries + 1, reparsed + len(text)
+                if tries > MAX_TRIES or len(text) > MAX_GRANT or reparsed > MAX_REPARSED:
                     raise _GiveUp
                 continue
             yield grant, text
-            start, tries = cut.end() - 1, 0
+            start, tries, reparsed = cut.end() - 1, 0, 0
         if at_end:
             break
         more = stream.read(CHUNK)

@@ -105,3 +105,16 @@ def test_a_truncated_file_goes_to_ijson_which_reports_it():
     with pytest.raises(ijson.IncompleteJSONError):
         list(json_grants(data, stats))
     assert stats.values == {"threesixty/json/ijson": 1}
+
+
+def test_work_within_one_grant_is_bounded_then_ijson_reads_on(monkeypatch):
+    # A grant with many nested cuts would be parsed again at each one: past MAX_REPARSED bytes, ijson takes over.
+    monkeypatch.setattr(grants_json, "MAX_REPARSED", 2000)
+    deep = {"id": "deep", "locations": [{"n": i} for i in range(200)]}   # 199 cuts inside it
+    data = json.dumps({"grants": [{"id": "a"}, deep, {"id": "b"}]}).encode()
+    stats = Stats()
+    assert list(json_grants(data, stats)) == [{"id": "a"}, deep, {"id": "b"}]
+    assert stats.values == {"threesixty/json/ijson": 1}
+    monkeypatch.setattr(grants_json, "MAX_REPARSED", 1 << 26)
+    stats = Stats()
+    assert list(json_grants(data, stats)) == [{"id": "a"}, deep, {"id": "b"}] and stats.values == {}
