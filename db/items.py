@@ -83,7 +83,7 @@ class Grant(Record):
     publisher: str | None = None
     covid: int = 0
     geo_input: str | None = None               # which input located it: beneficiary_location, recipient_postcode...
-    input_hash: str | None = None              # of the source's own bytes for it (pipelines/unchanged.py)
+    input_hash: str | None = None              # of its raw input and the mapping's version (pipelines/unchanged.py)
     TABLE: ClassVar[str] = "grants"
     NUMBER_FIELDS: ClassVar[tuple[str, ...]] = Record.NUMBER_FIELDS + ("amount",)
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("award_date",)

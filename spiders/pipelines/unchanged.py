@@ -1,15 +1,16 @@
-"""Unchanged input: a re-crawled record whose source input is byte for byte what its stored row was built from is
-only touched as seen, before it is even built (mapped), normalised, validated, geo-matched and hashed again.
+"""Unchanged input: a re-crawled record whose source input is what its stored row was built from is only touched
+as seen, before it is even built (mapped), normalised, validated, geo-matched and hashed again.
 
 Most of a weekly 360Giving crawl is the same grants again; those steps were most of its time. A spider hands such
-records down as `Unbuilt` (db/items.py): the id each will have, the hash of its input (for 360Giving: the grant's
-own JSON bytes, with the file's URL, publisher and licence and the version of the mapping code), and the spider's
-mapping to build it. A record left without a ward because postcodes.io was unavailable is never skipped, so the
-lookup is tried again next time; nor is one listed twice (the store counts the duplicate). Everything else is built
-here and goes on as before. A batch from a file no good crawl has read is built without looking (a first national
-crawl asked the database about a million grants it did not hold); should some of its records be stored already
-(the file moved), the store finds them unchanged by their content hash. Touches are written FLUSH_EVERY records at a time (one UPDATE per 500 records, one
-transaction for all), and always before a record they concern goes on, and when the crawl ends.
+records down as `Unbuilt` (db/items.py): the id each will have, the hash of its input (for 360Giving: the grant as
+compact JSON in the publisher's key order, with the file's URL, publisher and licence and the version of the
+mapping code), and the spider's mapping to build it. A record left without a ward because postcodes.io was
+unavailable is never skipped, so the lookup is tried again next time; nor is one listed twice (the store counts the
+duplicate). Everything else is built here and goes on as before. A batch from a file no good crawl has read is
+built without looking (a first national crawl asked the database about a million grants it did not hold); should
+some of its records be stored already (the file moved), the store finds them unchanged by their content hash.
+Touches are written FLUSH_EVERY records at a time, in table order, in one transaction; always before a record they
+concern goes on, and when the crawl ends.
 Stats: store/unchanged and scope/<scope>/items as the store counts them, plus store/unchanged_input, and
 unchanged/first_reading (records of files read for the first time).
 """
