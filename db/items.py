@@ -135,12 +135,15 @@ class NewsMention(Record):
 class Unbuilt:
     """A record read from its source but not built yet: the id it will have, the hash of its source input, and the
     spider's own mapping to build it. The unchanged pipeline (spiders/pipelines/unchanged.py) only touches it as
-    seen when that input is unchanged since it was stored, and builds the rest."""
+    seen when that input is unchanged since it was stored, and builds the rest. When the spider was told the input
+    hashes stored from its file (spiders/conditional_get.py), one it finds there is `known` (and was not even
+    parsed): its id is the stored record's."""
     table: str
     id: str
     scope: str
     input_hash: str
     build: Callable[[], Record]
+    known: bool = False   # the spider was told the stored record `id` has this input hash: it is unchanged
 
     def record(self) -> Record:
         record = self.build()

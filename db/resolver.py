@@ -17,6 +17,7 @@ from core.errors import PostcodesError
 from db.postcodes import PostcodesClient, normalise_place, normalise_postcode
 
 OUTSIDE = "outside England"
+UNAVAILABLE = "postcodes.io unavailable"
 NOT_ENGLISH = {"Wales", "Scotland", "Northern Ireland", "Channel Islands", "Isle of Man"}
 NON_ENGLISH_PREFIXES = ("W", "S", "N", "L", "M")   # GSS codes of Wales, Scotland, NI, Channel Islands, Man
 
@@ -161,7 +162,7 @@ class Resolver:
         answers = self._lookup(self.postcodes.postcodes, set(valid.values()), now, "postcode")
         if answers is None:
             for i in valid:
-                pending[i].reasons.append("postcodes.io unavailable")
+                pending[i].reasons.append(UNAVAILABLE)
             return
         to_locate, coords = [], []
         for i, pc in valid.items():
@@ -193,7 +194,7 @@ class Resolver:
         for p in pending:
             q = queries[id(p)]
             if answers is None:
-                p.reasons.append("postcodes.io unavailable")
+                p.reasons.append(UNAVAILABLE)
                 continue
             matches = answers.get(q, []) if q else []
             best = best_place(q, matches) if q else None

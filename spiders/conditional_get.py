@@ -8,7 +8,9 @@ meta["file_unchanged"]:
   "not_modified"  the server answered 304;
   "same_content"  a 200 whose bytes (sha256, taken while downloading or here) are those of the last good crawl,
                   so a server that ignores conditional GET costs a download, not a parse;
-and meta["file_content"], the content key to remember. The spider then yields a FileState item; the store side
+and meta["file_content"], the content key to remember. A file read again whose request names its records' table and
+source (meta["conditional"]["inputs"]) gets meta["known_inputs"]: the input hashes of the records stored from it,
+each with its row, so the spider need not parse a record whose bytes are unchanged. The spider then yields a FileState item; the store side
 (spiders/pipelines/file_state.py) remembers validators and counts the unchanged file's records as seen.
 """
 from __future__ import annotations
@@ -60,8 +62,12 @@ class ConditionalGetMiddleware:
         sha256 = request.meta.get("body_sha256") or hashlib.sha256(response.body).hexdigest()
         content = download_state.content_key(sha256, wanted.get("labels") or "")
         request.meta["file_content"] = content
-        known = (request.meta.get("conditional_state") or {}).get("content_hash")
-        if content and content == known:
+        state = request.meta.get("conditional_state") or {}
+        if content and content == state.get("content_hash"):
             request.meta["file_unchanged"] = "same_content"
             self.crawler.stats.inc_value("conditional/same_content")
+        elif wanted.get("inputs") and state.get("crawl_id"):   # read again: say which inputs are stored already
+            table, source = wanted["inputs"]
+            request.meta["known_inputs"] = download_state.known_inputs(crawl_context(self.crawler).store.db, table,
+                                                                       source, response.url)
         return response

@@ -12,6 +12,8 @@ import hashlib
 
 import sqlite_utils
 
+from db import seen
+
 GOOD_CRAWLS = ("ok", "partial")
 
 
@@ -73,6 +75,15 @@ def touch_records(db: sqlite_utils.Database, table: str, source: str, url: str, 
     return how many. Records an older version of the file listed, and the last one no longer did, carry its URL
     too: they are not touched, so they stay missing."""
     with db.conn:
-        cur = db.execute(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? where source = ? "
-                         "and source_url = ? and last_crawl_id = ?", [now, crawl_id, source, url, read_in])
-    return cur.rowcount
+        return seen.touch_where(db, table, f"r.source = ? and r.source_url = ? and {seen.last_crawl(table)} = ?",
+                                [source, url, read_in], crawl_id, now)
+
+
+def known_inputs(db: sqlite_utils.Database, table: str, source: str, url: str) -> dict[str, str]:
+    """Return input hash -> id of the records stored from the file at `url` that are skipped when listed again with
+    the same input (a record without one is always built again). About 200 bytes of memory a record."""
+    if not db[table].exists() or "input_hash" not in db[table].columns_dict:
+        return {}
+    rows = db.execute(f"select input_hash, id from [{table}] where source = ? and source_url = ? "
+                      "and input_hash is not null", [source, url])
+    return dict(rows.fetchall())

@@ -8,7 +8,8 @@ Two readers give the same grants in the same order:
   the array at each `}` `,` `{` and parses the text before the cut with orjson. A cut inside a string or inside a
   nested object leaves text that is not valid JSON (an unterminated string, an unclosed bracket), so the first
   text that parses is exactly one grant (json_grant_texts gives its bytes too). 2.5x ijson's speed over the real
-  grants (bench/bench_json_reader.py);
+  grants (bench/bench_json_reader.py). Told the hashes of grants read before (keyed_grant_texts), it does not
+  parse those at all;
 - ijson, for everything else, and from wherever the fast reader gives up (a grant that does not parse within
   MAX_TRIES cuts, MAX_GRANT bytes or MAX_REPARSED bytes parsed in vain, so that a hostile file costs linear time;
   text orjson refuses, such as a lone surrogate; a shape it does not expect): the grants already given are
@@ -20,7 +21,7 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterator
 
 import ijson
 import orjson
@@ -49,13 +50,25 @@ def json_grants(source, stats=None) -> Iterator[dict]:
 
 def json_grant_texts(source, stats=None) -> Iterator[tuple[dict, bytes | None]]:
     """Yield (grant, its own JSON bytes) for each grant; the bytes are None where ijson read it."""
+    for grant, text, _ in keyed_grant_texts(source, stats):
+        yield grant, text
+
+
+def keyed_grant_texts(source, stats=None, key: Callable[[bytes], str] | None = None,
+                      known: Container[str] = ()) -> Iterator[tuple[dict | None, bytes | None, str | None]]:
+    """Yield (grant, its JSON bytes, key(bytes)) for each grant; bytes and key are None where ijson read it.
+
+    A grant whose key is in `known` is not parsed: (None, bytes, key). Its bytes are those of a grant read before
+    (key is a hash of them), and the text began where the last grant ended, so it is exactly that one grant: no
+    parse is needed to know where it ends. A re-crawled file's unchanged grants cost a hash each, not a parse.
+    """
     given = 0
     with open_binary(source) as stream:
-        fast = _fast_grants(stream)
+        fast = _fast_grants(stream, key, known)
         try:
-            for grant, text in fast:
+            for grant, text, k in fast:
                 given += 1
-                yield grant, text
+                yield grant, text, k
             return
         except _GiveUp:
             pass
@@ -68,7 +81,7 @@ def json_grant_texts(source, stats=None) -> Iterator[tuple[dict, bytes | None]]:
         # Every element counts, objects or not: the fast reader gave only objects, and gave up at the first other.
         for grant in itertools.islice(ijson.items(stream, prefix, use_float=True), given, None):
             if isinstance(grant, dict):
-                yield grant, None
+                yield grant, None, None
             elif stats is not None:
                 stats.inc_value("threesixty/json/not_an_object")
 
@@ -77,7 +90,7 @@ class _GiveUp(Exception):
     """The fast reader cannot go on: ijson reads the rest."""
 
 
-def _fast_grants(stream) -> Iterator[tuple[dict, bytes]]:
+def _fast_grants(stream, key=None, known: Container[str] = ()) -> Iterator[tuple[dict | None, bytes, str | None]]:
     buffer = stream.read(max(CHUNK, 4096))   # the head whole
     if buffer.startswith(_BOM):
         buffer = buffer[len(_BOM):]
@@ -90,13 +103,17 @@ def _fast_grants(stream) -> Iterator[tuple[dict, bytes]]:
     while True:
         for cut in _CUT.finditer(buffer, scan):
             text = buffer[start:cut.start() + 1]
-            grant = _parse(text)
-            if grant is None:   # the cut was inside this grant: try the next one
-                tries, reparsed = tries + 1, reparsed + len(text)
-                if tries > MAX_TRIES or len(text) > MAX_GRANT or reparsed > MAX_REPARSED:
-                    raise _GiveUp
-                continue
-            yield grant, text
+            k = key(text) if key else None
+            if k is None or k not in known:
+                grant = _parse(text)
+                if grant is None:   # the cut was inside this grant: try the next one
+                    tries, reparsed = tries + 1, reparsed + len(text)
+                    if tries > MAX_TRIES or len(text) > MAX_GRANT or reparsed > MAX_REPARSED:
+                        raise _GiveUp
+                    continue
+                yield grant, text, k
+            else:
+                yield None, text, k
             start, tries, reparsed = cut.end() - 1, 0, 0
         if at_end:
             break
@@ -113,10 +130,14 @@ def _fast_grants(stream) -> Iterator[tuple[dict, bytes]]:
     last = tail.sub(b"", buffer[start:]).strip()
     if not last:
         return
+    k = key(last) if key else None
+    if k is not None and k in known:
+        yield None, last, k
+        return
     grant = _parse(last)
     if grant is None:
         raise _GiveUp
-    yield grant, last
+    yield grant, last, k
 
 
 def _parse(text: bytes) -> dict | None:

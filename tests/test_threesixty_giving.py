@@ -7,6 +7,7 @@ import json
 import pytest
 
 from core.config import load
+from db import seen
 from db.store import connect
 from monitor.changes.crawl import run_crawl
 from spiders.grant_fields import grant_fields, is_covid, location_input
@@ -207,7 +208,7 @@ def test_second_crawl_downloads_nothing_and_stays_healthy(two_crawls):
     assert second.counts["new"] == 0 and second.counts["items"] == first.counts["items"]
     stats = stats_of(db, second.crawl_id)
     assert stats["threesixty/not_modified"] == 5 and stats["conditional/asked"] == 5
-    assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0
+    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} != ?", [second.crawl_id]).fetchone()[0] == 0
 
 
 def small_server(datasets, files):

@@ -6,6 +6,7 @@ import json
 import shutil
 
 import spiders.sources.threesixty_giving as threesixty
+from db import seen
 from db.items import Batch, items_of
 from db.store import connect
 from spiders.pipelines.normalise import normalise_item
@@ -50,7 +51,7 @@ def test_one_changed_grant_is_stored_and_the_rest_only_touched(tmp_path):
     changed = f"threesixty_giving:{package['grants'][3]['id']}"
     assert db["grants"].get(changed)["title"] == "A retitled grant"
     assert db.execute("select count(*) from versions where record_id = ?", [changed]).fetchone()[0] == 2
-    assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0
+    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} != ?", [second.crawl_id]).fetchone()[0] == 0
 
 
 def test_input_hash_covers_the_grant_the_file_the_publisher_and_the_mapping(monkeypatch):
@@ -127,7 +128,7 @@ def test_a_grant_listed_again_in_a_later_batch_is_a_duplicate_not_a_second_uncha
     stats = stats_of(db, second.crawl_id)
     assert n == 870 and stats["store/duplicate"] == 1
     assert second.counts["unchanged"] == n and second.counts["new"] == second.counts["changed"] == 0
-    assert db.execute("select count(*) from grants where last_crawl_id != ?", [second.crawl_id]).fetchone()[0] == 0
+    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} != ?", [second.crawl_id]).fetchone()[0] == 0
 
 
 def test_a_batch_read_without_the_unchanged_pipeline_still_gives_built_records():
@@ -159,4 +160,4 @@ def test_a_file_moved_to_a_new_address_is_read_whole_and_its_grants_stay_unchang
     assert "store/unchanged_input" not in stats
     assert stats["unchanged/first_reading"] == stats_of(db, first.crawl_id)["unchanged/first_reading"] == n
     assert (second.counts["new"], second.counts["changed"], second.counts["unchanged"]) == (0, 0, n)
-    assert db.execute("select count(*) from grants where last_crawl_id = ?", [second.crawl_id]).fetchone()[0] == n
+    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} = ?", [second.crawl_id]).fetchone()[0] == n

@@ -25,16 +25,19 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from db import seen
 from db.schema import RECORD_TABLES
 from monitor.changes import venue_identity
 from spiders import registry
 
+
 # When did a venue missing from the lists close? For a source crawled daily (pubs), when the closure is concluded;
 # for one listed years apart (libraries: dated_by_first_missing), by the first list that no longer had it (older
 # ones are then backfill).
-FIRST_MISSING = """(select substr(min(c.now), 1, 10) from scope_runs s join crawl_runs c on c.id = s.crawl_id
-                    where s.source = r.source and s.scope = r.scope and s.healthy = 1
-                      and s.crawl_id > coalesce(r.last_crawl_id, 0))"""
+def first_missing(table: str) -> str:
+    return f"""(select substr(min(c.now), 1, 10) from scope_runs s join crawl_runs c on c.id = s.crawl_id
+                where s.source = r.source and s.scope = r.scope and s.healthy = 1
+                  and s.crawl_id > {seen.last_crawl(table)})"""
 
 
 def table_for(db: sqlite_utils.Database, source: str) -> str | None:
@@ -110,8 +113,8 @@ class ScopeStep:
         self.changed_records()
         self.closed_by_source()
         self.reopened()
-        self.db.execute(f"update [{self.table}] set missing_count = 0 where source = ? and scope = ? "
-                        "and last_crawl_id = ?", [self.source, self.scope, self.crawl_id])
+        self.db.execute(f"update [{self.table}] as r set missing_count = 0 where source = ? and scope = ? "
+                        f"and {self._seen()} and missing_count != 0", [self.source, self.scope])
         if self.by_absence:
             self.closed_by_absence()
 
@@ -129,7 +132,7 @@ class ScopeStep:
                                *params])
 
     def _seen(self) -> str:
-        return f"r.last_crawl_id = {int(self.crawl_id)}"
+        return f"{seen.last_crawl(self.table)} = {int(self.crawl_id)}"
 
     def new_records(self) -> None:
         # Records first stored in an unhealthy crawl since the last healthy one are new now, not lost.
@@ -179,7 +182,7 @@ class ScopeStep:
                             where source = ? and scope = ? and {where}""", [self.source, self.scope])
 
     def closed_by_absence(self) -> None:
-        missing = "coalesce(r.last_crawl_id, 0) < ? and coalesce(r.status, 'open') = 'open'"
+        missing = f"{seen.last_crawl(self.table)} < ? and coalesce(r.status, 'open') = 'open'"
         self.db.execute(f"""update [{self.table}] as r set missing_count = coalesce(missing_count, 0) + 1
                             where source = ? and scope = ? and {missing}""",
                         [self.source, self.scope, self.crawl_id])
@@ -190,10 +193,10 @@ class ScopeStep:
         if self.has_address:
             self.changed_hands(where, params)
         rule = f"missing from {self.missing_limit} consecutive healthy crawls of {self.scope}"
-        closed_on = FIRST_MISSING if self.dated_by_first_missing else f"'{self.now[:10]}'"
+        closed_on = first_missing(self.table) if self.dated_by_first_missing else f"'{self.now[:10]}'"
         self._emit("closed", "?", where, params, (json.dumps({"rule": rule, "crawl_ids": crawls}),),
                    closed_on=closed_on, backfill=f"lbm_older_than({closed_on}, '{self.now}', {self.backfill_days})")
-        closed_at = FIRST_MISSING if self.dated_by_first_missing else "?"
+        closed_at = first_missing(self.table) if self.dated_by_first_missing else "?"
         self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'absence',
                             closed_at = {closed_at} where source = ? and scope = ? and {where}""",
                         ([] if self.dated_by_first_missing else [self.now]) + [self.source, self.scope, *params])
@@ -205,7 +208,7 @@ class ScopeStep:
         rows = self.db.execute(f"""
             select r.id, (select n.id from [{self.table}] n
                           where n.source = r.source and n.scope = r.scope and n.id != r.id and {new_where}
-                            and n.first_crawl_id > coalesce(r.last_crawl_id, 0) and n.succeeds is null
+                            and n.first_crawl_id > {seen.last_crawl(self.table)} and n.succeeds is null
                             and lbm_norm_postcode(n.postcode) = lbm_norm_postcode(r.postcode)
                             and lbm_norm_address(n.address) = lbm_norm_address(r.address)
                           order by n.first_crawl_id, n.id limit 1)
@@ -233,8 +236,8 @@ class ScopeStep:
 
     def changed_hands(self, about_to_close: str, params: list) -> None:
         """Venues about to close by absence whose address has a new registration: changed hands, not closed."""
-        seen = f"n.last_crawl_id = {int(self.crawl_id)}"
-        pairs = self._successors(about_to_close, params, seen)
+        listed = f"{seen.last_crawl(self.table, 'n')} = {int(self.crawl_id)}"
+        pairs = self._successors(about_to_close, params, listed)
         self._hand_over(pairs, "a new registration at the same address and postcode after it was last listed")
 
     def supersede_recent_closures(self) -> None:

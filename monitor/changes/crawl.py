@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from db import seen
 from db.store import init_public
 from monitor.changes import health
 from monitor.changes.closures import table_for
@@ -96,13 +97,14 @@ def mark_provisional(db, source: str, crawl_id: int, verdicts) -> None:
         db[table].add_column("provisional", int)
     for v in verdicts:
         if v.healthy:   # first seen in an unhealthy crawl and not confirmed now: never real (a cut-off row)
-            never = (f"select id from [{table}] where source = ? and scope = ? and provisional is not null "
-                     "and first_crawl_id = provisional and last_crawl_id < ?")
+            never = (f"select r.id from [{table}] r where r.source = ? and r.scope = ? and r.provisional is not null "
+                     f"and r.first_crawl_id = r.provisional and {seen.last_crawl(table)} < ?")
             params = [source, v.scope, crawl_id]
             db.execute(f"delete from versions where record_id in ({never})", params)
+            seen.forget(db, table, never, params)
             db.execute(f"delete from [{table}] where id in ({never})", params)
         # Only rows whose flag changes are written: rewriting every row a crawl saw cost a national 360Giving crawl
         # a second per 50,000 grants.
         flag = None if v.healthy else crawl_id
-        db.execute(f"update [{table}] set provisional = ? where source = ? and scope = ? and last_crawl_id = ? "
-                   "and provisional is not ?", [flag, source, v.scope, crawl_id, flag])
+        db.execute(f"update [{table}] as r set provisional = ? where source = ? and scope = ? "
+                   f"and {seen.last_crawl(table)} = ? and provisional is not ?", [flag, source, v.scope, crawl_id, flag])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from db import seen
 from monitor.changes.closures import table_for
 from spiders import registry
 
@@ -93,11 +94,12 @@ def _overlap_reason(db, source: str, scope: str, crawl_id: int, share: float) ->
     table = table_for(db, source)
     if not (registered and registered.overlap_checked) or not db[table].exists():
         return ""
-    known, seen = db.execute(
-        f"select count(*), coalesce(sum(last_crawl_id = ?), 0) from [{table}] where source = ? and scope = ? "
-        "and coalesce(status, 'open') = 'open' and first_crawl_id < ?", [crawl_id, source, scope, crawl_id]).fetchone()
-    if known >= 5 and seen < share * known:
-        return f"only {seen} of the {known} open venues known in {scope} were listed (under {share:.0%})"
+    known, listed = db.execute(
+        f"select count(*), coalesce(sum({seen.last_crawl(table)} = ?), 0) from [{table}] r where r.source = ? "
+        "and r.scope = ? and coalesce(r.status, 'open') = 'open' and r.first_crawl_id < ?",
+        [crawl_id, source, scope, crawl_id]).fetchone()
+    if known >= 5 and listed < share * known:
+        return f"only {listed} of the {known} open venues known in {scope} were listed (under {share:.0%})"
     return ""
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db import seen
+
 
 def within(column: str, lo: str, hi: str) -> str:
     """SQL: the date in `column` lies in [lo, hi], compared at the column's own precision (a bare year counts)."""
@@ -46,7 +48,7 @@ CLOSED_IN_WINDOW = within("r.closed_at", ":window_from", ":window_to")
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("mutual_aid_groups_per_100k", "Mutual aid groups", "mutual_aid",
-              "r.status = 'open' AND r.last_crawl_id = :crawl_id", noun="groups"),
+              f"r.status = 'open' AND {seen.last_crawl('groups')} = :crawl_id", noun="groups"),
     Indicator("grants_gbp_per_100k", "Grants, £", "threesixty_giving", WINDOW, measure=GBP_AMOUNT,
               excluded=f"NOT {GBP}", window="window", unit="gbp", dated_by="award_date", noun="grants"),
     Indicator("grants_count_per_100k", "Grants, number", "threesixty_giving", WINDOW, window="window",
@@ -66,7 +68,8 @@ INDICATORS: tuple[Indicator, ...] = (
               dated_by="closed_at", noun="social club closures", more_is_worse=True),
     # Listed in the latest healthy crawl: the list is re-published whole, and a library it no longer lists (a
     # row of an older layout that matched nothing later) must not count as open forever.
-    Indicator("libraries_per_100k", "Open libraries", "libraries", "r.status = 'open' AND r.last_crawl_id = :crawl_id",
+    Indicator("libraries_per_100k", "Open libraries", "libraries",
+              f"r.status = 'open' AND {seen.last_crawl('libraries')} = :crawl_id",
               noun="libraries"),
     Indicator("library_closures_per_100k", "Library closures", "libraries",
               "r.status = 'closed' AND " + within("r.closed_at", ":since", ":window_to"), window="since",

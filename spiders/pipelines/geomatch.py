@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from db.items import Record
-from db.resolver import Query, Resolver
+from db.resolver import UNAVAILABLE, Query, Resolver
 
 
 def resolve_items(items: list[Record], resolver: Resolver, stats=None, now=None) -> None:
@@ -21,6 +21,8 @@ def resolve_items(items: list[Record], resolver: Resolver, stats=None, now=None)
         else:
             counts["geo/unresolved"] += 1
             counts[f"geo/unresolved/{answer.reason}"] += 1
+            if UNAVAILABLE in (answer.reason or "") and getattr(item, "input_hash", None):
+                item.input_hash = None   # never skipped as unchanged: the lookup is tried again next crawl
     if stats is not None:   # once per batch: Scrapy's stats collector costs a few microseconds a call
         for key, n in counts.items():
             stats.inc_value(key, n)

@@ -2,20 +2,23 @@
 as seen, before it is even built (mapped), normalised, validated, geo-matched and hashed again.
 
 Most of a weekly 360Giving crawl is the same grants again; those steps were most of its time. A spider hands such
-records down as `Unbuilt` (db/items.py): the id each will have, the hash of its input (for 360Giving: the grant as
-compact JSON in the publisher's key order, with the file's URL, publisher and licence and the version of the
-mapping code), and the spider's mapping to build it. A record left without a ward because postcodes.io was
-unavailable is never skipped, so the lookup is tried again next time; nor is one listed twice (the store counts the
-duplicate). Everything else is built here and goes on as before. A batch from a file no good crawl has read is
-built without looking (a first national crawl asked the database about a million grants it did not hold); should
-some of its records be stored already (the file moved), the store finds them unchanged by their content hash.
-Touches are written FLUSH_EVERY records at a time, in table order, in one transaction; always before a record they
-concern goes on, and when the crawl ends.
+records down as `Unbuilt` (db/items.py): the id each will have, the hash of its input (for 360Giving: the grant's
+bytes as published, with the file's URL, publisher and licence and the version of the mapping code), and the
+spider's mapping to build it. A spider told which input hashes are stored from its file (spiders/conditional_get.py)
+does not even parse a record it finds there: it hands it down as `known`, touched without asking the store. A record
+left without a ward because postcodes.io was unavailable has no input hash (spiders/pipelines/geomatch.py), so it is
+never skipped and the lookup is tried again next time; nor is one listed twice (the store counts the duplicate).
+Everything else is built here and goes on as before. A batch from a file no good crawl has read is built without
+looking (a first national crawl asked the database about a million grants it did not hold); should some of its
+records be stored already (the file moved), the store finds them unchanged by their content hash.
+Touches go to the seen marks (db/seen.py), FLUSH_EVERY records at a time, in one transaction; always before a
+record they concern goes on, and when the crawl ends.
 Stats: store/unchanged and scope/<scope>/items as the store counts them, plus store/unchanged_input, and
 unchanged/first_reading (records of files read for the first time).
 """
 from __future__ import annotations
 
+from db import seen
 from db.items import Batch, Unbuilt
 from spiders.pipelines.context import crawl_context
 
@@ -29,7 +32,7 @@ class UnchangedPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.has_column: dict[str, bool] = {}
-        self.pending: dict[str, dict[str, int]] = {}   # table -> {id: rowid} touched, not yet written
+        self.pending: dict[str, set[str]] = {}   # table -> ids touched, not yet written
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -57,12 +60,7 @@ class UnchangedPipeline:
         store = crawl_context(self.crawler).store
         with store.db.conn:
             for table, touched in self.pending.items():
-                rowids = sorted(touched.values())   # in table order: each page is rewritten once, in turn
-                for i in range(0, len(rowids), 500):
-                    chunk = rowids[i:i + 500]
-                    store.db.conn.execute(f"update [{table}] set last_seen_at = ?, last_crawl_id = ? "
-                                          f"where rowid in ({', '.join('?' * len(chunk))})",
-                                          [store.now, store.crawl_id, *chunk])
+                seen.touch(store.db, table, touched, store.crawl_id, store.now)
         self.pending = {}
 
     def _has_column(self, table: str) -> bool:
@@ -75,19 +73,18 @@ class UnchangedPipeline:
         """Mark as seen the stored records whose input hash is the same; return the others, to be built."""
         store = crawl_context(self.crawler).store
         table = unbuilt[0].table
-        ids = list(dict.fromkeys(u.id for u in unbuilt))
-        rows = store.db.execute(f"select id, input_hash, rowid from [{table}] "
-                                f"where id in ({', '.join('?' * len(ids))}) "
-                                "and last_crawl_id != ? "
-                                "and (ward_code is not null or coalesce(geo_reason, '') not like '%unavailable%')",
-                                ids + [store.crawl_id])
-        stored = {r[0]: r[1:] for r in rows.fetchall()}
-        touched, scopes, rest = self.pending.setdefault(table, {}), {}, []
+        ids = list(dict.fromkeys(u.id for u in unbuilt if not u.known))
+        stored = {}
+        if ids:
+            rows = store.db.execute(f"select r.id, r.input_hash from [{table}] r "
+                                    f"where r.id in ({', '.join('?' * len(ids))}) "
+                                    f"and {seen.last_crawl(table)} != ?", ids + [store.crawl_id])
+            stored = dict(rows.fetchall())
+        touched, scopes, rest = self.pending.setdefault(table, set()), {}, []
         before = len(touched)
         for u in unbuilt:
-            earlier = stored.get(u.id)
-            if earlier and earlier[0] == u.input_hash and u.id not in touched:
-                touched[u.id] = earlier[1]
+            if u.id not in touched and (u.known or stored.get(u.id) == u.input_hash):
+                touched.add(u.id)
                 scopes[u.scope] = scopes.get(u.scope, 0) + 1
             else:
                 rest.append(u)   # new, changed, unresolved, or listed twice: the store decides
@@ -98,6 +95,6 @@ class UnchangedPipeline:
             store.counts["unchanged"] += n
             for scope, k in scopes.items():
                 self.stats.inc_value(f"scope/{scope}/items", k)
-        if sum(map(len, self.pending.values())) >= FLUSH_EVERY:
+        if len(touched) >= FLUSH_EVERY:
             self.flush()
         return rest

@@ -22,7 +22,7 @@ from db.items import Batch, FileState, Grant, Unbuilt
 from spiders import grant_fields as mapping
 from spiders.base import SourceSpider
 from spiders.grant_fields import grant_fields
-from spiders.grants_json import json_grants
+from spiders.grants_json import json_grants, keyed_grant_texts
 from spiders.grants_table import csv_grants, xlsx_grants
 from spiders.licences import licence_verdict
 from spiders.settings import LOCAL_HANDLERS_OFF
@@ -95,7 +95,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
         # Unchanged files are asked for conditionally; the bytes must also come under the same licence and publisher.
         labels = f"{dataset.get('license')}\x1f{(dataset.get('publisher') or {}).get('name')}"
         meta = {"scope": self.default_scope, "dataset": dataset, "to_disk": True,
-                "conditional": {"version": dataset.get("modified"), "labels": labels}}
+                "conditional": {"version": dataset.get("modified"), "labels": labels, "inputs": [Grant.TABLE, self.name]}}
         return self.request(url, self.default_scope, callback=self.parse_file, meta=meta, dont_filter=True)
 
     def file_state(self, response, outcome: str, records: int = 0) -> FileState:
@@ -127,10 +127,11 @@ class ThreeSixtyGivingSpider(SourceSpider):
         count, batch = 0, []
         salt = input_salt(response.url, dataset, self.default_scope)
         first = not (response.meta.get("conditional_state") or {}).get("crawl_id")   # no good crawl read it
+        known = response.meta.pop("known_inputs", None) or {}   # input hash -> id of stored grants of this file
         try:
-            for grant, raw in self.rows(kind, Path(path) if path else response.body):
+            for grant, raw, text, key in self.rows(kind, Path(path) if path else response.body, salt, known):
                 count += 1
-                batch.append(self.unbuilt(grant, raw, salt, dataset, response.url))
+                batch.append(self.unbuilt(grant, raw, salt, dataset, response.url, text, key, known))
                 if len(batch) == BATCH:   # one Scrapy item per BATCH grants: files run to millions of rows
                     yield Batch([], batch, first)
                     batch = []
@@ -145,26 +146,42 @@ class ThreeSixtyGivingSpider(SourceSpider):
         stats.inc_value("threesixty/grants", count)
         yield self.file_state(response, "parsed", count)
 
-    def rows(self, kind: str, source):
-        """Yield (grant, raw row) from a file: for JSON the raw row is the grant."""
+    def rows(self, kind: str, source, salt: bytes = b"", known=()):
+        """Yield (grant, raw row, its bytes, input key) from a file. For JSON the raw row is the grant, and the key
+        hashes its bytes (with salt); a grant whose key is known is not parsed: grant and raw row are None."""
         if kind == "json":
-            return ((g, g) for g in json_grants(source, self.crawler.stats))
-        return PARSERS[kind](source, self.crawler.stats)
+            texts = keyed_grant_texts(source, self.crawler.stats, partial(input_key, salt), known)
+            return ((g, g, text, k) for g, text, k in texts)
+        return ((g, raw, None, None) for g, raw in PARSERS[kind](source, self.crawler.stats))
 
-    def unbuilt(self, grant: dict, raw: dict, salt: bytes, dataset: dict, url: str) -> Unbuilt:
-        """A grant to be built only if its input changed: its id, and the hash of its raw row as compact JSON
-        (the source's own key order: a file re-laid-out or re-escaped is not a change; 2 us a grant)."""
+    def unbuilt(self, grant: dict | None, raw: dict | None, salt: bytes, dataset: dict, url: str,
+                text: bytes | None = None, key: str | None = None, known: dict | None = None) -> Unbuilt:
+        """A grant to be built only if its input changed: its id, and the hash of its input: its bytes as
+        published (a file re-laid-out is read again in full, and its unchanged grants found by their content) or,
+        where ijson read it, its raw row as compact JSON."""
+        if grant is None:   # the bytes of a grant stored from this file: its id is known, it is not even parsed
+            return Unbuilt(Grant.TABLE, known.pop(key), self.default_scope, key,
+                           partial(self.item_from_text, text, dataset, url), known=True)
         ref = grant.get("id")
         ref = " ".join(str(ref).split()) if ref not in (None, "") else ""   # as normalised (pipelines/normalise.py)
-        digest = hashlib.sha1(salt + orjson.dumps(raw, default=str)).hexdigest()
+        digest = key or hashlib.sha1(salt + orjson.dumps(raw, default=str)).hexdigest()
         return Unbuilt(Grant.TABLE, f"{self.name}:{ref}", self.default_scope, digest,
                        partial(self.item, grant, raw, dataset, url))
+
+    def item_from_text(self, text: bytes, dataset: dict, url: str) -> Grant:
+        grant = orjson.loads(text)
+        return self.item(grant, grant, dataset, url)
 
     def item(self, grant: dict, raw: dict, dataset: dict, url: str) -> Grant:
         publisher = dataset.get("publisher") or {}
         item = Grant(source=self.name, source_url=url, publisher=publisher.get("name"),
                      licence=dataset.get("license"), raw=raw, **grant_fields(grant))
         return self.stamp(item)
+
+
+def input_key(salt: bytes, text: bytes) -> str:
+    """The input hash of a grant's bytes: sha1 of them with what input_salt covers."""
+    return hashlib.sha1(salt + text).hexdigest()
 
 
 def input_salt(url: str, dataset: dict, scope: str) -> bytes:
