@@ -294,7 +294,10 @@ def m022_grants_seen(db: sqlite_utils.Database) -> None:
 @public
 def m023_unresolved_grants_unhashed(db: sqlite_utils.Database) -> None:
     # A grant left unresolved because postcodes.io was unavailable has no input hash, so it is never skipped as
-    # unchanged and its lookup is tried again (spiders/pipelines/geomatch.py).
+    # unchanged and its lookup is tried again (spiders/pipelines/geomatch.py); a file holding such a grant is read
+    # again whole, even if unchanged (spiders/conditional_get.py): the partial index finds those files.
     if "input_hash" in db["grants"].columns_dict:
         db.execute("update grants set input_hash = null where ward_code is null and geo_reason like '%unavailable%' "
                    "and input_hash is not null")
+        db.execute("create index if not exists idx_grants_waiting on grants (source, source_url) "
+                   "where input_hash is null")

@@ -10,7 +10,8 @@ meta["file_unchanged"]:
                   so a server that ignores conditional GET costs a download, not a parse;
 and meta["file_content"], the content key to remember. A file read again whose request names its records' table and
 source (meta["conditional"]["inputs"]) gets meta["known_inputs"]: the input hashes of the records stored from it,
-each with its row, so the spider need not parse a record whose bytes are unchanged. The spider then yields a FileState item; the store side
+each with its id, so the spider need not parse a record whose bytes are unchanged. Such a file is read whole,
+however unchanged, while a record of it has no input hash (its ward lookup failed for want of postcodes.io). The spider then yields a FileState item; the store side
 (spiders/pipelines/file_state.py) remembers validators and counts the unchanged file's records as seen.
 """
 from __future__ import annotations
@@ -40,6 +41,11 @@ class ConditionalGetMiddleware:
         if wanted is None or "conditional_state" in request.meta:
             return None
         state = self.known().get(request.url)
+        if state and wanted.get("inputs") and download_state.waiting(crawl_context(self.crawler).store.db,
+                                                                     *wanted["inputs"], request.url):
+            # Records of it wait to be built again (a ward lookup failed): read it whole, even if unchanged.
+            state = {**state, "etag": None, "last_modified": None, "content_hash": None}
+            self.crawler.stats.inc_value("conditional/waiting")
         request.meta["conditional_state"] = state or {}
         headers = download_state.conditional_headers(state, wanted.get("version"))
         for name, value in headers.items():

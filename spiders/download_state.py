@@ -87,3 +87,12 @@ def known_inputs(db: sqlite_utils.Database, table: str, source: str, url: str) -
     rows = db.execute(f"select input_hash, id from [{table}] where source = ? and source_url = ? "
                       "and input_hash is not null", [source, url])
     return dict(rows.fetchall())
+
+
+def waiting(db: sqlite_utils.Database, table: str, source: str, url: str) -> bool:
+    """Say whether a record stored from the file at `url` has no input hash: it waits to be built again (its ward
+    lookup failed for want of postcodes.io, or it was stored before input hashes), so the file must be read."""
+    if not db[table].exists() or "input_hash" not in db[table].columns_dict:
+        return False
+    return db.execute(f"select 1 from [{table}] where source = ? and source_url = ? and input_hash is null limit 1",
+                      [source, url]).fetchone() is not None

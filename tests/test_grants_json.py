@@ -1,13 +1,15 @@
 """The fast JSON reader gives exactly what ijson gives, grant for grant, whatever the shape or the chunking."""
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 
 import ijson
 import pytest
 
 import spiders.grants_json as grants_json
-from spiders.grants_json import json_grant_texts, json_grants
+from spiders.grants_json import json_grant_texts, json_grants, keyed_grant_texts
 
 TRICKY = [
     {"id": "360G-a", "title": "Braces in text: },{ and }, {", "amountAwarded": 1500.5},
@@ -118,3 +120,25 @@ def test_work_within_one_grant_is_bounded_then_ijson_reads_on(monkeypatch):
     monkeypatch.setattr(grants_json, "MAX_REPARSED", 1 << 26)
     stats = Stats()
     assert list(json_grants(data, stats)) == [{"id": "a"}, deep, {"id": "b"}] and stats.values == {}
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 22])
+def test_grants_whose_bytes_are_known_are_given_unparsed_and_the_others_parsed(monkeypatch, chunk):
+    monkeypatch.setattr(grants_json, "CHUNK", chunk)
+    grants = [copy.deepcopy(g) for g in TRICKY * 3]
+    data = layouts(grants)["spaced"]
+    key = lambda text: hashlib.sha1(b"salt" + text).hexdigest()   # noqa: E731
+    first = list(keyed_grant_texts(data, None, key))
+    assert [g for g, _, _ in first] == grants and all(k == key(t) for _, t, k in first)
+    grants[6]["title"] = "changed"   # the second copy of 360G-b
+    parses = []
+    real_parse = grants_json._parse
+    monkeypatch.setattr(grants_json, "_parse", lambda text: parses.append(real_parse(text)) or parses[-1])
+    second = list(keyed_grant_texts(layouts(grants)["spaced"], None, key, {k for _, _, k in first}))
+    # Every grant is given, in order, with its own bytes; only the changed one was parsed whole (a cut inside a
+    # grant, known or not, is still tried and fails).
+    assert [json.loads(t) for _, t, _ in second] == grants
+    assert [g for g, _, _ in second if g is not None] == [grants[6]]
+    assert [p for p in parses if p is not None] == [grants[6]]
+    # Without the known keys every grant is parsed again.
+    assert [g for g, _, _ in keyed_grant_texts(layouts(grants)["spaced"], None, key)] == grants

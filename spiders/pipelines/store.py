@@ -123,7 +123,8 @@ class RecordStore:
                 firsts.append((item.id, list(orjson.loads(content))))   # its content's keys
                 counts["changed"] += 1
             else:   # the input hash too: a store from before it gains it here, so next time skips this record
-                touched.append((self.now, self.crawl_id, getattr(item, "input_hash", None), item.id))
+                touched.append((self.now, self.crawl_id, getattr(item, "input_hash", None), row.get("geo_method"),
+                                row.get("geo_reason"), item.id))
                 counts["unchanged"] += 1
                 continue
             versions.append({"record_id": item.id, "record_table": table, "crawl_id": self.crawl_id,
@@ -133,12 +134,14 @@ class RecordStore:
             self._insert(table, inserts, replace=True)
         if upserts:
             self._insert(table, upserts, upsert=True)
-        rehashed = [t for t in touched if t[2] is not None]   # the input hash is new: the row is written anyway
+        # The input hash is new: the row is written anyway, with how its ward was looked up this time (a lookup
+        # tried again after postcodes.io failed no longer says it was unavailable).
+        rehashed = [t for t in touched if t[2] is not None]
         if rehashed:
-            self.db.conn.executemany(
-                f"update [{table}] set last_seen_at = ?, last_crawl_id = ?, input_hash = ? where id = ?", rehashed)
+            self.db.conn.executemany(f"update [{table}] set last_seen_at = ?, last_crawl_id = ?, input_hash = ?, "
+                                     "geo_method = ?, geo_reason = ? where id = ?", rehashed)
         if len(rehashed) < len(touched):
-            ids = [t[3] for t in touched if t[2] is None]
+            ids = [t[5] for t in touched if t[2] is None]
             seen.touch(self.db, table, ids, self.crawl_id, self.now)
             if "input_hash" in types:   # never skipped next time (left unresolved for want of postcodes.io)
                 self.db.conn.executemany(f"update [{table}] set input_hash = null where id = ? "

@@ -22,7 +22,7 @@ from db import seen
 from db.items import Batch, Unbuilt
 from spiders.pipelines.context import crawl_context
 
-FLUSH_EVERY = 20_000
+FLUSH_EVERY = 100_000
 
 
 class UnchangedPipeline:

@@ -5,7 +5,8 @@ Each file is parsed by Content-Type, then the Content-Disposition filename, then
 last good crawl is asked for conditionally (spiders/conditional_get.py); on 304, or the same bytes again, its stored
 grants are counted as seen (a FileState item: spiders/pipelines/file_state.py).
 Stats: threesixty/datasets, threesixty/licence/<verdict>, threesixty/format/<type>, threesixty/not_modified,
-threesixty/same_content (200 with the bytes of the last good crawl), threesixty/grants.
+threesixty/same_content (200 with the bytes of the last good crawl), threesixty/grants, threesixty/known (grants of a
+file read again whose bytes are those of a stored grant: not parsed, touched as unchanged).
 """
 from __future__ import annotations
 
@@ -128,6 +129,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
         salt = input_salt(response.url, dataset, self.default_scope)
         first = not (response.meta.get("conditional_state") or {}).get("crawl_id")   # no good crawl read it
         known = response.meta.pop("known_inputs", None) or {}   # input hash -> id of stored grants of this file
+        known_at_start = len(known)
         try:
             for grant, raw, text, key in self.rows(kind, Path(path) if path else response.body, salt, known):
                 count += 1
@@ -144,6 +146,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
             if path:
                 Path(path).unlink(missing_ok=True)
         stats.inc_value("threesixty/grants", count)
+        if known_at_start:
+            stats.inc_value("threesixty/known", known_at_start - len(known))   # found by their bytes, not parsed
         yield self.file_state(response, "parsed", count)
 
     def rows(self, kind: str, source, salt: bytes = b"", known=()):
