@@ -71,3 +71,15 @@ def test_an_older_store_gets_the_side_table_and_its_waiting_grants_lose_their_in
         "explain query plan select 1 from grants where source = ? and source_url = ? and input_hash is null",
         ["threesixty_giving", "http://x/f.json"]))
     assert "idx_grants_waiting" in plan
+
+
+def test_after_a_healthy_crawl_only_flagged_rows_are_read(fresh_db):
+    fresh_db.execute("drop index idx_grants_provisional")
+    fresh_db.execute("delete from _migrations where name = 'm024_provisional_index'")
+    assert public.apply(fresh_db) == ["m024_provisional_index"]
+    plan = " ".join(str(r) for r in fresh_db.execute(
+        "explain query plan update grants as r set provisional = null where source = ? and scope = ? "
+        f"and provisional is not null and {seen.last_crawl('grants')} = ?", ["threesixty_giving", "s", 3]))
+    assert "USING INDEX idx_grants_provisional" in plan
+    assert all(fresh_db.execute(f"select 1 from sqlite_master where name = 'idx_{t}_provisional'").fetchone()
+               for t in ("groups", "grants", "pubs", "libraries"))
