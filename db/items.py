@@ -135,20 +135,36 @@ class NewsMention(Record):
 class Unbuilt:
     """A record read from its source but not built yet: the id it will have, the hash of its source input, and the
     spider's own mapping to build it. The unchanged pipeline (spiders/pipelines/unchanged.py) only touches it as
-    seen when that input is unchanged since it was stored, and builds the rest. When the spider was told the input
-    hashes stored from its file (spiders/conditional_get.py), one it finds there is `known` (and was not even
-    parsed): its id is the stored record's."""
+    seen when that input is unchanged since it was stored, and builds the rest. (A record whose input hash the
+    spider found among those stored from its file is not even parsed: it goes in the batch's `Known`.)"""
     table: str
     id: str
     scope: str
     input_hash: str
     build: Callable[[], Record]
-    known: bool = False   # the spider was told the stored record `id` has this input hash: it is unchanged
 
     def record(self) -> Record:
         record = self.build()
         record.input_hash = self.input_hash
         return record
+
+
+@dataclass(slots=True)
+class Known:
+    """Records a spider found among those stored from its file by the hash of their input, without parsing them:
+    unchanged. rows: (id, input hash, input bytes); build(bytes) makes the record, should anything need it."""
+    table: str
+    scope: str
+    build: Callable[[bytes], Record]
+    rows: list[tuple[str, str, bytes]]
+
+    def records(self) -> list[Record]:
+        out = []
+        for _, input_hash, text in self.rows:
+            record = self.build(text)
+            record.input_hash = input_hash
+            out.append(record)
+        return out
 
 
 @dataclass
@@ -157,6 +173,7 @@ class Batch:
     items: list[Record]
     unbuilt: list[Unbuilt] = field(default_factory=list)
     first_reading: bool = False   # from a file no good crawl has read: nothing in it can be stored unchanged
+    known: Known | None = None
 
 
 @dataclass
@@ -185,6 +202,9 @@ def items_of(obj) -> list[Record]:
         if obj.unbuilt:   # no unchanged pipeline on the way: build them here
             obj.items.extend(u.record() for u in obj.unbuilt)
             obj.unbuilt = []
+        if obj.known:
+            obj.items.extend(obj.known.records())
+            obj.known = None
         return obj.items
     return [obj] if isinstance(obj, Record) else []
 

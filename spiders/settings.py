@@ -32,6 +32,7 @@ TELNETCONSOLE_ENABLED = False
 # listed extension, and its aiohttp server was a tenth of a crawl process's start.
 EXTENSIONS_BASE = {name: order for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
                    if not name.endswith((".RemoteControl", ".TelnetConsole"))}
+EXTENSIONS = {"spiders.item_errors.ItemErrors": 0}   # a record lost to a pipeline error makes the crawl unhealthy
 LOG_LEVEL = "WARNING"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

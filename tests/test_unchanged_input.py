@@ -12,6 +12,7 @@ from db.items import Batch, items_of
 from db.store import connect
 from monitor.changes.crawl import run_crawl
 from spiders.pipelines.normalise import normalise_item
+from spiders.registry import scrapy_settings
 from spiders.replay.threesixty_giving import PublisherFile, recorded
 from spiders.sources.threesixty_giving import ThreeSixtyGivingSpider
 from tests.crawling import replay_env
@@ -230,3 +231,21 @@ def test_a_grant_left_unresolved_for_want_of_postcodes_io_is_read_again_from_an_
     assert stats["geo/unresolved/postcode not found"] == 1
     row = db["grants"].get(waiting[0])
     assert row["geo_reason"] == "postcode not found" and row["input_hash"] and row["last_crawl_id"] == second.crawl_id
+
+
+def test_records_lost_to_a_pipeline_error_make_the_crawl_unhealthy(tmp_path):
+    # A pipeline raising drops its item (Scrapy logs it and carries on): the second batch of 500, 370 grants, never
+    # reaches the store. The
+    # crawl must not pass for complete, or records missing from it would close.
+    datasets, files, path = one_file(tmp_path, POSTCODED)
+    pipelines = {**scrapy_settings().getdict("ITEM_PIPELINES"), "tests.raising_pipeline.RaiseOnSecondBatch": 46}
+    with small_server(datasets, files) as server:
+        result = run_crawl("threesixty_giving", tmp_path / "db.db", load(None), NOW1,
+                           start_url=server.url + "/data.json", extra_env=replay_env(server, ITEM_PIPELINES=pipelines),
+                           timeout=120)
+    db = connect(tmp_path / "db.db")
+    stats = stats_of(db, result.crawl_id)
+    assert stats["item_errors/count"] == 1 and stats["item_errors/RuntimeError"] == 1
+    assert db.execute("select count(*) from grants").fetchone()[0] == 500   # the first batch; the second is lost
+    assert result.status == "failed"
+    assert [(v.healthy, v.reason) for v in result.scopes] == [(False, "1 items lost to errors while storing them")]

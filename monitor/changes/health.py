@@ -62,6 +62,7 @@ def judge(db, source: str, crawl_id: int, stats: dict, settings: dict, crawl_err
     if not counts:
         counts[source] = {"items": 0, "errors": 0, "reason": ""}
     unattributed = int(stats.get("spider_exceptions/count", 0))
+    lost = int(stats.get("item_errors/count", 0))   # batches of records a pipeline dropped (spiders/item_errors.py)
     share, window = settings["health_min_share"], settings["health_window"]
     out = []
     for scope, c in sorted(counts.items()):
@@ -74,6 +75,8 @@ def judge(db, source: str, crawl_id: int, stats: dict, settings: dict, crawl_err
             reason = c["reason"] or f"{c['errors']} errors"
         elif unattributed:
             reason = f"{unattributed} parse errors in the crawl"
+        elif lost:
+            reason = f"{lost} items lost to errors while storing them"
         elif c["items"] == 0:
             reason = c["reason"] or "no items"
         elif median and c["items"] < share * median:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from db.items import Batch, FileState, Grant, Unbuilt
+from db.items import Batch, FileState, Grant, Known, Unbuilt
 from spiders import grant_fields as mapping
 from spiders.base import SourceSpider
 from spiders.grant_fields import grant_fields
@@ -129,16 +129,20 @@ class ThreeSixtyGivingSpider(SourceSpider):
         salt = input_salt(response.url, dataset, self.default_scope)
         first = not (response.meta.get("conditional_state") or {}).get("crawl_id")   # no good crawl read it
         known = response.meta.pop("known_inputs", None) or {}   # input hash -> id of stored grants of this file
-        known_at_start = len(known)
+        known_at_start, found = len(known), []
+        build = partial(self.item_from_text, dataset=dataset, url=response.url)
         try:
             for grant, raw, text, key in self.rows(kind, Path(path) if path else response.body, salt, known):
                 count += 1
-                batch.append(self.unbuilt(grant, raw, salt, dataset, response.url, text, key, known))
-                if len(batch) == BATCH:   # one Scrapy item per BATCH grants: files run to millions of rows
-                    yield Batch([], batch, first)
-                    batch = []
-            if batch:
-                yield Batch([], batch, first)
+                if grant is None:   # the bytes of a grant stored from this file: not parsed, its id is known
+                    found.append((known.pop(key), key, text))
+                else:
+                    batch.append(self.unbuilt(grant, raw, salt, dataset, response.url, text, key))
+                if len(batch) + len(found) == BATCH:   # one Scrapy item per BATCH grants: files run to millions
+                    yield Batch([], batch, first, Known(Grant.TABLE, self.default_scope, build, found))
+                    batch, found = [], []
+            if batch or found:
+                yield Batch([], batch, first, Known(Grant.TABLE, self.default_scope, build, found))
         except Exception as e:   # ijson, csv and openpyxl each raise their own kinds for a broken file
             self.scope_error(scope, f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}")
             return
@@ -158,14 +162,11 @@ class ThreeSixtyGivingSpider(SourceSpider):
             return ((g, g, text, k) for g, text, k in texts)
         return ((g, raw, None, None) for g, raw in PARSERS[kind](source, self.crawler.stats))
 
-    def unbuilt(self, grant: dict | None, raw: dict | None, salt: bytes, dataset: dict, url: str,
-                text: bytes | None = None, key: str | None = None, known: dict | None = None) -> Unbuilt:
+    def unbuilt(self, grant: dict, raw: dict, salt: bytes, dataset: dict, url: str, text: bytes | None = None,
+                key: str | None = None) -> Unbuilt:
         """A grant to be built only if its input changed: its id, and the hash of its input: its bytes as
         published (a file re-laid-out is read again in full, and its unchanged grants found by their content) or,
         where ijson read it, its raw row as compact JSON."""
-        if grant is None:   # the bytes of a grant stored from this file: its id is known, it is not even parsed
-            return Unbuilt(Grant.TABLE, known.pop(key), self.default_scope, key,
-                           partial(self.item_from_text, text, dataset, url), known=True)
         ref = grant.get("id")
         ref = " ".join(str(ref).split()) if ref not in (None, "") else ""   # as normalised (pipelines/normalise.py)
         digest = key or hashlib.sha1(salt + orjson.dumps(raw, default=str)).hexdigest()
