@@ -5,7 +5,8 @@ One package of real grants (as bench_ingest builds it) is crawled in full into a
   1. the server answers the conditional GET with 304;
   2. the server ignores it (a new ETag) and sends the same bytes: caught by the hash taken while downloading;
   3. 1% of the grants changed (retitled): the rest are skipped by their input hash before normalising.
-Prints each one's seconds and its ratio to the full crawl. Targets: (2) near (1); (3) <= 0.15.
+Prints each one's seconds and its ratio to the full crawl, and (3) beyond the fixed cost of (1) as a share of the
+full crawl beyond it (at 20,000 grants the fixed cost is most of a re-crawl). Targets: (2) near (1); (3) <= 0.15.
 """
 from __future__ import annotations
 
@@ -81,6 +82,9 @@ def main(argv=None) -> int:
             for label, seconds, counts in runs:
                 print(f"{label:<34} {seconds:>7.1f} s  {seconds / full:.2f}   changed {counts['changed']} "
                       f"unchanged {counts['unchanged']}", flush=True)
+            floor = runs[0][1]   # a crawl process's start and the 304 path: paid by any crawl, of any size
+            print(f"1% changed beyond the 304 path: {(runs[2][1] - floor) / (full - floor):.2f} of the full crawl's "
+                  f"{full - floor:.1f} s beyond it", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("targets: same bytes near the 304 path; 1% changed <= 0.15 of the full crawl")
