@@ -51,8 +51,9 @@ def touch(db: sqlite_utils.Database, name: str, ids: Iterable[str], crawl_id: in
     ids = sorted(ids)   # in key order: each page of the side table is written once
     if name in APART:   # handed over as JSON, 20,000 at a time: 0.6x the time of an executemany
         for i in range(0, len(ids), 20_000):
+            chunk = orjson.dumps(ids[i:i + 20_000]).decode()
             db.execute(f"insert or replace into [{table(name)}] (id, crawl_id, seen_at) "
-                       "select value, ?, ? from json_each(?)", [crawl_id, now, orjson.dumps(ids[i:i + 20_000]).decode()])
+                       "select value, ?, ? from json_each(?)", [crawl_id, now, chunk])
     else:
         db.conn.executemany(f"update [{name}] set last_crawl_id = ?, last_seen_at = ? where id = ?",
                             ((crawl_id, now, i) for i in ids))

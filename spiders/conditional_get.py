@@ -11,8 +11,9 @@ meta["file_unchanged"]:
 and meta["file_content"], the content key to remember. A file read again whose request names its records' table and
 source (meta["conditional"]["inputs"]) gets meta["known_inputs"]: the input hashes of the records stored from it,
 each with its id, so the spider need not parse a record whose bytes are unchanged. Such a file is read whole,
-however unchanged, while a record of it has no input hash (its ward lookup failed for want of postcodes.io). The spider then yields a FileState item; the store side
-(spiders/pipelines/file_state.py) remembers validators and counts the unchanged file's records as seen.
+however unchanged, while a record of it has no input hash (its ward lookup failed for want of postcodes.io). The
+spider then yields a FileState item; the store side (spiders/pipelines/file_state.py) remembers validators and
+counts the unchanged file's records as seen.
 """
 from __future__ import annotations
 

@@ -208,7 +208,8 @@ def test_second_crawl_downloads_nothing_and_stays_healthy(two_crawls):
     assert second.counts["new"] == 0 and second.counts["items"] == first.counts["items"]
     stats = stats_of(db, second.crawl_id)
     assert stats["threesixty/not_modified"] == 5 and stats["conditional/asked"] == 5
-    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} != ?", [second.crawl_id]).fetchone()[0] == 0
+    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} != ?",
+                      [second.crawl_id]).fetchone()[0] == 0
 
 
 def small_server(datasets, files):

@@ -147,7 +147,8 @@ def test_a_grant_listed_again_in_a_later_batch_is_a_duplicate_not_a_second_uncha
     stats = stats_of(db, second.crawl_id)
     assert n == 870 and stats["store/duplicate"] == 1
     assert second.counts["unchanged"] == n and second.counts["new"] == second.counts["changed"] == 0
-    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} != ?", [second.crawl_id]).fetchone()[0] == 0
+    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} != ?",
+                      [second.crawl_id]).fetchone()[0] == 0
 
 
 def test_a_batch_read_without_the_unchanged_pipeline_still_gives_built_records():
@@ -179,7 +180,8 @@ def test_a_file_moved_to_a_new_address_is_read_whole_and_its_grants_stay_unchang
     assert "store/unchanged_input" not in stats
     assert stats["unchanged/first_reading"] == stats_of(db, first.crawl_id)["unchanged/first_reading"] == n
     assert (second.counts["new"], second.counts["changed"], second.counts["unchanged"]) == (0, 0, n)
-    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} = ?", [second.crawl_id]).fetchone()[0] == n
+    assert db.execute(f"select count(*) from grants r where {seen.last_crawl('grants')} = ?",
+                      [second.crawl_id]).fetchone()[0] == n
 
 
 def test_a_grant_dropped_from_its_file_stays_missing_when_the_file_is_unchanged_later(tmp_path):
@@ -203,7 +205,8 @@ def test_a_grant_dropped_from_its_file_stays_missing_when_the_file_is_unchanged_
     last = dict(db.execute(f"select r.id, {seen.last_crawl('grants')} from grants r").fetchall())
     assert last.pop(f"threesixty_giving:{dropped}") == first.crawl_id
     assert len(last) == len(package["grants"]) and set(last.values()) == {third.crawl_id}
-    assert db.execute("select count(*) from grants_seen where crawl_id = ?", [third.crawl_id]).fetchone()[0] == len(last)
+    assert db.execute("select count(*) from grants_seen where crawl_id = ?",
+                      [third.crawl_id]).fetchone()[0] == len(last)
     assert second.counts["changed"] == 1
 
 

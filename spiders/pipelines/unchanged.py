@@ -5,9 +5,10 @@ Most of a weekly 360Giving crawl is the same grants again; those steps were most
 records down as `Unbuilt` (db/items.py): the id each will have, the hash of its input (for 360Giving: the grant's
 bytes as published, with the file's URL, publisher and licence and the version of the mapping code), and the
 spider's mapping to build it. A spider told which input hashes are stored from its file (spiders/conditional_get.py)
-does not even parse a record it finds there: it hands it down in the batch's `Known`, touched without asking the store. A record
-left without a ward because postcodes.io was unavailable has no input hash (spiders/pipelines/geomatch.py), so it is
-never skipped and the lookup is tried again next time; nor is one listed twice (the store counts the duplicate).
+does not even parse a record it finds there: it hands it down in the batch's `Known`, touched without asking the
+store. A record left without a ward because postcodes.io was unavailable has no input hash
+(spiders/pipelines/geomatch.py), so it is never skipped and the lookup is tried again next time; nor is one listed
+twice (the store counts the duplicate).
 Everything else is built here and goes on as before. A batch from a file no good crawl has read is built without
 looking (a first national crawl asked the database about a million grants it did not hold); should some of its
 records be stored already (the file moved), the store finds them unchanged by their content hash.

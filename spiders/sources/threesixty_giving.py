@@ -96,7 +96,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
         # Unchanged files are asked for conditionally; the bytes must also come under the same licence and publisher.
         labels = f"{dataset.get('license')}\x1f{(dataset.get('publisher') or {}).get('name')}"
         meta = {"scope": self.default_scope, "dataset": dataset, "to_disk": True,
-                "conditional": {"version": dataset.get("modified"), "labels": labels, "inputs": [Grant.TABLE, self.name]}}
+                "conditional": {"version": dataset.get("modified"), "labels": labels,
+                                "inputs": [Grant.TABLE, self.name]}}
         return self.request(url, self.default_scope, callback=self.parse_file, meta=meta, dont_filter=True)
 
     def file_state(self, response, outcome: str, records: int = 0) -> FileState:
