@@ -1,47 +1,19 @@
 """The public database's schema, as migrations. Nothing personal is stored here."""
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 
 import orjson
 import sqlite_utils
 
-from db import items, seen
+from db import seen
 from db.migrations import Migrations
+from db.record_tables import RECORD_COLUMNS, RECORD_TABLES, item_columns, places_view, provisional_index
 from db.venue_kinds import classify_venue
 
 public = Migrations("public")
-
-# Columns every record table shares. Source-specific columns come from the item dataclasses (alter=True).
-RECORD_COLUMNS = {
-    "id": str,              # "<source>:<ref>"
-    "source": str,
-    "ref": str,             # the source's stable identifier
-    "scope": str,           # the crawl scope it belongs to (a local authority for pubs, else the source)
-    "name": str,
-    "latitude": float,
-    "longitude": float,
-    "postcode": str,
-    "ward_code": str,       # 2017 best-fit ward, NULL when unresolved
-    "geo_method": str,      # which resolver step answered
-    "geo_reason": str,      # why it is unresolved, when it is
-    "status": str,          # open | closed: set by the closures step (monitor/changes/closures.py), never by a crawl
-    "closed_at": str,
-    "closed_by": str,       # source (the source said so) | absence (missing from N healthy crawls)
-    "source_status": str,   # what the source itself says: open | closed
-    "source_closed_at": str,
-    "missing_count": int,   # consecutive healthy crawls of its scope it was missing from
-    "content_hash": str,
-    "first_seen_at": str,
-    "last_seen_at": str,
-    "first_crawl_id": int,
-    "last_crawl_id": int,
-    "source_url": str,
-    "licence": str,
-}
-RECORD_TABLES = ("groups", "grants", "pubs", "libraries", "news_mentions")
+__all__ = ["RECORD_COLUMNS", "RECORD_TABLES", "public"]
 
 
 @public
@@ -108,44 +80,20 @@ def m004_events_indicators(db: sqlite_utils.Database) -> None:
     db["indicators"].create_index(["indicator", "area_group", "computed_at"])
 
 
-def _item_columns() -> dict[str, dict[str, type]]:
-    """Return each record table's item-specific columns and types, from the item dataclasses."""
-    kinds = {"int": int, "float": float}
-    base = {f.name for f in dataclasses.fields(items.Record)}
-    out: dict[str, dict[str, type]] = {}
-    for cls in vars(items).values():
-        if isinstance(cls, type) and issubclass(cls, items.Record) and cls.TABLE:
-            out[cls.TABLE] = {f.name: kinds.get(str(f.type).split(" |")[0], str)
-                              for f in dataclasses.fields(cls) if f.name not in base}
-    return out
-
-
 @public
 def m005_browse_item_columns(db: sqlite_utils.Database) -> None:
     # Datasette's canned queries name item columns (grants.amount, funder_name...); a store with no rows of a
     # kind yet would otherwise lack them, since upserts add them with alter=True only when a row arrives.
-    for table, columns in _item_columns().items():
+    for table, columns in item_columns().items():
         have = set(db[table].columns_dict)
         for name, kind in columns.items():
             if name not in have:
                 db[table].add_column(name, kind)
 
 
-def _places_view(db: sqlite_utils.Database) -> None:
-    # One table of every place with coordinates and its ward's groups, for the map and its facets; register
-    # venues also say their venue_kind (pub, bar, members_club...).
-    parts = [f"""select '{kind}' as kind, {venue_kind} as venue_kind, r.id, r.name, r.status, r.closed_at, r.source,
-               r.latitude, r.longitude, r.ward_code, w.name as ward_name, w.lad_name, w.left_behind, w.other_deprived
-        from {table} r left join wards w on w.code = r.ward_code
-        where r.latitude is not null and r.longitude is not null"""
-             for kind, table, venue_kind in (("group", "groups", "null"), ("pub", "pubs", "r.venue_kind"),
-                                             ("library", "libraries", "null"))]
-    db.create_view("places", "\nunion all\n".join(parts), replace=True)
-
-
 @public
 def m006_browse_places_view(db: sqlite_utils.Database) -> None:
-    _places_view(db)
+    places_view(db)
 
 
 @public
@@ -223,7 +171,7 @@ def m012_venue_kinds(db: sqlite_utils.Database) -> None:
         updates.append((kind, rule, digest, rid))
     db.conn.executemany("update pubs set venue_kind = ?, venue_kind_rule = ?, content_hash = coalesce(?, content_hash)"
                         " where id = ?", updates)
-    _places_view(db)
+    places_view(db)
     db.execute("drop index if exists idx_pubs_indicators")
     db["pubs"].create_index(["source", "scope", "status", "venue_kind", "ward_code", "closed_at", "last_crawl_id"],
                             index_name="idx_pubs_kind_indicators", if_not_exists=True)
@@ -311,5 +259,4 @@ def m024_provisional_index(db: sqlite_utils.Database) -> None:
         if db[table].exists():
             if "provisional" not in db[table].columns_dict:
                 db[table].add_column("provisional", int)
-            db.execute(f"create index if not exists [idx_{table}_provisional] on [{table}] (source, scope) "
-                       "where provisional is not null")
+            provisional_index(db, table)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from db import seen
+from db.record_tables import provisional_index
 from db.store import init_public
 from monitor.changes import health
 from monitor.changes.closures import table_for
@@ -112,10 +113,3 @@ def mark_provisional(db, source: str, crawl_id: int, verdicts) -> None:
             db.execute(f"update [{table}] as r set provisional = ? where source = ? and scope = ? "
                        f"and {seen.last_crawl(table)} = ? and provisional is not ?",
                        [crawl_id, source, v.scope, crawl_id, crawl_id])
-
-
-def provisional_index(db, table: str) -> None:
-    """A partial index of the flagged rows: after a healthy crawl, finding them reads only them (migration m024
-    makes it for the tables a store has; a table made later gets it here)."""
-    db.execute(f"create index if not exists [idx_{table}_provisional] on [{table}] (source, scope) "
-               "where provisional is not null")
