@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import shutil
 import subprocess
 import tempfile
 import time
@@ -33,7 +34,7 @@ def axe_source() -> str:
 class Browser:
     def __init__(self, timeout: float = 60.0):
         self.timeout = timeout
-        self.profile = tempfile.TemporaryDirectory(prefix="lbm-cdp-")
+        self.profile = tempfile.TemporaryDirectory(prefix="lbm-cdp-", ignore_cleanup_errors=True)
         self.process = subprocess.Popen([find_chromium(), *FLAGS, f"--user-data-dir={self.profile.name}",
                                          "--remote-debugging-port=0", "about:blank"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -107,6 +108,16 @@ class Browser:
         finally:
             self.process.terminate()
             self.process.wait(timeout=15)
+            # Chromium's helper processes can still be writing into the profile for a moment after the browser
+            # exits ("Directory not empty" once in a full run): try again briefly, then leave what remains.
+            for _ in range(20):
+                try:
+                    shutil.rmtree(self.profile.name)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
             self.profile.cleanup()
 
     def __enter__(self):
