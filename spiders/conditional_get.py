@@ -10,7 +10,8 @@ meta["file_unchanged"]:
                   so a server that ignores conditional GET costs a download, not a parse;
 and meta["file_content"], the content key to remember. A file read again whose request names its records' table and
 source (meta["conditional"]["inputs"]) gets meta["known_inputs"]: the input hashes of the records stored from it,
-each with its id, so the spider need not parse a record whose bytes are unchanged. Such a file is read whole,
+each with its id, so the spider need not parse a record whose bytes are unchanged (read while the file downloads,
+and dropped if it turns out unchanged). Such a file is read whole,
 however unchanged, while a record of it has no input hash (its ward lookup failed for want of postcodes.io). The
 spider then yields a FileState item; the store side (spiders/pipelines/file_state.py) remembers validators and
 counts the unchanged file's records as seen.
@@ -18,6 +19,7 @@ counts the unchanged file's records as seen.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 
 from spiders import download_state
 from spiders.pipelines.context import crawl_context
@@ -34,7 +36,7 @@ class ConditionalGetMiddleware:
 
     def known(self) -> dict:
         if self._known is None:   # read once per crawl, on the first conditional request
-            self._known = download_state.load(crawl_context(self.crawler).store.db)
+            self._known = download_state.load(self.db())
         return self._known
 
     def process_request(self, request, spider=None):
@@ -42,12 +44,15 @@ class ConditionalGetMiddleware:
         if wanted is None or "conditional_state" in request.meta:
             return None
         state = self.known().get(request.url)
-        if state and wanted.get("inputs") and download_state.waiting(crawl_context(self.crawler).store.db,
-                                                                     *wanted["inputs"], request.url):
+        if state and wanted.get("inputs") and download_state.waiting(self.db(), *wanted["inputs"], request.url):
             # Records of it wait to be built again (a ward lookup failed): read it whole, even if unchanged.
             state = {**state, "etag": None, "last_modified": None, "content_hash": None}
             self.crawler.stats.inc_value("conditional/waiting")
         request.meta["conditional_state"] = state or {}
+        if state and state.get("crawl_id") and wanted.get("inputs"):
+            path = self.db().execute("pragma database_list").fetchone()[2]
+            if path:   # a file on disk, not a database in memory
+                request.meta["inputs_reading"] = download_state.InputsReading(path, *wanted["inputs"], request.url)
         headers = download_state.conditional_headers(state, wanted.get("version"))
         for name, value in headers.items():
             request.headers[name] = value
@@ -60,6 +65,9 @@ class ConditionalGetMiddleware:
         wanted = request.meta.get("conditional")
         if wanted is None:
             return response
+        reading = request.meta.pop("inputs_reading", None)
+        if reading and response.status != 200:
+            reading.cancel()
         if response.status == 304:
             request.meta["file_unchanged"] = "not_modified"
             self.crawler.stats.inc_value("conditional/not_modified")
@@ -73,8 +81,19 @@ class ConditionalGetMiddleware:
         if content and content == state.get("content_hash"):
             request.meta["file_unchanged"] = "same_content"
             self.crawler.stats.inc_value("conditional/same_content")
+            if reading:
+                reading.cancel()
         elif wanted.get("inputs") and state.get("crawl_id"):   # read again: say which inputs are stored already
-            table, source = wanted["inputs"]
-            request.meta["known_inputs"] = download_state.known_inputs(crawl_context(self.crawler).store.db, table,
-                                                                       source, response.url)
+            request.meta["known_inputs"] = self.known_inputs(reading, *wanted["inputs"], response.url)
         return response
+
+    def known_inputs(self, reading, table: str, source: str, url: str) -> dict[str, str]:
+        if reading:
+            try:
+                return reading.result()
+            except sqlite3.Error:   # read here instead
+                pass
+        return download_state.known_inputs(self.db(), table, source, url)
+
+    def db(self):
+        return crawl_context(self.crawler).store.db

@@ -9,6 +9,9 @@ still present. Used by the downloader middleware (spiders/conditional_get.py) an
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import threading
+from concurrent.futures import Future
 
 import sqlite_utils
 
@@ -96,3 +99,33 @@ def waiting(db: sqlite_utils.Database, table: str, source: str, url: str) -> boo
         return False
     return db.execute(f"select 1 from [{table}] where source = ? and source_url = ? and input_hash is null limit 1",
                       [source, url]).fetchone() is not None
+
+
+class InputsReading:
+    """known_inputs read in a thread of its own while the file downloads: for 200,000 grants the read takes about
+    0.8 s, most of it inside SQLite, which lets other threads run meanwhile. cancel() stops it (a 304, the same
+    bytes again, or a failed download need none of it)."""
+
+    def __init__(self, path: str, table: str, source: str, url: str):
+        self._conn = sqlite3.connect(path, check_same_thread=False)
+        self._future: Future = Future()
+        threading.Thread(target=self._read, args=(table, source, url), daemon=True,
+                         name="known-inputs").start()
+
+    def _read(self, table: str, source: str, url: str) -> None:
+        try:
+            self._future.set_result(known_inputs(sqlite_utils.Database(self._conn), table, source, url))
+        except BaseException as e:   # handed to result(); an interrupted read is not wanted
+            self._future.set_exception(e)
+        finally:
+            self._conn.close()
+
+    def result(self) -> dict[str, str]:
+        return self._future.result()
+
+    def cancel(self) -> None:
+        if not self._future.done():
+            try:
+                self._conn.interrupt()
+            except sqlite3.ProgrammingError:   # closed meanwhile: the read has just ended
+                pass

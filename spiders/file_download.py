@@ -13,17 +13,21 @@ import hashlib
 import os
 import tempfile
 
+import httpcore
 import httpx
 from scrapy import exceptions
 from scrapy.http import Headers, Response
 from scrapy.utils.misc import build_from_crawler, load_object
 
-CHUNK = 1 << 20
 # Scrapy >= 2.13 names these; older versions retry on the built-in kinds.
 _TIMEOUT = getattr(exceptions, "DownloadTimeoutError", TimeoutError)
 _REFUSED = getattr(exceptions, "DownloadConnectionRefusedError", ConnectionRefusedError)
 _FAILED = getattr(exceptions, "DownloadFailedError", ConnectionError)
 _DROPPED = {b"content-encoding", b"content-length", b"transfer-encoding"}   # the file holds the decoded body
+# httpcore reads a response 64 KB at a time, each read a round of the event loop (and asyncio hands it 256 KB,
+# split four ways). Reading up to 1 MB: 211 MB streamed in 1.2 s instead of 1.75 s. Only the most a read takes
+# changes (h11 parses whatever arrives); it holds for every httpx client of the crawl process.
+httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = max(httpcore.AsyncHTTP11Connection.READ_NUM_BYTES, 1 << 20)
 
 
 class FileToDiskHandler:
@@ -72,7 +76,7 @@ class FileToDiskHandler:
         size, digest = 0, hashlib.sha256()
         try:
             with os.fdopen(fd, "wb") as out:
-                async for chunk in answer.aiter_bytes(CHUNK):
+                async for chunk in answer.aiter_bytes():
                     size += len(chunk)
                     if self.maxsize and size > self.maxsize:
                         raise exceptions.IgnoreRequest(f"{url} is larger than DOWNLOAD_MAXSIZE {self.maxsize}")
