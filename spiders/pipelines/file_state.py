@@ -8,7 +8,7 @@ listed (a file nobody re-read must not make its venues look absent). Validators 
 from __future__ import annotations
 
 from db.items import FileState
-from spiders import download_state, registry
+from spiders import download_state
 from spiders.pipelines.context import StorePipeline
 
 
@@ -32,7 +32,7 @@ class FileStatePipeline(StorePipeline):
         return item
 
     def touch(self, item: FileState) -> int:
-        table = registry.tables().get(item.source)
+        table = self.crawler.spider.item_class.TABLE   # the crawling spider's records
         n = download_state.touch_records(self.store.db, table, item.source, item.url, self.store.crawl_id,
                                          self.store.now, item.read_in) if table and item.read_in else 0
         self.stats.inc_value("conditional/unchanged_records", n)
