@@ -104,7 +104,8 @@ def waiting(db: sqlite_utils.Database, table: str, source: str, url: str) -> boo
 class InputsReading:
     """known_inputs read in a thread of its own while the file downloads: for 200,000 grants the read takes about
     0.8 s, most of it inside SQLite, which lets other threads run meanwhile. cancel() stops it (a 304, the same
-    bytes again, or a failed download need none of it)."""
+    bytes again, or an answer other than 200 need none of it). One starts when the downloader takes the file's request
+    (CONCURRENT_REQUESTS at a time at most); what it reads takes about 200 bytes a record until the file is parsed."""
 
     def __init__(self, path: str, table: str, source: str, url: str):
         self._conn = sqlite3.connect(path, check_same_thread=False)
