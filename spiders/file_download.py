@@ -3,9 +3,9 @@
 Scrapy keeps a whole response body in memory (twice, for a moment); some 360Giving files are hundreds of MB.
 A request with meta["to_disk"] = True whose answer is 200 has its body written to a temporary file, named in
 meta["body_path"] (the spider deletes it once parsed) and its sha256, taken while writing, in meta["body_sha256"]
-(so a server that ignores conditional GET and sends the same bytes again costs no parse); its Response body is empty. Every other request, and every
-other status, goes through Scrapy's own HTTP handler. It runs inside Scrapy's downloader slots, so concurrency per
-host, delays, the User-Agent, robots.txt and retries all still apply.
+(so a server that ignores conditional GET and sends the same bytes again costs no parse); its Response body is
+empty. Every other request, and every other status, goes through Scrapy's own HTTP handler. It runs inside Scrapy's
+downloader slots, so concurrency per host, delays, the User-Agent, robots.txt and retries all still apply.
 """
 from __future__ import annotations
 
