@@ -10,8 +10,8 @@ meta["file_unchanged"]:
                   so a server that ignores conditional GET costs a download, not a parse;
 and meta["file_content"], the content key to remember. A file read again whose request names its records' table and
 source (meta["conditional"]["inputs"]) gets meta["known_inputs"]: the input hashes of the records stored from it,
-each with its id, so the spider need not parse a record whose bytes are unchanged (read while the file downloads,
-and dropped if it turns out unchanged). Such a file is read whole,
+each with its id, so the spider need not parse a record whose bytes are unchanged (read while the body downloads,
+from when it starts to arrive, and dropped if the file turns out unchanged). Such a file is read whole,
 however unchanged, while a record of it has no input hash (its ward lookup failed for want of postcodes.io). The
 spider then yields a FileState item; the store side (spiders/pipelines/file_state.py) remembers validators and
 counts the unchanged file's records as seen.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
-from spiders import download_state
+from spiders import download_state, file_download
 from spiders.pipelines.context import crawl_context
 
 
@@ -32,7 +32,9 @@ class ConditionalGetMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.body_started, signal=file_download.body_started)
+        return middleware
 
     def known(self) -> dict:
         if self._known is None:   # read once per crawl, on the first conditional request
@@ -49,10 +51,6 @@ class ConditionalGetMiddleware:
             state = {**state, "etag": None, "last_modified": None, "content_hash": None}
             self.crawler.stats.inc_value("conditional/waiting")
         request.meta["conditional_state"] = state or {}
-        if state and state.get("crawl_id") and wanted.get("inputs"):
-            path = self.db().execute("pragma database_list").fetchone()[2]
-            if path:   # a file on disk, not a database in memory
-                request.meta["inputs_reading"] = download_state.InputsReading(path, *wanted["inputs"], request.url)
         headers = download_state.conditional_headers(state, wanted.get("version"))
         for name, value in headers.items():
             request.headers[name] = value
@@ -60,6 +58,17 @@ class ConditionalGetMiddleware:
             request.meta["handle_httpstatus_list"] = [*request.meta["handle_httpstatus_list"], 304]
         self.crawler.stats.inc_value("conditional/asked" if headers else "conditional/full")
         return None
+
+    def body_started(self, request) -> None:
+        """A 200's body starts to arrive: read the input hashes stored from the file meanwhile, if it was read before
+        (a retry keeps the read already started)."""
+        wanted, state = request.meta.get("conditional") or {}, request.meta.get("conditional_state") or {}
+        if not (wanted.get("inputs") and state.get("crawl_id")) or "inputs_reading" in request.meta:
+            return
+        path = self.db().execute("pragma database_list").fetchone()[2]
+        if path:   # a file on disk, not a database in memory
+            request.meta["inputs_reading"] = download_state.InputsReading(path, *wanted["inputs"], request.url)
+            self.crawler.stats.inc_value("conditional/inputs_read_while_downloading")
 
     def process_response(self, request, response, spider=None):
         wanted = request.meta.get("conditional")

@@ -103,9 +103,9 @@ def waiting(db: sqlite_utils.Database, table: str, source: str, url: str) -> boo
 
 class InputsReading:
     """known_inputs read in a thread of its own while the file downloads: for 200,000 grants the read takes about
-    0.8 s, most of it inside SQLite, which lets other threads run meanwhile. cancel() stops it (a 304, the same
-    bytes again, or an answer other than 200 need none of it). One starts when the downloader takes the file's request
-    (CONCURRENT_REQUESTS at a time at most); what it reads takes about 200 bytes a record until the file is parsed."""
+    0.8 s, most of it inside SQLite, which lets other threads run meanwhile. One starts when a 200's body starts to
+    arrive (a 304 starts none); cancel() stops it (the same bytes again need none of it). What it reads takes about
+    200 bytes a record until the file is parsed."""
 
     def __init__(self, path: str, table: str, source: str, url: str):
         self._conn = sqlite3.connect(path, check_same_thread=False)

@@ -123,6 +123,7 @@ def test_same_bytes_under_a_new_etag_take_the_not_modified_path(tmp_path):
     assert statuses == [200, 200, 200]
     stats = stats_of(db, second.crawl_id)
     assert stats["threesixty/same_content"] == 1 and "threesixty/grants" not in stats
+    assert stats["conditional/inputs_read_while_downloading"] == 1   # started with the body, stopped at its hash
     assert second.status == "ok" and second.counts["items"] == first.counts["items"] == len(package["grants"])
     assert db.execute("select count(*) from versions where crawl_id = ?", [second.crawl_id]).fetchone()[0] == 0
     third_stats = stats_of(db, third.crawl_id)
@@ -208,6 +209,10 @@ def test_a_grant_dropped_from_its_file_stays_missing_when_the_file_is_unchanged_
     assert db.execute("select count(*) from grants_seen where crawl_id = ?",
                       [third.crawl_id]).fetchone()[0] == len(last)
     assert second.counts["changed"] == 1
+    # The stored input hashes were read while the changed file downloaded; a 304 has no body: nothing was read.
+    read = "conditional/inputs_read_while_downloading"
+    assert stats_of(db, second.crawl_id)[read] == 1 and read not in stats_of(db, third.crawl_id)
+    assert read not in stats_of(db, first.crawl_id)   # no crawl had read the file: no hashes to read
 
 
 def test_a_grant_left_unresolved_for_want_of_postcodes_io_is_read_again_from_an_unchanged_file(tmp_path):
