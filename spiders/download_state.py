@@ -110,6 +110,10 @@ class InputsReading:
     def __init__(self, path: str, table: str, source: str, url: str):
         self._conn = sqlite3.connect(path, check_same_thread=False)
         self._future: Future = Future()
+        self._cancelled = False
+        # SQLite asks every 10,000 steps of its machine whether to go on: once cancelled, any statement under way or
+        # to come ends "interrupted" (sqlite3_interrupt misses the gaps between statements).
+        self._conn.set_progress_handler(lambda: self._cancelled, 10_000)
         threading.Thread(target=self._read, args=(table, source, url), daemon=True,
                          name="known-inputs").start()
 
@@ -125,8 +129,4 @@ class InputsReading:
         return self._future.result()
 
     def cancel(self) -> None:
-        if not self._future.done():
-            try:
-                self._conn.interrupt()
-            except sqlite3.ProgrammingError:   # closed meanwhile: the read has just ended
-                pass
+        self._cancelled = True

@@ -39,8 +39,12 @@ def test_a_cancelled_read_stops_at_once(tmp_path):
         db.execute("with recursive n(i) as (select 1 union all select i + 1 from n where i < 500000) "
                    "insert into grants select 'g:' || i, 'threesixty_giving', ?, 'h' || i from n", [URL])
     db.close()
+    at_once = download_state.InputsReading(str(path), "grants", "threesixty_giving", URL)
+    at_once.cancel()   # most likely before its thread began the read: it must not begin it
+    with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+        at_once.result()
     reading = download_state.InputsReading(str(path), "grants", "threesixty_giving", URL)
-    time.sleep(0.05)
+    time.sleep(0.05)   # the read is under way
     started = time.monotonic()
     reading.cancel()
     with pytest.raises(sqlite3.OperationalError, match="interrupted"):
