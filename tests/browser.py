@@ -44,9 +44,22 @@ class Page:
 
 def render(url: str, screenshot: Path | None = None, size: str = "1280,1600", js_budget_ms: int = 5000,
            timeout: float = 60.0) -> Page:
-    """Load url in a fresh headless Chromium, run its scripts for js_budget_ms, return the DOM (and screenshot)."""
+    """Load url in a fresh headless Chromium, run its scripts for js_budget_ms, return the DOM (and screenshot).
+
+    Headless Chromium now and then never finishes a page (once in some hundreds of loads, any page: a full run of
+    the tests lost the module to one): a browser that runs out of time is killed and the page loaded once more in a
+    new one. A second timeout is an error."""
+    try:
+        return _render(url, screenshot, size, js_budget_ms, timeout)
+    except subprocess.TimeoutExpired as e:
+        print(f"Chromium took over {timeout} s on {url}: loading it again in a new browser ({e.cmd[0]})")
+        return _render(url, screenshot, size, js_budget_ms, timeout)
+
+
+def _render(url: str, screenshot: Path | None, size: str, js_budget_ms: int, timeout: float) -> Page:
     chromium = find_chromium()
-    with tempfile.TemporaryDirectory(prefix="lbm-chromium-") as profile:
+    # A killed browser's helpers may still be writing to its profile as it is removed: what is left is left.
+    with tempfile.TemporaryDirectory(prefix="lbm-chromium-", ignore_cleanup_errors=True) as profile:
         argv = [chromium, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={js_budget_ms}",
                 f"--window-size={size}", "--dump-dom"]
         if screenshot:
