@@ -62,7 +62,7 @@ def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: st
                    config_path=None, timeout: float | None = None,
                    extra_env: dict | None = None) -> tuple[int, str | None]:
     """Open a crawl_runs row, crawl one source in a child process; return the crawl id and any crawl error."""
-    module = spider_class(source).__module__
+    spider = spider_class(source)
     # The child runs in the repository: relative paths must mean what they meant where the command was given.
     db_path = Path(db_path).resolve()
     config_path = Path(config_path).resolve() if config_path else None
@@ -71,10 +71,10 @@ def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: st
     db = init_public(db_path)
     crawl_id = db["crawl_runs"].insert({
         "source": source, "scope": ",".join(settings.get(scopes_setting) or []) if scopes_setting else "",
-        "start_url": start_url or spider_class(source).default_start_url, "started_at": _utc_now(), "now": now,
+        "start_url": start_url or spider.default_start_url, "started_at": _utc_now(), "now": now,
         "status": "running", "pid": os.getpid()}, pk="id", alter=True).last_pk
     args = [sys.executable, "-m", "spiders.crawl", source, "--db", str(db_path), "--crawl-id", str(crawl_id),
-            "--now", now, "--module", module]
+            "--now", now, "--module", spider.__module__]
     if start_url:
         args += ["--start-url", start_url]
     if config_path:
