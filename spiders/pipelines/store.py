@@ -22,7 +22,6 @@ from db import seen
 from db.items import Record
 
 _PLAIN = frozenset({str, int, float, type(None)})
-BOOKKEEPING = ("first_seen_at", "last_seen_at", "first_crawl_id", "last_crawl_id", "content_hash")
 
 
 def canonical_bytes(item: Record, row: dict | None = None) -> bytes:
