@@ -6,9 +6,9 @@ import pytest
 from scipy.stats import chi2
 
 from core.config import DEFAULTS
-from monitor.indicators.compute import measure, ward_rows
+from monitor.indicators.compute import measure
 from monitor.indicators.definitions import BY_NAME
-from monitor.indicators.ward_figure import ward_figure
+from monitor.indicators.ward_figure import ward_figure, ward_rows
 from tests.indicator_records import DE_BRUCE, JESMOND, crawl, record
 
 HEADLAND_POP = 8_356

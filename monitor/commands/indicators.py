@@ -9,8 +9,9 @@ import click
 from core.errors import InputError
 from monitor.commands.group import cli
 from monitor.indicators import history
-from monitor.indicators.compute import compute, compute_and_store, measure, ward_rows
+from monitor.indicators.compute import compute, compute_and_store, measure
 from monitor.indicators.table import format_table, format_ward
+from monitor.indicators.ward_figure import ward_rows
 
 
 def _date(value: str | None, option: str) -> str | None:

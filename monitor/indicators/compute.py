@@ -224,32 +224,6 @@ def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
             for row in indicator_rows(m, ind, totals, covered[ind.source], min_count, latest.get(ind.name))]
 
 
-def ward_rows(m: Measurement, ward_code: str, min_count: int = 20,
-              england: dict[str, tuple[float | None, float | None]] | None = None) -> list[dict]:
-    """Return one row per indicator for a single ward (value None where its source did not cover it).
-
-    england: each indicator's England interval, for the same "too few to say" rule as the area groups."""
-    from monitor.indicators.ward_figure import ward_figure  # it builds on rate() and counted_noun() here
-    ward = m.wards[ward_code]
-    out = []
-    for ind in INDICATORS:
-        cov, tally = m.coverage[ind.source], m.tallies[ind.name]
-        # A window nobody has anything in is no data, as for the groups, not a ward's £0.
-        empty = bool(ind.window) and cov.has_data and sum(tally.records.values()) == 0
-        counted = cov.covers(ward_code) and not empty
-        numerator = tally.numerator.get(ward_code, 0) if counted else None
-        figure = ward_figure(ind, numerator, tally.records.get(ward_code, 0), tally.squares.get(ward_code) or 0.0,
-                             ward.population, (england or {}).get(ind.name, (None, None)), min_count)
-        if empty:
-            figure["note"] = f"no {ind.noun} recorded in the window"
-        elif not counted:
-            figure["note"] = ""
-        out.append({"indicator": ind.name, "area_group": f"ward:{ward_code}", "numerator": numerator,
-                    "population": ward.population if counted else None, **figure,
-                    "coverage": {"covered": cov.covers(ward_code), "note": cov.note()}, "computed_at": m.computed_at})
-    return out
-
-
 def compute_and_store(db: sqlite_utils.Database, now: datetime | str, settings: dict) -> list[dict]:
     """Compute every indicator with the default windows and append the rows to `indicators`."""
     rows = compute(db, now, settings)
