@@ -9,8 +9,9 @@ import click
 from core.errors import InputError
 from monitor.commands.group import cli
 from monitor.indicators import history
-from monitor.indicators.compute import compute, compute_and_store, measure, ward_rows
+from monitor.indicators.compute import compute, compute_and_store, measure
 from monitor.indicators.table import format_table, format_ward
+from monitor.indicators.ward_figure import ward_rows
 
 
 def _date(value: str | None, option: str) -> str | None:
@@ -64,7 +65,8 @@ def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
         m = measure(db, rows[0]["computed_at"], obj.settings, window_from, window_to)
         if ward_code not in m.wards:
             raise InputError(f"unknown ward code {ward_code!r} (expected a 2017 English ward code like E05008942)")
-        mine = ward_rows(m, ward_code, int(obj.settings.get("min_reliable_count", 20)))
+        england = {r["indicator"]: (r.get("ci_low"), r.get("ci_high")) for r in rows if r["area_group"] == "england"}
+        mine = ward_rows(m, ward_code, int(obj.settings.get("min_reliable_count", 20)), england)
         if as_json:
             groups = [r for r in rows if r["area_group"] in m.wards[ward_code].groups]
             click.echo(json.dumps([history.public_row(r) for r in mine + groups], indent=2))

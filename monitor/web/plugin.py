@@ -15,6 +15,8 @@ POST_PATHS = frozenset({"/subscribe", "/confirm", "/manage", "/unsubscribe"})
 @hookimpl
 def register_routes(datasette):
     return [
+        (r"^/$", pages.search),                   # the site root is "Find a ward"
+        (r"^/-/data(\.(?P<format>jsono?))?$", pages.datasette_index),   # and Datasette's index one click on
         (r"^/wards$", pages.search),
         (r"^/wards/(?P<code>[^/]+)\.atom$", pages.ward_feed),
         (r"^/wards/(?P<code>[^/.]+)$", pages.ward_page),
