@@ -29,7 +29,7 @@ def pages(served, artefacts):  # noqa: F811
     """Render each page once, in parallel; the tests assert on the DOMs."""
     base = f"{served['url']}/{served['db']}"
     urls = {
-        "home": served["url"] + "/",
+        "home": served["url"] + "/-/data",
         "groups_table": base + "/groups",
         "ward_profile": base + "/ward_profile?" + urllib.parse.urlencode({"ward": LEFT_BEHIND}),
         "indicator_history": base + "/indicator_history?indicator=grants_gbp_per_100k",

@@ -75,6 +75,7 @@ def test_find_subscribe_confirm_and_get_the_next_alert(site, browser, artefacts)
 
 
 PAGES = {
+    "root": "/",
     "search": "/wards?q=Headland",
     "ward": "/wards/E05000028",
     "ward_quiet": "/wards/E05008947",
