@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from db.store import left_behind_wards
-from monitor.commands.group import cli
+from monitor.commands.group import ISO_DATE, cli
 from monitor.delivery import outbox as ledger
 from monitor.delivery import subscriptions
 from monitor.delivery.mailer import transport_from_settings
@@ -32,8 +32,8 @@ def subscribe(obj, email, wards, lads, left_behind, kinds):
 
     Example: python run.py subscribe ann@example.org --ward E05000028 --kinds pub,library,news
     """
-    public_db = obj.public_db()
-    sub = subscriptions.subscribe(obj.private_db(), public_db, email, now=_now(None), wards=list(wards),
+    public_db = obj.public_db(create=True)
+    sub = subscriptions.subscribe(obj.private_db(create=True), public_db, email, now=_now(None), wards=list(wards),
                                   lads=list(lads), left_behind=left_behind, kinds=kinds)
     click.echo(f"Subscribed {sub.email} to {sub.describe(left_behind_wards(public_db))}; "
                f"kinds: {', '.join(sub.kinds)}.")
@@ -69,7 +69,7 @@ def list_subscriptions(obj):
 
 @cli.command()
 @click.option("--crawl", "crawl_id", type=int, required=True, help="The crawl whose events to send.")
-@click.option("--now", "now_text", default=None, help="The time to act at (ISO; default: now).")
+@click.option("--now", "now_text", type=ISO_DATE, default=None, help="The time to act at (ISO; default: now).")
 @click.pass_obj
 def alerts(obj, crawl_id, now_text):
     """Send the alerts of one crawl (again: a crawl's alerts go out at most once per subscriber).
@@ -83,7 +83,7 @@ def alerts(obj, crawl_id, now_text):
 @cli.command()
 @click.option("--preview", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the HTML to this file (chart embedded) and send nothing.")
-@click.option("--now", "now_text", default=None, help="The week ends at this time (ISO; default: now).")
+@click.option("--now", "now_text", type=ISO_DATE, default=None, help="The week ends at this time (ISO; default: now).")
 @click.pass_obj
 def digest(obj, preview, now_text):
     """Send the weekly digest to every subscriber, or preview it as an HTML file.
@@ -102,7 +102,7 @@ def digest(obj, preview, now_text):
 
 @cli.command()
 @click.option("--flush", is_flag=True, help="Deliver every message that is due now.")
-@click.option("--now", "now_text", default=None, help="The time to act at (ISO; default: now).")
+@click.option("--now", "now_text", type=ISO_DATE, default=None, help="The time to act at (ISO; default: now).")
 @click.pass_obj
 def outbox(obj, flush, now_text):
     """Show the outbox ledger by status; with --flush, deliver what is due.
