@@ -73,13 +73,8 @@ def store_error(e: sqlite3.Error, path: str | Path | None = None) -> StoreError:
     if "locked" in text or "busy" in text:
         return StoreError(f"{what} is locked: another process held its write lock for over "
                           f"{BUSY_TIMEOUT_MS // 1000} s, so nothing was written; run the command again when it ends")
-    if "readonly" in text or "read-only" in text:
-        return StoreError(f"{what} is read-only: its file or its folder cannot be written")
-    if "unable to open" in text:
-        folder = Path(path).parent if path else None
-        why = "its folder cannot be written" if folder and not os.access(folder, os.W_OK) else \
-            "its file or folder cannot be read or written"
-        return StoreError(f"{what} cannot be opened: {why}")
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return StoreError(f"{what} cannot be used: {_unwritable(Path(path)) if path else 'it is read-only'}")
     if "not a database" in text:
         return StoreError(f"{what} is not an SQLite database")
     return StoreError(f"{what}: SQLite error: {text}")
@@ -110,6 +105,15 @@ def load_reference(db: sqlite_utils.Database) -> dict[str, int]:
         db[table].insert_all(rows, pk=pk, batch_size=5000)
         loaded[table] = len(rows)
     return loaded
+
+
+def _unwritable(path: Path) -> str:
+    if not os.access(path.parent, os.W_OK):
+        # Even to read, SQLite keeps its -wal and -shm files beside a WAL database.
+        return f"its folder {path.parent} cannot be written (SQLite needs to write there even to read)"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    return "its file or its folder cannot be read or written"
 
 
 def init_public(path: str | Path, create: bool = True) -> sqlite_utils.Database:

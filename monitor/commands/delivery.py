@@ -1,11 +1,13 @@
 """Commands for people and mail: subscribe, unsubscribe, subscriptions, alerts, digest, outbox."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from core.errors import DeliveryError
 from db.store import left_behind_wards
 from monitor.commands.group import ISO_DATE, cli
 from monitor.delivery import outbox as ledger
@@ -17,6 +19,15 @@ from monitor.reports.digest import render_digest, send_digest
 
 def _now(text: str | None) -> str:
     return text or datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _report(private_db, sent: int, stats: Counter) -> None:
+    """Say how many messages went; when the transport was unreachable or refused some, say why and exit non-zero."""
+    unsent = sum(stats[key] for key in ledger.UNSENT)
+    if unsent:
+        raise DeliveryError(f"{ledger.last_error(private_db)}; {sent} message(s) sent, {unsent} kept in the outbox "
+                            "(`run.py outbox` shows them; a later delivery retries the queued ones)")
+    click.echo(f"Sent {sent} message(s).")
 
 
 @cli.command()
@@ -76,8 +87,9 @@ def alerts(obj, crawl_id, now_text):
 
     Example: python run.py alerts --crawl 12
     """
-    sent = send_alerts(obj.public_db(), obj.private_db(), obj.settings, crawl_id, _now(now_text))
-    click.echo(f"Sent {sent} message(s).")
+    private_db, stats = obj.private_db(), Counter()
+    sent = send_alerts(obj.public_db(), private_db, obj.settings, crawl_id, _now(now_text), stats=stats)
+    _report(private_db, sent, stats)
 
 
 @cli.command()
@@ -96,8 +108,9 @@ def digest(obj, preview, now_text):
         preview.with_suffix(".txt").write_text(text, encoding="utf-8")
         click.echo(f"Wrote {preview} and {preview.with_suffix('.txt')}: {subject}")
         return
-    sent = send_digest(obj.public_db(), obj.private_db(), obj.settings, _now(now_text))
-    click.echo(f"Sent {sent} message(s).")
+    private_db, stats = obj.private_db(), Counter()
+    sent = send_digest(obj.public_db(), private_db, obj.settings, _now(now_text), stats=stats)
+    _report(private_db, sent, stats)
 
 
 @cli.command()
@@ -111,7 +124,9 @@ def outbox(obj, flush, now_text):
     """
     db = obj.private_db()
     if flush:
-        sent = ledger.deliver_due(db, transport_from_settings(obj.settings), obj.settings, _now(now_text))
-        click.echo(f"Sent {sent} message(s).")
+        stats = Counter()
+        sent = ledger.deliver_due(db, transport_from_settings(obj.settings), obj.settings, _now(now_text),
+                                  stats=stats)
+        _report(db, sent, stats)
     counts = ledger.status_counts(db)
     click.echo(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "The outbox is empty.")
