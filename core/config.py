@@ -21,14 +21,13 @@ from core.errors import ConfigError
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its default and help; its type is the default's unless `kind` says otherwise, and a number
-    must lie in [low, high] (never negative unless `low` says so)."""
+    """One setting: its default, help, environment variable, and what values it accepts."""
     name: str
     default: Any
     help: str
     env: str | None = None
-    kind: Any = None            # a type, a tuple of types, or one of KINDS; None: the default's type
-    low: float | None = None    # for numbers; None: 0
+    kind: Any = None            # a type, a tuple of types, "date" or "timezone"; None: the default's type
+    low: float | None = None    # numbers lie in [low, high]; None: 0, so no number is ever negative
     high: float | None = None
     choices: tuple = ()         # for text: the only values allowed
 
@@ -153,11 +152,11 @@ def load(path: str | os.PathLike | None = None, environ: dict | None = None,
             warn(f"unknown setting {name!r} in {p} is ignored" + (f" (did you mean {near[0]}?)" if near else ""))
         for s in SETTINGS:
             if s.name in data:
-                values[s.name] = check(s, data[s.name], f"{s.name} = {_toml_value(data[s.name])} in {p}")
+                values[s.name] = check(s, data[s.name], f"{s.name} = {_shown(_toml_value(data[s.name]))} in {p}")
     for s in SETTINGS:
         if s.env and environ.get(s.env):
             raw = environ[s.env]
-            values[s.name] = check(s, from_text(s, raw), f"{s.env}={raw} (setting {s.name})")
+            values[s.name] = check(s, from_text(s, raw), f"{s.env}={_shown(raw)} (setting {s.name})")
     for name, env in SECRET_ENV.items():
         values[name] = environ.get(env, "")
     values["user_agent"] = values["user_agent"].format(contact_url=values["contact_url"])
@@ -181,7 +180,7 @@ def expected(s: Setting) -> str:
     """Say in words what a setting accepts."""
     kind = s.kind or type(s.default)
     if kind in (int, float):
-        low, high = 0 if s.low is None else s.low, s.high
+        low, high = s.low_or_zero(), s.high
         span = f" from {low:g} to {high:g}" if high is not None else f" of at least {low:g}"
         return ("a whole number" if kind is int else "a number") + span
     if s.choices:
@@ -198,10 +197,11 @@ def _fits(s: Setting, value: Any) -> bool:
     kind = s.kind or type(s.default)
     if isinstance(kind, tuple):
         return any(_fits(Setting(s.name, None, "", kind=k), value) for k in kind)
+    high = math.inf if s.high is None else s.high
     if kind is float:
-        return type(value) in (int, float) and value == value and s.low_or_zero() <= value <= (s.high or math.inf)
+        return type(value) in (int, float) and value == value and s.low_or_zero() <= value <= high
     if kind is int:
-        return type(value) is int and s.low_or_zero() <= value <= (s.high or math.inf)
+        return type(value) is int and s.low_or_zero() <= value <= high
     if kind is list:
         return type(value) is list and all(type(v) is str for v in value)
     if kind is dict:
@@ -222,9 +222,18 @@ def _parses(kind: str, value: str) -> bool:
 
 def check(s: Setting, value: Any, given: str) -> Any:
     """Return the value if it fits the setting; raise a one-line ConfigError naming it and what was expected."""
+    kind = s.kind or type(s.default)
+    if kind == "date" and type(value) is date:   # TOML's own date literal, unquoted
+        value = value.isoformat()
     if not _fits(s, value):
         raise ConfigError(f"{given}: expected {expected(s)}")
-    return float(value) if (s.kind or type(s.default)) is float else value
+    return float(value) if kind is float else value
+
+
+def _shown(text: str) -> str:
+    """Return a value as it goes into a one-line message: printable, and at most 60 characters."""
+    text = text if text.isprintable() else repr(text)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def markdown_table() -> str:
