@@ -101,8 +101,21 @@ def test_the_secret_is_still_refused_in_the_file(tmp_path):
 
 def test_checked_values_keep_their_types(tmp_path):
     f = tmp_path / "c.toml"
-    f.write_text("http_timeout = 5\nallow_private_addresses = [\"127.0.0.1:8000\"]\n")
+    f.write_text("http_timeout = 5\nallow_private_addresses = [\"127.0.0.1:8000\"]\n"
+                 "library_closures_since = 2011-04-01\n")   # a TOML date, unquoted
     values = config.load(f, environ={"LBM_SMTP_PORT": "2525", "LBM_POSTCODES_RATE": "2"})
     assert (values["http_timeout"], type(values["http_timeout"])) == (5.0, float)
     assert values["allow_private_addresses"] == ["127.0.0.1:8000"]
+    assert values["library_closures_since"] == "2011-04-01"
     assert (values["smtp_port"], values["postcodes_rate_per_second"]) == (2525, 2.0)
+
+
+def test_a_long_or_unprintable_value_is_cut_in_the_message(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text("crawl_timeout = \"" + "9" * 500 + "\"\n")
+    with pytest.raises(ConfigError) as caught:
+        config.load(f, environ={})
+    assert str(caught.value) == f'crawl_timeout = "{"9" * 56}... in {f}: expected a whole number of at least 1'
+    with pytest.raises(ConfigError) as caught:
+        config.load(None, environ={"LBM_SMTP_PORT": "\x1b[2J25"})
+    assert str(caught.value) == "LBM_SMTP_PORT='\\x1b[2J25' (setting smtp_port): expected a whole number from 1 to 65535"
