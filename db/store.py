@@ -77,6 +77,9 @@ def store_error(e: sqlite3.Error, path: str | Path | None = None) -> StoreError:
         return StoreError(f"{what} cannot be used: {_unwritable(Path(path)) if path else 'it is read-only'}")
     if "not a database" in text:
         return StoreError(f"{what} is not an SQLite database")
+    if "malformed" in text:
+        return StoreError(f"{what} is damaged (SQLite: {text}): restore it from a copy, or make a new one with "
+                          "`run.py init` and crawl again")
     return StoreError(f"{what}: SQLite error: {text}")
 
 

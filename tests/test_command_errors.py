@@ -44,6 +44,16 @@ def test_a_file_that_is_not_sqlite_is_named(folder):
     assert error_line(result) == f"{folder / 'a.db'} is not an SQLite database"
 
 
+def test_a_cut_off_database_is_called_damaged(folder):
+    whole = (folder / "a.db").read_bytes()
+    (folder / "a.db").write_bytes(whole[:len(whole) // 2])   # the header is intact, half of the pages are gone
+    result = run_cli(folder, "--db", "a.db", "--private-db", "p.db", "status")
+    assert result.returncode == 2
+    assert error_line(result) == (f"database {folder / 'a.db'} is damaged (SQLite: database disk image is "
+                                  "malformed): restore it from a copy, or make a new one with `run.py init` and "
+                                  "crawl again")
+
+
 @pytest.mark.skipif(not can_drop_privileges(), reason="needs setpriv to try permissions as root")
 def test_an_unreadable_database_is_named(template_db):
     folder = shared_folder()
