@@ -7,21 +7,11 @@ from datetime import UTC, datetime
 import click
 
 from core.errors import InputError
-from monitor.commands.group import cli
+from monitor.commands.group import ISO_DATE, cli
 from monitor.indicators import history
 from monitor.indicators.compute import compute, compute_and_store, measure
 from monitor.indicators.table import format_table, format_ward
 from monitor.indicators.ward_figure import ward_rows
-
-
-def _date(value: str | None, option: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} must be a date like 2024-06-01, not {value!r}") from None
-    return value
 
 
 def _rows_to_show(db, settings, now, at, window_from, window_to, recompute) -> list[dict]:
@@ -40,10 +30,11 @@ def _rows_to_show(db, settings, now, at, window_from, window_to, recompute) -> l
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows instead of the table.")
-@click.option("--at", "at", metavar="DATE", help="Show the latest computation at or before DATE.")
+@click.option("--at", "at", type=ISO_DATE, metavar="DATE", help="Show the latest computation at or before DATE.")
 @click.option("--ward", "ward_code", metavar="CODE", help="Show one ward's figures beside its groups'.")
-@click.option("--from", "window_from", metavar="DATE", help="Start of the grants and pub closures window.")
-@click.option("--to", "window_to", metavar="DATE", help="End of the grants and pub closures window.")
+@click.option("--from", "window_from", type=ISO_DATE, metavar="DATE",
+              help="Start of the grants and pub closures window.")
+@click.option("--to", "window_to", type=ISO_DATE, metavar="DATE", help="End of the grants and pub closures window.")
 @click.option("--recompute", is_flag=True, help="Compute now and store the result before showing it.")
 @click.pass_obj
 def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
@@ -51,7 +42,6 @@ def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
 
     Example: python run.py indicators --ward E05008942
     """
-    at, window_from, window_to = _date(at, "--at"), _date(window_from, "--from"), _date(window_to, "--to")
     if at and ward_code:
         # Only area-group rows are kept as history; a ward's figures are computed from the records as they stand
         # today, so labelling them with an old date would be false.
