@@ -1,0 +1,122 @@
+"""Hostile downloads end at their limits: bytes counted after decoding, error bodies capped, a whole download timed,
+temporary files gone whatever happens. Each bomb is served from 127.0.0.1 to a real crawl child, whose memory is
+measured (it must stay under 600 MB) under an address-space ceiling, so that a broken bound fails the test instead
+of exhausting the machine."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+
+from core.config import load
+from db.store import init_public
+from monitor.changes.crawl import run_crawl
+from spiders import download_folders
+from spiders.content_decoding import CHUNK
+from spiders.replay.threesixty_giving import recorded
+from tests.bomb_server import MIB, Answer, BombServer, brotli_bomb, endless, gzip_bomb
+from tests.crawling import FAST
+from tests.peak_rss import PeakChildRSS
+from tests.replay_crawl import write_config
+
+NOW = "2024-06-01T00:00:00"
+JSON = {"Content-Type": "application/json"}
+BROTLI_BOMB, BROTLI_DECODED = brotli_bomb(8 * 1024)
+# Without DOWNLOAD_TIMEOUT: the crawl takes the download_timeout setting. No retries: one download, one limit.
+SCRAPY = {k: v for k, v in FAST.items() if k != "DOWNLOAD_TIMEOUT"} | {"RETRY_TIMES": 0}
+
+
+def crawl_file(tmp_path, answer: Answer, registry: Answer | None = None, timeout: float = 120, env=None,
+               **settings):
+    """Crawl 360Giving from a registry listing one file, served by `answer`; return (result, stats, peak MB, s)."""
+    entry = json.loads(json.dumps(recorded()[0][0]))
+    routes = {"/file.json": answer}
+    config = write_config(tmp_path / "c.toml", **{"crawl_memory_mb": 1536, **settings})
+    with BombServer(routes) as server:
+        entry["distribution"][0]["downloadURL"] = server.url + "/file.json"
+        routes["/data.json"] = registry or Answer(200, JSON, lambda: [json.dumps([entry]).encode()])
+        extra = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url, **(env or {})}
+        started = time.monotonic()
+        with PeakChildRSS() as rss:
+            result = run_crawl("threesixty_giving", tmp_path / "db.sqlite", load(config), NOW,
+                               start_url=server.url + "/data.json", config_path=config, extra_env=extra,
+                               timeout=timeout)
+        seconds = time.monotonic() - started
+    row = init_public(tmp_path / "db.sqlite")["crawl_runs"].get(result.crawl_id)
+    print(f"peak RSS {rss.peak_mb:.0f} MB, {seconds:.1f} s: {result.reason}")
+    return result, json.loads(row["stats"] or "{}"), rss.peak_mb, seconds
+
+
+def test_an_8_kb_brotli_bomb_on_a_200_stops_at_the_decoded_limit(tmp_path):
+    assert len(BROTLI_BOMB) <= 8 * 1024 and BROTLI_DECODED > 9 * 1024 * MIB   # 8 KB that decode to 9.8 GB
+    answer = Answer(200, {**JSON, "Content-Encoding": "br"}, lambda: [BROTLI_BOMB])
+    result, stats, peak, _ = crawl_file(tmp_path, answer, download_max_mb=64)
+    assert result.status == "failed"
+    assert "larger than its limit of 67,108,864 bytes decoded" in result.reason    # 64 x 1,048,576
+    stopped = int(result.reason.rsplit("stopped at ", 1)[1].split()[0].replace(",", ""))
+    assert 64 * MIB < stopped <= 64 * MIB + 2 * CHUNK   # at the limit, one decoded piece past it at most
+    assert stats["file_download/refused/size"] == 1
+    assert peak < 600
+
+
+def test_a_10_mb_gzip_on_a_404_is_read_to_64_kb(tmp_path):
+    bomb, decoded = gzip_bomb(10 * MIB)
+    assert decoded > 9 * 1024 * MIB
+    answer = Answer(404, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, lambda: [bomb])
+    result, stats, peak, seconds = crawl_file(tmp_path, answer)
+    assert result.status == "failed" and "HTTP 404 from" in result.reason
+    assert stats["file_download/error_body_capped"] == 1
+    assert peak < 600 and seconds < 60
+
+
+def test_an_endless_404_is_read_to_64_kb(tmp_path):
+    answer = Answer(404, {"Content-Type": "text/html"}, endless)
+    result, stats, peak, seconds = crawl_file(tmp_path, answer, timeout=60)
+    assert result.status == "failed" and "HTTP 404 from" in result.reason
+    assert stats["file_download/error_body_capped"] == 1
+    assert peak < 600 and seconds < 60
+
+
+def test_a_file_sent_a_byte_a_second_ends_at_the_download_time_limit(tmp_path):
+    answer = Answer(200, {**JSON, "Content-Length": "1000"}, lambda: (b" " for _ in range(1000)), pause=1.0)
+    result, stats, peak, seconds = crawl_file(tmp_path, answer, timeout=60, download_timeout=3)
+    assert result.status == "failed" and "took longer than 3" in result.reason
+    assert stats["file_download/refused/time"] == 1
+    # The crawl child's own start (Scrapy, the registry) comes on top of the 3 s; never the file's 1,000 s.
+    assert seconds < 3 + 20 and peak < 600
+
+
+def test_a_brotli_bomb_held_in_memory_stops_at_response_max_mb(tmp_path):
+    """The registry is read into memory by Scrapy's own handler: response_max_mb bounds it, decoded too."""
+    registry = Answer(200, {**JSON, "Content-Encoding": "br"}, lambda: [BROTLI_BOMB])
+    result, _, peak, _ = crawl_file(tmp_path, Answer(200, JSON, lambda: [b"[]"]), registry=registry)
+    assert result.status == "failed"
+    assert "exceeded DOWNLOAD_MAXSIZE (104857600 B) during decompression" in result.reason   # 100 x 1,048,576
+    assert peak < 600
+
+
+def test_a_crawl_killed_at_its_time_limit_leaves_no_download(tmp_path, monkeypatch):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    answer = Answer(200, {**JSON, "Content-Length": str(100 * MIB)}, lambda: (bytes(MIB) for _ in range(100)),
+                    pause=1.0)
+    result, _, _, _ = crawl_file(tmp_path, answer, timeout=8, env={"TMPDIR": str(temp)})
+    assert "crawl stopped after its 8 s timeout" in result.reason
+    assert list(temp.iterdir()) == []
+
+
+def test_download_folders_of_dead_parents_are_removed_at_the_next_start(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f"lbm-crawl-{gone}-x1"
+    live = tmp_path / f"lbm-crawl-{download_folders.os.getpid()}-x2"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "lbm-download-abc").write_bytes(b"half a file")
+    made = download_folders.make_folder()
+    assert not stale.exists() and live.exists()
+    download_folders.remove_folder(made)
