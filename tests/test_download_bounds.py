@@ -120,3 +120,13 @@ def test_download_folders_of_dead_parents_are_removed_at_the_next_start(tmp_path
     made = download_folders.make_folder()
     assert not stale.exists() and live.exists()
     download_folders.remove_folder(made)
+
+
+def test_a_registry_nested_100000_deep_is_a_parse_error(tmp_path):
+    """The registry is read whole by json.loads, which stops at Python's recursion limit: an error of its scope."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    registry = Answer(200, JSON, lambda: [deep])
+    result, stats, peak, _ = crawl_file(tmp_path, Answer(200, JSON, lambda: [b"[]"]), registry=registry)
+    assert result.status == "failed" and "cannot parse the registry" in result.reason
+    assert "spider_exceptions/RecursionError" not in stats
+    assert peak < 600
