@@ -10,7 +10,8 @@ concurrency per host, delays, the User-Agent, robots.txt and retries all still a
 Bounds, for a hostile or broken server: bytes are counted after decoding, as they are decoded
 (spiders/content_decoding.py: 8 KB of brotli can hold gigabytes), against LBM_FILE_MAXSIZE; any other status
 than 200 has at most ERROR_BODY_MAX bytes of its body read; DOWNLOAD_TIMEOUT is the whole download's time,
-connecting to last byte (httpx's own timeouts are between bytes, so a body sent a byte a second never ended).
+connecting to last byte (httpx's own timeouts are between bytes, so a body sent a byte a second never ended); a
+server that answered but sent too slowly is not asked again (Scrapy's retries would make it four times as long).
 Temporary files go into LBM_DOWNLOAD_DIR (the crawl's own folder, removed by the parent whatever happens to the
 child) and are removed on every way out, a crawl's end included.
 Stats: file_download/to_disk, file_download/bytes, file_download/refused/<why>, file_download/error_body_capped,
@@ -90,6 +91,7 @@ class FileToDiskHandler:
         timeout = request.meta.get("download_timeout", 180)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items() for v in vs]
         stats = self.crawler.stats
+        answer = None
         try:
             async with asyncio.timeout(timeout):   # the whole download, not only the wait between two bytes
                 async with self.client.stream(request.method, request.url, headers=headers,
@@ -98,9 +100,15 @@ class FileToDiskHandler:
                         return self._response(request, answer, await self._error_body(answer))
                     self.crawler.signals.send_catch_log(signal=body_started, request=request)
                     path, sha256, size = await self._save(answer)
-        except (TimeoutError, httpx.TimeoutException) as e:
+        except TimeoutError as e:
             stats.inc_value("file_download/refused/time")
-            raise _TIMEOUT(f"getting {request.url} took longer than {timeout} s") from e
+            if answer is not None:   # it answered, then sent too slowly: the same again next time, so no retry
+                raise exceptions.IgnoreRequest(f"getting {request.url} took longer than {timeout:g} s in all "
+                                               "(download_timeout): stopped") from e
+            raise _TIMEOUT(f"getting {request.url} took longer than {timeout:g} s") from e
+        except httpx.TimeoutException as e:   # no answer, or a pause between two bytes: worth a retry
+            stats.inc_value("file_download/refused/time")
+            raise _TIMEOUT(f"getting {request.url} took longer than {timeout:g} s") from e
         except _TooLarge as e:
             stats.inc_value("file_download/refused/size")
             raise exceptions.IgnoreRequest(f"{request.url} is larger than its limit of {self.maxsize:,} bytes "
