@@ -49,6 +49,10 @@ httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = max(httpcore.AsyncHTTP11Connecti
 body_started = object()
 
 
+class DownloadRefused(exceptions.IgnoreRequest):
+    """A download stopped at a limit (download_max_mb, download_timeout): the file is refused, not retried."""
+
+
 class _TooLarge(Exception):
     """The decoded body passed its limit."""
 
@@ -103,16 +107,16 @@ class FileToDiskHandler:
         except TimeoutError as e:
             stats.inc_value("file_download/refused/time")
             if answer is not None:   # it answered, then sent too slowly: the same again next time, so no retry
-                raise exceptions.IgnoreRequest(f"getting {request.url} took longer than {timeout:g} s in all "
-                                               "(download_timeout): stopped") from e
+                raise DownloadRefused(f"getting {request.url} took longer than {timeout:g} s in all "
+                                      "(download_timeout): stopped") from e
             raise _TIMEOUT(f"getting {request.url} took longer than {timeout:g} s") from e
         except httpx.TimeoutException as e:   # no answer, or a pause between two bytes: worth a retry
             stats.inc_value("file_download/refused/time")
             raise _TIMEOUT(f"getting {request.url} took longer than {timeout:g} s") from e
         except _TooLarge as e:
             stats.inc_value("file_download/refused/size")
-            raise exceptions.IgnoreRequest(f"{request.url} is larger than its limit of {self.maxsize:,} bytes "
-                                           f"decoded (download_max_mb): stopped at {e.args[0]:,}") from None
+            raise DownloadRefused(f"{request.url} is larger than its limit of {self.maxsize:,} bytes "
+                                  f"decoded (download_max_mb): stopped at {e.args[0]:,}") from None
         except DecodingError as e:
             raise _FAILED(f"{request.url} does not decode as its Content-Encoding says: {e}") from None
         except httpx.ConnectError as e:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 
+from db.store import init_public
 from spiders import download_folders
 from spiders.content_decoding import CHUNK
 from tests.bomb_crawl import JSON, SCRAPY, crawl_bomb
@@ -32,8 +33,11 @@ def test_an_8_kb_brotli_bomb_on_a_200_stops_at_the_decoded_limit(tmp_path):
     assert "larger than its limit of 67,108,864 bytes decoded" in result.reason    # 64 x 1,048,576
     stopped = int(result.reason.rsplit("stopped at ", 1)[1].split()[0].replace(",", ""))
     assert 64 * MIB < stopped <= 64 * MIB + 2 * CHUNK   # at the limit, one decoded piece past it at most
-    assert stats["file_download/refused/size"] == 1
+    assert stats["file_download/refused/size"] == 1 and stats["file_state/quarantined"] == 1
     assert peak < 600
+    quarantined = list(init_public(tmp_path / "db.sqlite")["quarantine"].rows)
+    assert [(q["ref"].endswith("/file.json"), "(download_max_mb)" in q["reason"]) for q in quarantined] == [
+        (True, True)]
 
 
 def test_a_10_mb_gzip_on_a_404_is_read_to_64_kb(tmp_path):
@@ -61,6 +65,7 @@ def test_a_file_sent_a_byte_a_second_ends_at_the_download_time_limit(tmp_path):
     result, stats, peak, seconds = crawl_file(tmp_path, answer, timeout=60, scrapy=retrying, download_timeout=5)
     assert result.status == "failed" and "took longer than 5 s in all" in result.reason
     assert stats["file_download/refused/time"] == 1 and "retry/count" not in stats
+    assert stats["file_state/quarantined"] == 1   # refused like a file too deep or too big to read
     # The crawl child's own start (Scrapy, the registry) comes on top of the 5 s; never the file's 1,000 s.
     assert seconds < 5 + 10 and peak < 600
 

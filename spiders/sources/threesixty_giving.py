@@ -23,6 +23,7 @@ import orjson
 from db.items import Batch, FileState, Grant, Known, Unbuilt
 from spiders import grant_fields as mapping
 from spiders.base import SourceSpider
+from spiders.file_download import DownloadRefused
 from spiders.grant_fields import grant_fields
 from spiders.grants_json import json_grants, keyed_grant_texts
 from spiders.grants_table import csv_grants, xlsx_grants
@@ -99,7 +100,17 @@ class ThreeSixtyGivingSpider(SourceSpider):
         meta = {"scope": self.default_scope, "dataset": dataset, "to_disk": True,
                 "conditional": {"version": dataset.get("modified"), "labels": labels,
                                 "inputs": [Grant.TABLE, self.name]}}
-        return self.request(url, self.default_scope, callback=self.parse_file, meta=meta, dont_filter=True)
+        return self.request(url, self.default_scope, callback=self.parse_file, errback=self.file_error, meta=meta,
+                            dont_filter=True)
+
+    def file_error(self, failure):
+        """Count a file's download error against the scope; quarantine a file refused at a size or time limit."""
+        self.on_error(failure)
+        if failure.check(DownloadRefused):
+            request = failure.request
+            yield FileState(source=self.name, scope=self.default_scope, url=request.url, outcome="refused",
+                            version=request.meta["dataset"].get("modified"),
+                            reason=failure.getErrorMessage()[:300])
 
     def file_state(self, response, outcome: str, records: int = 0, reason: str = "") -> FileState:
         return FileState(source=self.name, scope=self.default_scope, url=response.url, outcome=outcome, reason=reason,
