@@ -12,7 +12,7 @@ from db.store import init_public
 from spiders import download_folders
 from spiders.content_decoding import CHUNK
 from tests.bomb_crawl import JSON, SCRAPY, crawl_bomb
-from tests.bomb_server import MIB, Answer, brotli_bomb, endless, gzip_bomb
+from tests.bomb_server import MIB, Answer, BombServer, brotli_bomb, endless, gzip_bomb
 
 BROTLI_BOMB, BROTLI_DECODED = brotli_bomb(8 * 1024)
 
@@ -112,3 +112,35 @@ def test_a_registry_nested_100000_deep_is_a_parse_error(tmp_path):
     assert result.status == "failed" and "cannot parse the registry" in result.reason
     assert "spider_exceptions/RecursionError" not in stats
     assert peak < 600
+
+
+DOWNLOAD_THEN_CLOSE = """
+import asyncio, os, sys
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+from spiders.file_download import FileToDiskHandler
+
+async def main():
+    crawler = get_crawler(settings_dict={"LBM_DOWNLOAD_DIR": sys.argv[2]})
+    handler = FileToDiskHandler(crawler)
+    request = Request(sys.argv[1], meta={"to_disk": True, "download_timeout": 10})
+    await handler.download_request(request)
+    print(os.path.basename(request.meta["body_path"]), sorted(os.listdir(sys.argv[2])))
+    await handler.close()   # the crawl ends before the file is parsed
+    print(sorted(os.listdir(sys.argv[2])), crawler.stats.get_value("file_download/left_over_removed"))
+
+asyncio.get_event_loop().run_until_complete(main())
+"""
+
+
+def test_a_download_never_parsed_is_removed_when_the_crawl_closes(tmp_path):
+    with BombServer({"/f.json": Answer(200, JSON, lambda: [b"[1, 2, 3]"])}) as server:
+        out = subprocess.run([sys.executable, "-c", DOWNLOAD_THEN_CLOSE, server.url + "/f.json", str(tmp_path)],
+                             capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    written, after = out.stdout.splitlines()
+    name, listed = written.split(" ", 1)
+    assert listed == f"['{name}']" and name.startswith("lbm-download-")
+    assert after == "[] 1"
