@@ -132,12 +132,15 @@ class FileToDiskHandler:
     async def _error_body(self, answer: httpx.Response) -> bytes:
         """Read at most ERROR_BODY_MAX bytes of a body (decoded): enough to see what went wrong."""
         body = bytearray()
-        async with contextlib.aclosing(decoded_chunks(answer, 0)) as pieces:
-            async for piece in pieces:
-                body += piece
-                if len(body) >= ERROR_BODY_MAX:
-                    self.crawler.stats.inc_value("file_download/error_body_capped")
-                    break
+        try:
+            async with contextlib.aclosing(decoded_chunks(answer, 0)) as pieces:
+                async for piece in pieces:
+                    body += piece
+                    if len(body) >= ERROR_BODY_MAX:
+                        self.crawler.stats.inc_value("file_download/error_body_capped")
+                        break
+        except DecodingError:   # the status is the news; a broken error page need not fail the request
+            pass
         return bytes(body[:ERROR_BODY_MAX])
 
     async def _save(self, answer: httpx.Response) -> tuple[str, str, int]:
