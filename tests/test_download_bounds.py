@@ -70,6 +70,15 @@ def test_a_file_sent_a_byte_a_second_ends_at_the_download_time_limit(tmp_path):
     assert seconds < 5 + 10 and peak < 600
 
 
+def test_a_response_held_in_memory_sent_a_byte_a_second_ends_at_the_download_time_limit(tmp_path):
+    """Scrapy's own handler times the whole download too: download_timeout reaches it."""
+    registry = Answer(200, {**JSON, "Content-Length": "1000"}, lambda: (b" " for _ in range(1000)), pause=1.0)
+    result, _, _, seconds = crawl_file(tmp_path, Answer(200, JSON, lambda: [b"[]"]), registry=registry,
+                                       timeout=60, download_timeout=5)
+    assert result.status == "failed" and "took longer than 5.0 seconds" in result.reason
+    assert seconds < 5 + 10
+
+
 def test_a_brotli_bomb_held_in_memory_stops_at_response_max_mb(tmp_path):
     """The registry is read into memory by Scrapy's own handler: response_max_mb bounds it, decoded too."""
     registry = Answer(200, {**JSON, "Content-Encoding": "br"}, lambda: [BROTLI_BOMB])
