@@ -101,3 +101,19 @@ def test_a_refused_file_is_quarantined_and_changes_nothing_else(tmp_path, kind):
     assert list(db.query("select * from events where crawl_id = ?", [second.crawl_id])) == []
     assert events(db, second.crawl_id, "closed") == []
     assert list(db.query("select * from download_state")) == validators
+
+
+def test_an_fsa_authorities_list_nested_100000_deep_is_a_parse_error(tmp_path):
+    """Whole-document JSON (the FSA API) stops at Python's recursion limit: an error of its scope, said as such."""
+    from core.config import load
+    from monitor.changes.crawl import run_crawl
+    from tests.bomb_crawl import SCRAPY
+    from tests.bomb_server import Answer, BombServer
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    config = write_config(tmp_path / "c.toml", crawl_memory_mb=1536)
+    with BombServer({"/Authorities": Answer(200, {"Content-Type": "application/json"}, lambda: [deep])}) as server:
+        env = {"LBM_SCRAPY_SETTINGS": json.dumps(SCRAPY), "LBM_POSTCODES_URL": server.url}
+        result = run_crawl("fhrs_pubs", tmp_path / "db.sqlite", load(config), "2024-06-01T00:00:00",
+                           start_url=server.url, config_path=config, extra_env=env, timeout=120)
+    assert result.status == "failed" and "maximum recursion depth exceeded" in result.reason
