@@ -9,11 +9,15 @@ import zipfile
 
 import pytest
 
+from core.config import load
+from monitor.changes.crawl import run_crawl
 from spiders.grants_json import check_depth, json_grants
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer, Response
 from spiders.replay.threesixty_giving import build_routes, file_handler, recorded
 from spiders.xlsx_guard import check_xlsx
+from tests.bomb_crawl import SCRAPY
+from tests.bomb_server import Answer, BombServer
 from tests.peak_rss import PeakChildRSS
 from tests.replay_crawl import crawl, events, write_config
 
@@ -105,11 +109,6 @@ def test_a_refused_file_is_quarantined_and_changes_nothing_else(tmp_path, kind):
 
 def test_an_fsa_authorities_list_nested_100000_deep_is_a_parse_error(tmp_path):
     """Whole-document JSON (the FSA API) stops at Python's recursion limit: an error of its scope, said as such."""
-    from core.config import load
-    from monitor.changes.crawl import run_crawl
-    from tests.bomb_crawl import SCRAPY
-    from tests.bomb_server import Answer, BombServer
-
     deep = b"[" * 100_000 + b"]" * 100_000
     config = write_config(tmp_path / "c.toml", crawl_memory_mb=1536)
     with BombServer({"/Authorities": Answer(200, {"Content-Type": "application/json"}, lambda: [deep])}) as server:
