@@ -31,6 +31,7 @@ def cases() -> dict[str, dict]:
     ok = Answer(200, JSON, lambda: [b"[]"])
     return {
         "brotli 8 KB on a 200 (to disk)": {"answer": Answer(200, {**JSON, "Content-Encoding": "br"}, lambda: [brotli])},
+        "gzip 10 MB on a 200 (to disk)": {"answer": Answer(200, {**JSON, "Content-Encoding": "gzip"}, lambda: [gzip])},
         "gzip 10 MB on a 404": {"answer": Answer(404, {"Content-Encoding": "gzip"}, lambda: [gzip])},
         "endless 404": {"answer": Answer(404, {"Content-Type": "text/html"}, endless)},
         "1 byte a second, download_timeout 10": {"answer": slow, "download_timeout": 10},
