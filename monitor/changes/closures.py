@@ -23,7 +23,7 @@ showed the place as it was; window_to: the first date it showed otherwise) and t
 It is `backfill` when the source's date, or where it gives none the window's start, lies more than
 `backfill_days` before the crawl: counted at its date in the indicators, never alerted, never this week's
 headline ("closed between 2016-07 and 2021-01"). What the step resolved between lists that disagreed is added
-to the crawl's stats (closures/*).
+to the crawl's stats (resolved/*).
 An unhealthy scope changes nothing. Events of a scope's first healthy crawl are `baseline` (counted, never
 alerted). All work is set-based SQL, so a crawl of 100k grants costs a few statements, not 100k loops.
 """
@@ -214,7 +214,7 @@ class ScopeStep:
                             closed_at = coalesce(source_closed_at, ?){extra}
                             where source = ? and scope = ? and {where}""", [self.now, self.source, self.scope])
         # The source may date a closure it already reported (no year in 2021, "2015" in 2023): follow its date.
-        self.counts["closures/redated_by_newer_list"] += self.db.execute(
+        self.counts["resolved/closure_redated_by_newer_list"] += self.db.execute(
             f"""update [{self.table}] as r set closed_at = source_closed_at
                 where source = ? and scope = ? and {self._seen()} and status = 'closed'
                   and closed_by = 'source' and source_status = 'closed'
@@ -226,7 +226,7 @@ class ScopeStep:
                  "(r.closed_by = 'source' and coalesce(r.source_status, 'open') != 'closed'))")
         # Last seen closed: for a closure by absence, the last healthy crawl it was missing from.
         since = f"case when r.closed_by = 'absence' then {self.previous_date} else {self.state_since} end"
-        self.counts["closures/reopened_by_newer_list"] += self.db.execute(
+        self.counts["resolved/reopened_by_newer_list"] += self.db.execute(
             f"select count(*) from [{self.table}] r where r.source = ? and r.scope = ? and {where} "
             "and r.closed_by = 'source'", [self.source, self.scope]).fetchone()[0]
         self._emit("reopened", "json_object('rule', 'listed again by the source', 'closed_by', r.closed_by, "

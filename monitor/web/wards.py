@@ -1,6 +1,7 @@
 """Read-only questions the people's pages ask of the public database (a sqlite3 connection, no writes)."""
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -123,11 +124,16 @@ def events(conn: sqlite3.Connection, db_name: str, ward_code: str | None = None,
            limit: int = 50) -> list[dict]:
     """Return events newest first, for one ward or for all left-behind wards, each with its links."""
     where, params = ("e.ward_code = ?", [ward_code]) if ward_code else ("w.left_behind = 1", [])
-    rows = _rows(conn, f"""select e.id, e.kind, e.source, e.record_id, e.name, e.ward_code, e.at, w.name as ward_name
-                           from events e join wards w on w.code = e.ward_code where {where}
+    # A `changed` event (a name or postcode spelt anew) is bookkeeping, not news of the place: left out.
+    rows = _rows(conn, f"""select e.id, e.kind, e.source, e.record_id, e.name, e.ward_code, e.at, w.name as ward_name,
+                                  e.evidence
+                           from events e join wards w on w.code = e.ward_code where {where} and e.kind != 'changed'
                            order by e.at desc, e.id desc limit ?""", [*params, limit])
     for r in rows:
         r["label"] = KIND_LABELS.get(r["kind"], r["kind"].title())
+        if r["kind"] == "announced":   # a warning: say what was announced ("to close in 2024")
+            told = (json.loads(r["evidence"] or "{}") or {}).get("announced")
+            r["label"] += f" ({told})" if told else ""
         r["href"] = row_path(db_name, "events", r["id"])
         table = registry.tables().get(r["source"])
         r["record_href"] = row_path(db_name, table, r["record_id"]) if table and r["record_id"] else None
@@ -138,6 +144,7 @@ def timeline(conn: sqlite3.Connection, code: str) -> list[tuple[str, str, int]]:
     """Return (year, kind, count) of the ward's events, oldest year first, for the chart."""
     return [tuple(r) for r in conn.execute(
         "select substr(at, 1, 4), kind, count(*) from events where ward_code = ? and at is not null "
+        "and kind != 'changed' "
         "group by 1, 2 order by 1", [code])]
 
 

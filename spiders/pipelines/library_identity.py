@@ -31,7 +31,7 @@ class LibraryIdentityPipeline(StorePipeline):
             item.items = [r for r in item.items if id(r) not in dropped]
             rows = [r for i, r in enumerate(rows) if i not in moved]
             keys = [k for i, k in enumerate(keys) if i not in moved]
-            self.stats.inc_value("library_match/moved", len(moved))
+            self.stats.inc_value("resolved/replacement_is_a_move", len(moved))
         refs = match_refs(keys, known, counts)
         for key, n in counts.items():
             self.stats.inc_value(key, n)

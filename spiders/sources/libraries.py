@@ -48,9 +48,11 @@ class LibrariesSpider(FileSpider):
         stats.set_value("libraries/layout", layout)
         if layout == "taskforce_2016":   # an authority_id the derived lookup lacks leaves the row without one
             stats.set_value("libraries/authority_unknown", sum(not f["authority"] for f, _ in rows))
-        # What the list's words decided beyond a dated closure: counted, so source health shows them.
-        for key in ("closed_undated", "temporary", "reopened"):
+        # What the list's words decided beyond a dated closure: counted, so source health shows them. A row that
+        # says it closed in one year and opened in a later one contradicts itself: resolved as reopened.
+        for key in ("closed_undated", "temporary"):
             stats.set_value(f"libraries/{key}", sum(bool(f.get(key)) for f, _ in rows))
+        stats.set_value("resolved/reopened_by_own_years", sum(bool(f.get("reopened")) for f, _ in rows))
         yield Batch([self.library(f, raw, response.url) for f, raw in rows])
 
     def library(self, f: dict, raw: dict, url: str) -> Library:
