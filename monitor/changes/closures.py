@@ -243,7 +243,7 @@ class ScopeStep:
                 "else '' end")
         where = f"{self._seen()} and {self.announcing} and coalesce(r.announced, '') != {text}"
         evidence = (f"json_object('rule', 'the source announces a closure: dated after this list, or temporary', "
-                    f"'announced', {text}, 'year_closed', r.source_closed_at)")
+                    f"'announced', {text}, 'date_given', r.source_closed_at)")
         self._emit("announced", evidence, where, [], closed_on="r.source_closed_at",
                    backfill=self._backfill("r.source_closed_at", self.state_since),
                    window=(self.state_since, f"'{self.today}'"))

@@ -24,7 +24,7 @@ _EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first
                   "old_id", "new_id", "supersedes_closure", "announced"}
 _EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by",
                     "new_name": "Now registered as", "old_name": "Registered before as",
-                    "closure_reported": "Closure reported on"}
+                    "closure_reported": "Closure reported on", "date_given": "Date the list gives"}
 
 
 @dataclass
