@@ -13,6 +13,7 @@ import sqlite3
 import pytest
 
 from monitor.reports.alerts import crawl_events
+from monitor.reports.digest import event_sections
 from monitor.reports.event_lines import event_line
 from monitor.web import wards as web_wards
 from spiders.library_layouts import from_dcms_basic, from_libraries_hacked
@@ -48,6 +49,13 @@ def crawled(tmp_path_factory):
             assert result.status == "ok"
             ids.append(result.crawl_id)
     return db, ids
+
+
+def digest_week(db, date: str) -> dict:
+    """Return the digest's event sections for the week to the crawl of `date` (06:00), by key."""
+    sections = event_sections(db, {"notable_grant_amount": 10000}, f"{date}T00:00:00", f"{date}T07:00:00",
+                              "http://x")
+    return {s.key: s for s in sections}
 
 
 def library_events(db, crawl_id: int, names: set[str], kind: str | None = None) -> list[dict]:
@@ -89,6 +97,9 @@ def test_closures_the_2021_list_gives_no_date_are_backfill_with_their_window(cra
     years = {m.group(0) for r in raw_rows(1) for m in [re.search(r"\d{4}", r["Year closed"])] if m}
     assert max(years) == "2019"
     assert [e for e in crawl_events(db, second) if e["kind"] == "closed"] == []
+    week = digest_week(db, DATES[1])
+    assert week["closures"].total == 0 and week["older"].total == len(library_events(
+        db, second, {e["name"] for e in db.query("select name from events where crawl_id = ?", [second])}, "closed"))
     # The 2023 list dates three of them ("2015", "2018", "2017"); counted at those dates from then on.
     dated = {r["name"]: r["closed"] for r in raw_rows(2) if r["name"] in FOUR_UNDATED}
     assert dated == {"Roche Micro": "2015", "St. Blazey Micro": "2018", "St. Keverne Library": "2017",
@@ -121,6 +132,10 @@ def test_closures_the_2023_list_dates_2024_are_announced_never_closed(crawled):
     line = event_line(db, parr, "http://x")
     assert line.left_behind and line.kind_label == "Closure announced"
     assert ("Warning", "announced to close in 2024; not counted as a closure") in line.evidence
+    # The digest lists them apart, as warnings; none is among the week's closures.
+    week = digest_week(db, DATES[2])
+    assert names <= {line.name for line in week["announced"].lines}
+    assert not names & {line.name for line in week["closures"].lines}
 
 
 def test_a_reopening_the_2021_list_already_shows_is_not_news_in_2023(crawled):
