@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from monitor.changes.closures import apply_crawl, changed_fields
+from monitor.changes.changed_fields import changed_fields
+from monitor.changes.closures import apply_crawl
 
 SETTINGS = {"closure_missing_crawls": 2}
 

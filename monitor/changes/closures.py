@@ -14,7 +14,7 @@ For every HEALTHY scope of a crawl (monitor/changes/health.py judged it):
             postcode appeared since it vanished: one venue under a new registration, not a closure (status
             changed_hands; the two records link by succeeds / succeeded_by). A new registration at the address of
             a venue closed by absence within `changed_hands_weeks` supersedes that closure the same way, and the
-            event (evidence: supersedes_closure) goes out as a correction.
+            event (evidence: supersedes_closure) goes out as a correction (monitor/changes/changed_hands.py).
   announced a closure the source dates after this crawl ("2024" in a list of December 2023), or a temporary
             closure: a warning, never counted closed (status stays open); it becomes `closed` when a later healthy
             list shows the place closed after that date, or it goes missing. Told once per announcement.
@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timedelta
 
 import sqlite_utils
 
 from db import seen
 from db.schema import RECORD_TABLES
 from monitor.changes import venue_identity
+from monitor.changes.changed_fields import changed_fields
+from monitor.changes.changed_hands import ChangedHands
 from spiders import registry
 
 
@@ -110,7 +111,7 @@ def record_counts(db, crawl_id: int, counts: Counter) -> None:
     db.execute("update crawl_runs set stats = ? where id = ?", [json.dumps(stats, sort_keys=True), crawl_id])
 
 
-class ScopeStep:
+class ScopeStep(ChangedHands):
     """The changes and closures of one healthy scope of one crawl."""
 
     def __init__(self, db, table: str, source: str, scope: str, crawl_id: int, settings: dict, now: str,
@@ -274,78 +275,3 @@ class ScopeStep:
         self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'absence',
                             closed_at = {closed_at} where source = ? and scope = ? and {where}""",
                         ([] if self.dated_by_first_missing else [self.now]) + [self.source, self.scope, *params])
-
-    def _successors(self, old_where: str, params: list, new_where: str) -> list[tuple[str, str]]:
-        """Return (old id, new id) pairs: a record matching old_where and one matching new_where at the same
-        normalised address and postcode, the new one first listed after the old one was last listed."""
-        rows = self.db.execute(f"""
-            select r.id, (select n.id from [{self.table}] n
-                          where n.source = r.source and n.scope = r.scope and n.id != r.id and {new_where}
-                            and n.first_crawl_id > {seen.last_crawl(self.table)} and n.succeeds is null
-                            and lbm_norm_postcode(n.postcode) = lbm_norm_postcode(r.postcode)
-                            and lbm_norm_address(n.address) = lbm_norm_address(r.address)
-                          order by n.first_crawl_id, n.id limit 1)
-            from [{self.table}] r
-            where r.source = ? and r.scope = ? and {old_where} and r.address is not null and r.postcode is not null
-            order by r.id""", [self.source, self.scope, *params]).fetchall()
-        pairs, taken = [], set()
-        for old_id, new_id in rows:
-            if new_id and new_id not in taken:
-                taken.add(new_id)
-                pairs.append((old_id, new_id))
-        return pairs
-
-    def _hand_over(self, pairs: list[tuple[str, str]], rule: str, extra: dict | None = None) -> None:
-        for old_id, new_id in pairs:
-            new = self.db.execute(f"select ref, name from [{self.table}] where id = ?", [new_id]).fetchone()
-            evidence = {"rule": rule, "old_id": old_id, "new_id": new_id, "new_ref": new[0], "new_name": new[1],
-                        **(extra or {}).get(old_id, {})}
-            self._emit("changed_hands", "json_set(?, '$.old_name', r.name)", "r.id = ?", [old_id],
-                       (json.dumps(evidence),))
-            self.db.execute(f"update [{self.table}] set status = 'changed_hands', closed_by = 'changed_hands', "
-                            "closed_at = ?, succeeded_by = ?, missing_count = 0 where id = ?",
-                            [self.now, new_id, old_id])
-            self.db.execute(f"update [{self.table}] set succeeds = ? where id = ?", [old_id, new_id])
-
-    def changed_hands(self, about_to_close: str, params: list) -> None:
-        """Venues about to close by absence whose address has a new registration: changed hands, not closed."""
-        listed = f"{seen.last_crawl(self.table, 'n')} = {int(self.crawl_id)}"
-        pairs = self._successors(about_to_close, params, listed)
-        self._hand_over(pairs, "a new registration at the same address and postcode after it was last listed")
-
-    def supersede_recent_closures(self) -> None:
-        """A new registration at the address of a venue closed by absence lately: that closure was a change of
-        hands. The event goes out as a correction to the closure."""
-        since = (datetime.fromisoformat(self.now[:19]) - timedelta(weeks=self.hands_weeks)).isoformat()
-        old = "r.status = 'closed' and r.closed_by = 'absence' and r.closed_at >= ? and r.succeeded_by is null"
-        new = f"n.first_crawl_id = {int(self.crawl_id)}"
-        pairs = self._successors(old, [since], new)
-        closures = {}
-        for old_id, _ in pairs:
-            event = self.db.execute("select id, at from events where record_id = ? and kind = 'closed' "
-                                    "order by id desc limit 1", [old_id]).fetchone()
-            if event:
-                closures[old_id] = {"supersedes_closure": event[0], "closure_reported": event[1]}
-        self._hand_over(pairs, "a new registration at the same address and postcode: the closure reported "
-                               "earlier was a change of hands", closures)
-
-
-# A change people can see: what the place is called, where it is, which ward counts it. A field the source starts
-# or stops carrying (null on one side: a newer list adding `uprn`) is the source's layout, not the place changing.
-CHANGE_FIELDS = ("name", "address", "postcode", "ward_code")
-
-
-def _same(field: str, old, new) -> bool:
-    if field == "postcode":
-        return venue_identity.normalise_postcode(old) == venue_identity.normalise_postcode(new)
-    return " ".join(str(old).split()).casefold() == " ".join(str(new).split()).casefold()
-
-
-def changed_fields(old_json: str | None, new_json: str | None) -> dict[str, list]:
-    """Return {field: [old, new]} for the fields people see (name, address, postcode, ward) that changed between
-    two stored versions, each given on both sides."""
-    if not old_json or not new_json:
-        return {}
-    old, new = json.loads(old_json), json.loads(new_json)
-    return {k: [old[k], new[k]] for k in CHANGE_FIELDS
-            if old.get(k) not in (None, "") and new.get(k) not in (None, "") and not _same(k, old[k], new[k])}
