@@ -243,8 +243,9 @@ class ScopeStep(ChangedHands):
                 f"case when {future} and r.source_status = 'temporarily_closed' then ' (temporary closure)' "
                 "else '' end")
         where = f"{self._seen()} and {self.announcing} and coalesce(r.announced, '') != {text}"
-        evidence = (f"json_object('rule', 'the source announces a closure: dated after this list, or temporary', "
-                    f"'announced', {text}, 'date_given', r.source_closed_at)")
+        rule = (f"case when {future} then 'the source dates the closure after this list' "
+                "else 'the source lists a temporary closure' end")
+        evidence = f"json_object('rule', {rule}, 'announced', {text}, 'date_given', r.source_closed_at)"
         self._emit("announced", evidence, where, [], closed_on="r.source_closed_at",
                    backfill=self._backfill("r.source_closed_at", self.state_since),
                    window=(self.state_since, f"'{self.today}'"))
