@@ -132,6 +132,11 @@ def test_closures_the_2023_list_dates_2024_are_announced_never_closed(crawled):
     line = event_line(db, parr, "http://x")
     assert line.left_behind and line.kind_label == "Closure announced"
     assert ("Warning", "announced to close in 2024; not counted as a closure") in line.evidence
+    # The ward page and its feed show the warning (monitor/web reads the same events).
+    conn = sqlite3.connect(db.execute("pragma database_list").fetchone()[2])
+    conn.row_factory = sqlite3.Row
+    shown = web_wards.events(conn, "leftbehind", ward_code=parr["ward_code"])
+    assert [e["label"] for e in shown if e["name"] == "Parr Library"] == ["Closure announced (to close in 2024)"]
     # The digest lists them apart, as warnings; none is among the week's closures.
     week = digest_week(db, DATES[2])
     assert names <= {line.name for line in week["announced"].lines}
