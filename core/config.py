@@ -45,8 +45,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Sources whose publisher stopped (archive URL, date of the last listing): crawled once or on demand, "
             "never reported failing; their figures say 'as of DATE (archived listing)'."),
     Setting("backfill_days", 90,
-            "A closure its source dates more than this many days before the crawl is old news: counted at its date, "
-            "never alerted or headlined."),
+            "A closure, reopening or announcement is old news when its source's date (else the last date it was "
+            "listed as it was) is more than this many days before the crawl: counted at its date, never alerted or "
+            "headlined."),
     Setting("changed_hands_weeks", 12,
             "A new registration at the address of a venue closed within this many weeks turns that closure into a "
             "change of hands (and a correction is sent)."),
