@@ -12,7 +12,7 @@ LINK = re.compile(r"\]\(([^)#\s]+)[^)]*\)|src=\"([^\"]+)\"")
 # A path in backticks that starts at a top-level folder of the project: `spiders/fetch_policy.py`.
 TOP = ("run.py", "pyproject.toml", "spiders/", "monitor/", "db/", "core/", "templates/", "tests/", "bench/", "docs/",
        ".ci/")
-PATH = re.compile(r"`((?:%s)[\w./<>*-]*)`" % "|".join(re.escape(t) for t in TOP))
+PATH = re.compile("`((?:" + "|".join(re.escape(t) for t in TOP) + r")[\w./<>*-]*)`")
 
 
 def _named(doc: Path) -> list[str]:
