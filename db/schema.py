@@ -260,3 +260,14 @@ def m024_provisional_index(db: sqlite_utils.Database) -> None:
             if "provisional" not in db[table].columns_dict:
                 db[table].add_column("provisional", int)
             provisional_index(db, table)
+
+
+@public
+def m025_postcode_directory(db: sqlite_utils.Database) -> None:
+    # The local postcode directory (ONS Postcode Directory layout, db/postcode_directory.py): postcodes are placed
+    # from it first, and postcodes.io is asked only about those it lacks. Each load is recorded with its counts.
+    db["postcode_directory"].create({"postcode": str, "lsoa11": str, "lat": float, "long": float,
+                                     "terminated": str}, pk="postcode", if_not_exists=True)
+    db["postcode_directory_loads"].create({
+        "id": int, "loaded_at": str, "source": str, "rows": int, "loaded": int, "terminated": int,
+        "no_location": int, "quarantined": int}, pk="id", if_not_exists=True)

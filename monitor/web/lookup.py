@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+from db.postcode_directory import directory_ward
 from db.postcodes import normalise_postcode
 from monitor.web import wards as wq
 
@@ -30,7 +31,9 @@ async def find_wards(datasette, state, text: str) -> tuple[list[dict], str]:
         return ([found] if found else []), "code"
     postcode = normalise_postcode(text)
     if postcode:
-        code = await asyncio.to_thread(_resolve, state, postcode=postcode)
+        held, code = await db.execute_fn(lambda conn: directory_ward(conn, postcode))   # the local directory first
+        if not held:
+            code = await asyncio.to_thread(_resolve, state, postcode=postcode)
         found = await db.execute_fn(lambda conn: wq.ward(conn, code)) if code else None
         return ([found] if found else []), "postcode"
     named = await db.execute_fn(lambda conn: wq.wards_named(conn, text))
