@@ -54,19 +54,19 @@ def _point(lat: str, lng: str) -> tuple[float | None, float | None]:
     return y, x
 
 
-def parse_row(row: dict) -> tuple[tuple | None, str | None]:
+def parse_row(pcds: str, lsoa11: str, lat: str, lng: str, doterm: str) -> tuple[tuple | None, str | None]:
     """Return ((postcode, lsoa11, lat, long, terminated), None) for a good row, or (None, the reason)."""
-    postcode = normalise_postcode(row.get("pcds"))
+    postcode = normalise_postcode(pcds)
     if not postcode:
         return None, "invalid postcode"
-    lsoa = (row.get("lsoa11") or "").strip().upper() or None
+    lsoa = (lsoa11 or "").strip().upper() or None
     if lsoa and not _LSOA.match(lsoa):
         return None, "invalid LSOA code"
     try:
-        lat, lng = _point(row.get("lat"), row.get("long"))
+        lat, lng = _point(lat, lng)
     except ValueError as e:
         return None, str(e) if "outside" in str(e) else "coordinates are not numbers"
-    doterm = (row.get("doterm") or "").strip()
+    doterm = (doterm or "").strip()
     terminated = None
     if doterm:
         m = _DOTERM.match(doterm)
@@ -97,14 +97,23 @@ def open_text(path: Path) -> Iterator[io.TextIOBase]:
             yield f
 
 
-def _rows(f) -> Iterator[dict]:
-    reader = csv.DictReader(f)
-    header = {h.strip().lower() for h in reader.fieldnames or []}
+def _rows(f) -> Iterator[tuple[str, ...]]:
+    """Yield the REQUIRED cells of each row, picked by the header's names (ONSPD has 50-odd columns).
+
+    A row with fewer cells than the header (a file cut short) yields its cells padded and marked in a sixth."""
+    reader = csv.reader(f)
+    header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(f"the postcode directory has no {', '.join(missing)} column (ONSPD's layout is needed)")
-    reader.fieldnames = [h.strip().lower() for h in reader.fieldnames]
-    yield from reader
+    at = [header.index(c) for c in REQUIRED]
+    width = len(header)
+    for row in reader:
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+            yield (*(row[i] for i in at), "short")
+        else:
+            yield tuple(row[i] for i in at)
 
 
 _UPSERT = (f"insert into {TABLE} (postcode, lsoa11, lat, long, terminated) values (?, ?, ?, ?, ?) "
@@ -126,13 +135,13 @@ def load_directory(db: sqlite_utils.Database, path: Path, now: str, source_name:
             counts["rows"] += 1
             if counts["rows"] > MAX_ROWS:
                 raise InputError(f"{shown} has more than {MAX_ROWS:,} rows: not a postcode directory")
-            parsed, reason = parse_row(row)
+            parsed, reason = parse_row(*row[:5]) if len(row) == 5 else (None, "fewer cells than the header")
             if parsed is None:
                 counts["quarantined"] += 1
                 counts[f"quarantined/{reason}"] += 1
                 if len(quarantined) < QUARANTINE_KEPT:
-                    raw = {k: (v or "")[:200] for k, v in row.items() if k in REQUIRED}
-                    quarantined.append({"source": SOURCE, "ref": (row.get("pcds") or "")[:20], "reason": reason,
+                    raw = {k: v[:200] for k, v in zip(REQUIRED, row)}
+                    quarantined.append({"source": SOURCE, "ref": row[0][:20], "reason": reason,
                                         "raw": json.dumps(raw, ensure_ascii=False), "at": now})
                 continue
             counts["terminated"] += parsed[4] is not None

@@ -30,6 +30,7 @@ LE3 3PZ ,LE3  3PZ,LE3 3PZ,198001,,E06000016,,,99.999999,0.000000,x
 NOTAPC  ,NOTAPC,NOT A POSTCODE,198001,,,E01020135,,51.0,-3.8,x
 PO141NT ,PO14 1NT,PO14 1NT,198001,,,E01022735,,fifty,-1.195879,x
 PO141NU ,PO14 1NU,PO14 1NU,198001,2009x,,E01022735,,50.851871,-1.195879,x
+LE3 3PY ,LE3  3PY,LE3 3PY,198001,,E06000016,E01025638
 """
 
 
@@ -69,10 +70,10 @@ def test_a_file_loads_its_good_rows_and_quarantines_the_malformed(fresh_db, dire
         "CW6 9AE": (None, 53.165647, -2.641469, None),
         "LE3 3PZ": (None, None, None, None),            # ONSPD's placeholder: no point, not the Gulf of Guinea
     }
-    assert (counts["rows"], counts["loaded"], counts["terminated"], counts["quarantined"]) == (7, 4, 1, 3)
+    assert (counts["rows"], counts["loaded"], counts["terminated"], counts["quarantined"]) == (8, 4, 1, 4)
     kept = sorted(fresh_db.execute("select ref, reason from quarantine where source = 'postcode_directory'"))
-    assert kept == [("NOT A POSTCODE", "invalid postcode"), ("PO14 1NT", "coordinates are not numbers"),
-                    ("PO14 1NU", "invalid termination date")]
+    assert kept == [("LE3 3PY", "fewer cells than the header"), ("NOT A POSTCODE", "invalid postcode"),
+                    ("PO14 1NT", "coordinates are not numbers"), ("PO14 1NU", "invalid termination date")]
 
 
 def test_a_load_replaces_the_directory_before_it(fresh_db, directory_file, tmp_path):
@@ -101,7 +102,7 @@ def test_a_local_url_loads_streamed_and_a_private_address_is_refused_unless_allo
         assert fresh_db["postcode_directory"].count == 0 and server.log == []
         counts = load_postcodes(fresh_db, f"{server.url}/latest", offline_settings(allow_private_addresses=[host]),
                                 NOW, tmp_path)
-    assert (counts["loaded"], counts["quarantined"]) == (4, 3)
+    assert (counts["loaded"], counts["quarantined"]) == (4, 4)
     assert fresh_db.execute("select source from postcode_directory_loads").fetchone()[0].endswith("/latest")
     assert list(tmp_path.glob("postcodes-*")) == []          # the downloaded copy is gone
 
