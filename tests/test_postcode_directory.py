@@ -84,11 +84,14 @@ def test_a_load_replaces_the_directory_before_it(fresh_db, directory_file, tmp_p
     assert [r[0] for r in fresh_db.execute("select postcode from postcode_directory")] == ["IG10 1PZ"]
 
 
-def test_a_file_without_the_onspd_columns_is_refused_in_one_sentence(fresh_db, tmp_path):
+def test_a_file_without_the_onspd_columns_is_refused_in_one_sentence_and_the_old_directory_kept(fresh_db, tmp_path,
+                                                                                                directory_file):
+    load_directory(fresh_db, directory_file, NOW)
     bad = tmp_path / "bad.csv"
     bad.write_text("postcode,latitude,longitude\nEX36 4AT,51.0,-3.8\n", encoding="utf-8")
     with pytest.raises(InputError, match="no pcds, lsoa11, lat, long, doterm column"):
         load_directory(fresh_db, bad, NOW)
+    assert fresh_db["postcode_directory"].count == 4
 
 
 def test_a_local_url_loads_streamed_and_a_private_address_is_refused_unless_allowed(fresh_db, tmp_path):
