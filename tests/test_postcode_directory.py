@@ -48,6 +48,16 @@ def closed_port() -> int:
     return port
 
 
+class Stats:
+    """Scrapy's stats collector's inc_value, for a pipeline step called on its own."""
+
+    def __init__(self):
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, n: int = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + n
+
+
 def offline_settings(**extra) -> dict:
     settings = load(environ={"LBM_POSTCODES_URL": f"http://127.0.0.1:{closed_port()}"})
     settings.update(http_backoff=0.001, http_retries=0, **extra)
@@ -160,3 +170,19 @@ def test_the_demo_directory_is_what_its_build_makes_and_loads_whole(fresh_db, tm
         lines = list(csv.DictReader(f))
     assert counts["quarantined"] == 0 and counts["loaded"] == len(lines) == len({r["pcds"] for r in lines})
     assert counts["terminated"] == 1                          # NG7 3LF, the NSPL sample's one terminated row
+
+
+def test_the_crawl_stats_say_which_answered_each_postcode(fresh_db, directory_file, replay_server):
+    from db.items import Record
+    from spiders.pipelines.geomatch import resolve_items
+
+    load_directory(fresh_db, directory_file, NOW)
+    server = replay_server()
+    stats = Stats()
+    items = [Record("test", str(i), "a venue", postcode=pc) for i, pc in enumerate(("EX36 4AT", "NG7 3LF",
+                                                                                   "IG10 1PZ"))]
+    resolve_items(items, Resolver(fresh_db, load(environ={"LBM_POSTCODES_URL": server.url})), stats, now=NOW)
+    got = {k: v for k, v in stats.values.items() if k.startswith("geo/postcode/")}
+    assert got == {"geo/postcode/directory": 2, "geo/postcode/directory_terminated": 1,
+                   "geo/postcode/postcodes_io": 1, "geo/postcode/lsoa": 3}
+    assert [i.ward_code for i in items] == [ward_of_lsoa(c) for c in ("E01020135", "E01013860", "E01021786")]
