@@ -186,3 +186,15 @@ def test_the_crawl_stats_say_which_answered_each_postcode(fresh_db, directory_fi
     assert got == {"geo/postcode/directory": 2, "geo/postcode/directory_terminated": 1,
                    "geo/postcode/postcodes_io": 1, "geo/postcode/lsoa": 3}
     assert [i.ward_code for i in items] == [ward_of_lsoa(c) for c in ("E01020135", "E01013860", "E01021786")]
+
+
+def test_a_download_past_its_byte_limit_is_stopped(tmp_path):
+    from core.errors import SourceError
+    from spiders.reference_download import download
+
+    body = ONSPD.encode() * 100
+    with ReplayServer(routes=[("GET", r"/onspd.csv", lambda req: Response(200, body, {}))]) as server:
+        settings = offline_settings(allow_private_addresses=True)
+        with pytest.raises(SourceError, match="larger than 1,000 bytes"):
+            download(f"{server.url}/onspd.csv", tmp_path / "d.csv", settings, max_bytes=1000)
+        assert download(f"{server.url}/onspd.csv", tmp_path / "d.csv", settings, max_bytes=len(body)) == len(body)
