@@ -198,3 +198,17 @@ def test_a_download_past_its_byte_limit_is_stopped(tmp_path):
         with pytest.raises(SourceError, match="larger than 1,000 bytes"):
             download(f"{server.url}/onspd.csv", tmp_path / "d.csv", settings, max_bytes=1000)
         assert download(f"{server.url}/onspd.csv", tmp_path / "d.csv", settings, max_bytes=len(body)) == len(body)
+
+
+def test_init_loads_the_directory_and_says_so_or_says_in_one_line_what_is_wrong(tmp_path, directory_file):
+    from click.testing import CliRunner
+
+    import run
+
+    where = ["--db", str(tmp_path / "a.db"), "--private-db", str(tmp_path / "p.db")]
+    missing = CliRunner().invoke(run.cli, [*where, "init", "--postcodes", str(tmp_path / "nowhere.csv")])
+    assert missing.exit_code == 2 and "no such file" in missing.output and "Traceback" not in missing.output
+    done = CliRunner().invoke(run.cli, [*where, "init", "--postcodes", str(directory_file)])
+    assert done.exit_code == 0, done.output
+    assert ("Postcode directory: 4 postcodes loaded from 8 rows (1 terminated, 1 without a location); "
+            "4 malformed rows quarantined") in done.output
