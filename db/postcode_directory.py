@@ -20,6 +20,7 @@ import operator
 import re
 import sqlite3
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,10 +127,18 @@ _UPSERT = (f"insert into {TABLE} (postcode, lsoa11, lat, long, terminated) value
 
 def load_directory(db: sqlite_utils.Database, path: Path, now: str, source_name: str | None = None) -> Counter:
     """Replace the postcode directory with the rows of a file; return counts (rows, loaded, terminated, ...)."""
+    shown = source_name or Path(path).name
+    try:
+        return _load(db, Path(path), now, shown)
+    except (csv.Error, EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zlib.error) as e:
+        # A file cut short or not what it says it is: the transaction is rolled back, the old directory stays.
+        raise InputError(f"{shown} could not be read as a postcode directory: {e}") from None
+
+
+def _load(db: sqlite_utils.Database, path: Path, now: str, shown: str) -> Counter:
     counts: Counter[str] = Counter()
     quarantined: list[dict] = []
-    shown = source_name or Path(path).name
-    with open_text(Path(path)) as f, db.conn:
+    with open_text(path) as f, db.conn:
         db.execute(f"delete from {TABLE}")
         batch: list[tuple] = []
         for row in _rows(f):

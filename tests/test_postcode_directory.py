@@ -101,6 +101,10 @@ def test_a_file_without_the_onspd_columns_is_refused_in_one_sentence_and_the_old
     bad.write_text("postcode,latitude,longitude\nEX36 4AT,51.0,-3.8\n", encoding="utf-8")
     with pytest.raises(InputError, match="no pcds, lsoa11, lat, long, doterm column"):
         load_directory(fresh_db, bad, NOW)
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(ONSPD.encode() * 50)[:400])         # a download cut short
+    with pytest.raises(InputError, match="cut.csv.gz could not be read as a postcode directory"):
+        load_directory(fresh_db, cut, NOW)
     assert fresh_db["postcode_directory"].count == 4
 
 
