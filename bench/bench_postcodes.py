@@ -4,9 +4,9 @@ Run: python -m bench.bench_postcodes [--postcodes 20000] [--national-rows 260000
 Compares the local directory with the service for the same postcodes: see bench/postcode_directory_bench.py.
 Run: python -m bench.bench_postcodes --compare concurrency [--postcodes 20000] [--latency 0.15] [--pairs 3]
      [--concurrency 4] [--rate 10]
-One bulk request at a time against several in flight. Serves postcodes.io from the replay emulator, every answer --latency seconds late (a distant server), and resolves
-the same postcodes into a fresh database with the sequential client (postcodes_concurrency 1) and the concurrent
-one, alternately, in pairs. Both keep the rate limit (postcodes_rate_per_second). Prints each run, the median
+One bulk request at a time against several in flight: serves postcodes.io from the replay emulator, every answer
+--latency seconds late (a distant server), and resolves the same postcodes into a fresh database with the
+sequential client (postcodes_concurrency 1) and the concurrent one, alternately, in pairs. Both keep the rate limit (postcodes_rate_per_second). Prints each run, the median
 postcodes/s of each, the ratio, whether the two cached the same answers, and the request rate against the limit
 (per run; at the server, first to last arrival and the shortest gap). The postcodes are every real one in the
 replay data (libraries, grants, pubs, groups; the emulator answers the few it has records of, null for the rest,
