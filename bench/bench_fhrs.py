@@ -24,9 +24,9 @@ from bench.bench_ingest import EMULATOR, SCRAPY
 from core.config import load
 from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
-from spiders.replay.fhrs import FhrsReplay, recorded_files
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
+from spiders.sources.fhrs_pubs.replay import FhrsReplay, recorded_files
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "tests" / "fixtures" / "fhrs" / "fhrs_open_data_file_FHRSxxxen-GB_example.xml"

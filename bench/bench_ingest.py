@@ -30,7 +30,7 @@ from core.config import load
 from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
-from spiders.replay.threesixty_giving import HERE, PublisherFile, build_routes, recorded
+from spiders.sources.threesixty_giving.replay import HERE, PublisherFile, build_routes, recorded
 
 TARGET_RATE, TARGET_RSS_MB = 5_000, 300
 # postcodes.io is the local emulator: its requests are not paced (against the live API they are, at

@@ -1,7 +1,7 @@
 """Benchmark: reading a 360Giving package, the project's reader (orjson between cuts) against ijson alone.
 
 Run: python -m bench.bench_json_reader [--grants 50000] [--runs 3]
-Builds a package of real grants (as bench_ingest does), reads it with spiders.grants_json.json_grants and with
+Builds a package of real grants (as bench_ingest does), reads it with spiders.sources.threesixty_giving.grants_json.json_grants and with
 ijson.items (the yajl2_c backend, as the baseline ingest uses), alternately, and prints the median seconds of each
 and the ratio. Both must give the same grants.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import ijson
 
 from bench.bench_ingest import write_package
-from spiders.grants_json import json_grants
+from spiders.sources.threesixty_giving.grants_json import json_grants
 
 
 def read_ijson(path: Path) -> int:

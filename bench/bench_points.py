@@ -15,7 +15,7 @@ import time
 import numpy as np
 import shapely
 
-from db.geography import WardIndex
+from geo.geography import WardIndex
 
 TARGET_PER_SECOND = 200_000
 ENGLAND_BBOX = (-5.75, 49.95, 1.77, 55.82)   # lng_min, lat_min, lng_max, lat_max

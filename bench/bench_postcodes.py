@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 from core.config import DEFAULTS, load
-from db.postcodes import PostcodesClient, normalise_postcode
 from db.schema import public
 from db.store import connect
+from geo.postcodes import PostcodesClient, normalise_postcode
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
 

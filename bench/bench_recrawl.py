@@ -24,7 +24,7 @@ from core.config import load
 from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
-from spiders.replay.threesixty_giving import PublisherFile, build_routes, recorded
+from spiders.sources.threesixty_giving.replay import PublisherFile, build_routes, recorded
 
 NOWS = ["2024-06-01T00:00:00+00:00", "2024-06-08T00:00:00+00:00", "2024-06-15T00:00:00+00:00",
         "2024-06-22T00:00:00+00:00"]

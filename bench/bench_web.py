@@ -20,6 +20,7 @@ import httpx
 
 from db import serve as serve_mod
 from db.store import init_private, init_public
+from spiders import registry  # noqa: F401  (the store learns its record tables from the sources)
 
 TARGET_SECONDS = 0.5
 ROOT = Path(__file__).resolve().parent.parent

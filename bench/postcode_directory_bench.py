@@ -20,11 +20,12 @@ import time
 from pathlib import Path
 
 from core.config import load
-from db.geography import ward_index
-from db.postcode_directory import directory_rows, load_directory
-from db.postcodes import PostcodesClient
-from db.resolver import Query, Resolver
 from db.store import init_public
+from geo.geography import ward_index
+from geo.postcode_directory import directory_rows, load_directory
+from geo.postcodes import PostcodesClient
+from geo.resolver import Query, Resolver
+from spiders import registry  # noqa: F401  (the store learns its record tables from the sources)
 from spiders.replay import postcodes_io
 from spiders.replay.postcode_directory import OUT as DEMO_DIRECTORY
 from spiders.replay.server import ReplayServer

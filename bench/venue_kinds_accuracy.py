@@ -12,7 +12,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from db.venue_kinds import KINDS, PUBS_AND_BARS, classify_venue
+from spiders.sources.fhrs_pubs.venue_kinds import KINDS, PUBS_AND_BARS, classify_venue
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests/fixtures/venue_kinds/sample.csv"
 

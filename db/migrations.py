@@ -12,8 +12,9 @@ Step = Callable[[sqlite_utils.Database], None]
 class Migrations:
     """An ordered list of named schema steps for one database."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, legacy: str | None = None):
         self.name = name
+        self.legacy = legacy   # the set its steps belonged to before it had its own: a step done there is done
         self.steps: list[tuple[str, Step]] = []
 
     def __call__(self, fn: Step) -> Step:
@@ -23,7 +24,9 @@ class Migrations:
     def applied(self, db: sqlite_utils.Database) -> set[str]:
         if "_migrations" not in db.table_names():
             return set()
-        return {r["name"] for r in db["_migrations"].rows_where("migration_set = ?", [self.name])}
+        sets = [self.name] + ([self.legacy] if self.legacy else [])
+        return {r["name"] for r in db["_migrations"].rows_where(
+            f"migration_set in ({', '.join('?' * len(sets))})", sets)}
 
     def apply(self, db: sqlite_utils.Database) -> list[str]:
         """Run the steps not yet applied; return their names."""

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from core.errors import StoreError
 from db.private_schema import private
-from db.schema import public
+from db.schema import migrate
 
 REFERENCE = Path(__file__).parent / "reference"
 REFERENCE_TABLES = {
@@ -123,7 +123,7 @@ def init_public(path: str | Path, create: bool = True) -> sqlite_utils.Database:
     """Create (or, with create=False, only open) and migrate the public database, loading reference data."""
     db = connect(path, create)
     try:
-        public.apply(db)
+        migrate(db)
         load_reference(db)
     except sqlite3.Error as e:
         raise store_error(e, path) from None

@@ -4,7 +4,7 @@ The match rule, in order; each stored library is claimed by at most one row of a
   1. UPRN: the same Unique Property Reference Number (digits, leading zeros dropped, at least 5 digits, and
      unique within the file: co-located services and mangled values share one, so a shared UPRN is no identity).
   2. Postcode and name: the same postcode (spaces and case ignored), authorities not different (a row without
-     one matches any; the 2016 Taskforce list's are derived, spiders/library_authorities.py; the very same
+     one matches any; the 2016 Taskforce list's are derived, spiders/sources/libraries/library_authorities.py; the very same
      name, or the only library at the postcode with one name's words containing the other's, needs no
      authority, as the 2019 file labels Hertfordshire's libraries "Herefordshire"), and names alike: after
      dropping words such as "library", "community", "hub" and apostrophes, one name's words contain the

@@ -11,13 +11,17 @@ LBM_SPIDER_MODULES (comma-separated module names) adds spider modules kept outsi
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from functools import cache
 
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
+from db import record_tables
+from db.record_tables import RecordTable
 from spiders import settings as spider_settings
+from spiders.items import columns
 
 CLOSURE_RULES = ("absence", "source", "reports")
 
@@ -41,6 +45,7 @@ class Source:
     scopes_setting: str        # the setting naming the scopes a crawl covers, if any
     counted: bool              # its records are counted by indicators, so coverage applies
     schedule: str              # cron: when the scheduler crawls it, unless the `schedule` setting says otherwise
+    record_table: RecordTable  # its item's table: columns, migrations, place on the map (db/record_tables.py)
 
     @property
     def closes_by_absence(self) -> bool:
@@ -70,7 +75,14 @@ def from_spider(cls) -> Source:
                   homepage=cls.homepage, by_authority=cls.scope_kind == "authority", closure_rule=cls.closure_rule,
                   overlap_checked=cls.overlap_checked, dated_by_first_missing=cls.dated_by_first_missing, kinds=dict(cls.subscription_kinds),
                   scopes_setting=cls.scopes_setting, counted=cls.closure_rule != "reports",
-                  schedule=cls.schedule)
+                  schedule=cls.schedule, record_table=record_table(cls))
+
+
+def record_table(cls) -> RecordTable:
+    """Return the record table a spider's item declares, with the migrations the spider names."""
+    schema = cls.schema
+    return RecordTable(cls.item_class.TABLE, columns(cls.item_class), tuple(schema.steps) if schema else (),
+                       cls.place_kind, cls.venue_kind_sql, schema.legacy if schema else None)
 
 
 @cache
@@ -78,6 +90,39 @@ def sources() -> dict[str, Source]:
     """Return every source, by name, in name order."""
     loader = spider_loader()
     return {name: from_spider(loader.load(name)) for name in sorted(loader.list())}
+
+
+def tables_of_sources() -> list[RecordTable]:
+    """Return every record table, once each: the first source (by name) writing to a table declares it."""
+    out: dict[str, RecordTable] = {}
+    for s in sources().values():
+        out.setdefault(s.table, s.record_table)
+    return list(out.values())
+
+
+def record_table_names() -> tuple[str, ...]:
+    """Return the name of every record table."""
+    return tuple(t.name for t in tables_of_sources())
+
+
+record_tables.provide(tables_of_sources)   # the store learns its record tables from the sources
+
+
+def replay_modules() -> list:
+    """Return each source's replay module: the `replay` module in its spider's folder, where it has one."""
+    loader = spider_loader()
+    out = []
+    for name in sorted(loader.list()):
+        folder = loader.load(name).__module__.rpartition(".")[0]
+        try:
+            module = importlib.import_module(f"{folder}.replay") if folder else None
+        except ModuleNotFoundError as e:
+            if e.name != f"{folder}.replay":
+                raise
+            module = None
+        if module is not None and module not in out:
+            out.append(module)
+    return out
 
 
 def source(name: str) -> Source | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from core.config import load
 from db.store import init_public
 from monitor.changes.crawl import CrawlResult, run_crawl
-from spiders.replay.threesixty_giving import recorded
+from spiders.sources.threesixty_giving.replay import recorded
 from tests.bomb_server import Answer, BombServer
 from tests.crawling import FAST
 from tests.peak_rss import PeakChildRSS

@@ -18,10 +18,11 @@ os.environ.setdefault("LBM_POSTCODES_URL", "http://127.0.0.1:9")
 os.environ.setdefault("LBM_POSTCODES_RATE", "0")
 
 from db.store import init_private, init_public
+from spiders import registry  # noqa: F401  (the store learns its record tables from the sources)
 from spiders.replay import postcodes_io
-from spiders.replay.fhrs import FhrsReplay
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
+from spiders.sources.fhrs_pubs.replay import FhrsReplay
 
 # The session fails if a test leaves generated files in the checkout (tests write only into temporary folders).
 pytest_plugins = ["tests.repo_guard"]

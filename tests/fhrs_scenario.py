@@ -12,7 +12,7 @@ import copy
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-REAL = Path(__file__).resolve().parent.parent / "spiders/replay/data/fhrs/FHRS902en-GB_2024-01-01.xml"
+REAL = Path(__file__).resolve().parent.parent / "spiders/sources/fhrs_pubs/data/FHRS902en-GB_2024-01-01.xml"
 CODE = "902"
 REMOVED = {"245068": "Alchemy", "245114": "Ball Hotel", "245145": "Blundell Arms", "245273": "Cricketers Arms",
            "245390": "Grapes", "245610": "New Inn"}

@@ -1,7 +1,7 @@
 """A pipeline that raises on the second batch it sees: a crawl that loses records to an error must not look whole."""
 from __future__ import annotations
 
-from db.items import Batch
+from spiders.items import Batch
 
 
 class RaiseOnSecondBatch:

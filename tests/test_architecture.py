@@ -7,7 +7,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "db", "spiders", "monitor")
+PACKAGES = ("core", "db", "geo", "spiders", "monitor")
 
 
 def test_import_linter_contracts_are_kept():

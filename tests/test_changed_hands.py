@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.replay.fhrs import HERE
+from spiders.sources.fhrs_pubs.replay import HERE
 from tests.crawling import replay_env
 from tests.replay_crawl import crawl, events, write_config
 

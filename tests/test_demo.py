@@ -14,7 +14,7 @@ from db.store import init_private, init_public
 from monitor.demo.plan import STEPS
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED = ROOT / "spiders/replay/data/fhrs/open_pubs/open_pubs_wandsworth_checked.csv"
+CHECKED = ROOT / "spiders/sources/fhrs_pubs/data/open_pubs/open_pubs_wandsworth_checked.csv"
 LABELS = ROOT / "tests/fixtures/venue_kinds/sample.csv"
 
 

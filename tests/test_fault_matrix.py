@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from spiders.replay import postcodes_io
-from spiders.replay.fhrs import FhrsReplay
-from spiders.replay.fhrs_build import open_data_file
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
+from spiders.sources.fhrs_pubs.replay import FhrsReplay
+from spiders.sources.fhrs_pubs.replay_build import open_data_file
 from tests.replay_crawl import crawl, events, write_config
 
 FILE = "/OpenDataFiles/FHRS905en-GB.xml"
@@ -33,7 +33,7 @@ def world(tmp_path_factory):
 
 
 def after_file_rows() -> bytes:
-    from spiders.replay.fhrs import HERE
+    from spiders.sources.fhrs_pubs.replay import HERE
     return (HERE / "FHRS905en-GB_2024-02-01.xml").read_bytes()
 
 

@@ -11,7 +11,7 @@ from monitor.changes.crawl import run_crawl
 from spiders.fetch_policy import allowed, refusal, shown_url
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer, Response
-from spiders.replay.threesixty_giving import build_routes, recorded
+from spiders.sources.threesixty_giving.replay import build_routes, recorded
 from tests.crawling import replay_env
 
 NOW = "2024-06-01T00:00:00+00:00"

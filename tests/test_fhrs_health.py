@@ -12,7 +12,7 @@ import pytest
 
 from tests.replay_crawl import crawl, write_config
 
-DATA = Path(__file__).resolve().parent.parent / "spiders/replay/data/fhrs"
+DATA = Path(__file__).resolve().parent.parent / "spiders/sources/fhrs_pubs/data"
 HALTON = (DATA / "FHRS902en-GB_2024-01-01.xml").read_bytes()
 HARTLEPOOL = (DATA / "FHRS903en-GB_2024-01-01.xml").read_bytes()
 

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from spiders.fhrs_xml import parse_pubs_xml, parse_xml
+from spiders.sources.fhrs_pubs.fhrs_xml import parse_pubs_xml, parse_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "tests" / "fixtures" / "fhrs" / "fhrs_open_data_file_FHRSxxxen-GB_example.xml"   # 3, no pubs
-HALTON = ROOT / "spiders" / "replay" / "data" / "fhrs" / "FHRS902en-GB_2024-01-01.xml"             # 81 pubs
+HALTON = ROOT / "spiders" / "sources" / "fhrs_pubs" / "data" / "FHRS902en-GB_2024-01-01.xml"             # 81 pubs
 
 
 def details(body: bytes) -> list[bytes]:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from spiders.fhrs_xml import authorities_in_scope, escape_bare_ampersands, is_pub, parse_xml
+from spiders.sources.fhrs_pubs.fhrs_xml import authorities_in_scope, escape_bare_ampersands, is_pub, parse_xml
 from tests.replay_crawl import crawl, events, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "tests" / "fixtures" / "fhrs" / "fhrs_open_data_file_FHRSxxxen-GB_example.xml"
-CHECKED = ROOT / "spiders" / "replay" / "data" / "fhrs" / "open_pubs" / "open_pubs_wandsworth_checked.csv"
+CHECKED = ROOT / "spiders" / "sources" / "fhrs_pubs" / "data" / "open_pubs" / "open_pubs_wandsworth_checked.csv"
 
 
 def checked_list() -> tuple[set[str], set[str]]:
@@ -97,7 +97,7 @@ def test_wandsworth_closures_exactly_the_checked_pubs_then_reopened(replay, db_p
     angel = db["pubs"].get("fhrs_pubs:545560")
     assert (angel["name"], angel["closed_by"], angel["closed_at"]) == ("The Angel", "absence", "2024-03-01T05:00:00")
 
-    replay.fhrs.override["905"] = (ROOT / "spiders/replay/data/fhrs/FHRS905en-GB_2024-01-01.xml").read_bytes()
+    replay.fhrs.override["905"] = (ROOT / "spiders/sources/fhrs_pubs/data/FHRS905en-GB_2024-01-01.xml").read_bytes()
     fourth, db, _ = crawl("fhrs_pubs", db_path, replay, "2024-04-01T05:00:00", config)
     assert {e["ref"] for e in events(db, fourth.crawl_id, "reopened")} == closed
     assert db.execute("select count(*) from pubs where status = 'closed' or closed_at is not null "

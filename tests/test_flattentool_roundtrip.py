@@ -7,13 +7,13 @@ import pytest
 
 flattentool = pytest.importorskip("flattentool", reason="flattentool is a test dependency: pip install -e '.[test]'")
 
-from spiders.grant_fields import grant_fields  # noqa: E402
-from spiders.grants_json import json_grants  # noqa: E402
-from spiders.grants_table import csv_grants, xlsx_grants  # noqa: E402
-from spiders.replay.snapshots import DATA  # noqa: E402
+from spiders.sources.threesixty_giving.grant_fields import grant_fields  # noqa: E402
+from spiders.sources.threesixty_giving.grants_json import json_grants  # noqa: E402
+from spiders.sources.threesixty_giving.grants_table import csv_grants, xlsx_grants  # noqa: E402
+from spiders.sources.threesixty_giving.replay import HERE  # noqa: E402
 
 # A B Charitable Trust's grants as GrantNav serves them: locations only in GrantNav's additional_data.
-REAL = DATA / "threesixty_giving" / "grantnav-testdata_awefw001p00000zgyHZAAY.json"
+REAL = HERE / "grantnav-testdata_awefw001p00000zgyHZAAY.json"
 
 
 def fields(grants) -> dict[str, tuple]:

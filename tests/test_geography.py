@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import shapely
 
-from db.geography import WardIndex, ward_index
+from geo.geography import WardIndex, ward_index
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_a_big_batch_maps_the_interior_cells():
 def test_boundaries_cache_gives_the_same_polygons_and_survives_corruption(tmp_path, monkeypatch):
     import shapely
 
-    from db.geography import cache_dir, load_boundaries
+    from geo.geography import cache_dir, load_boundaries
 
     monkeypatch.setenv("LBM_CACHE_DIR", str(tmp_path / "cache"))
     codes, polygons = load_boundaries()            # parsed from the GeoJSON, then cached

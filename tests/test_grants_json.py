@@ -8,8 +8,8 @@ import json
 import ijson
 import pytest
 
-import spiders.grants_json as grants_json
-from spiders.grants_json import json_grant_texts, json_grants, keyed_grant_texts
+import spiders.sources.threesixty_giving.grants_json as grants_json
+from spiders.sources.threesixty_giving.grants_json import json_grant_texts, json_grants, keyed_grant_texts
 
 TRICKY = [
     {"id": "360G-a", "title": "Braces in text: },{ and }, {", "amountAwarded": 1500.5},

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from spiders.library_authorities import build, main, majority, reconcile
-from spiders.library_layouts import LOOKUP, authority_names_2016, rows_of
-from spiders.replay.libraries import SNAPSHOTS
+from spiders.sources.libraries.library_authorities import build, main, majority, reconcile
+from spiders.sources.libraries.library_layouts import LOOKUP, authority_names_2016, rows_of
+from spiders.sources.libraries.replay import SNAPSHOTS
 from spiders.tabular import decode
 
 

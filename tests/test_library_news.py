@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from spiders.news_items import post_items, signal_of
 from spiders.replay.catalogue import replay_server, start_urls
+from spiders.sources.library_news.news_items import post_items, signal_of
 from tests.replay_crawl import crawl, events
 
 

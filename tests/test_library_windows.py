@@ -1,6 +1,6 @@
 """Library closures as the lists date them: observation windows, announced closures, one state per library.
 
-Every expectation comes from the three real snapshots' own words (spiders/replay/data/libraries/), read here with
+Every expectation comes from the three real snapshots' own words (spiders/sources/libraries/data/), read here with
 the csv module, not from what the code made of them.
 """
 from __future__ import annotations
@@ -16,10 +16,10 @@ from monitor.reports.alerts import crawl_events
 from monitor.reports.digest import event_sections
 from monitor.reports.event_lines import event_line
 from monitor.web import wards as web_wards
-from spiders.library_layouts import from_dcms_basic, from_libraries_hacked
 from spiders.replay.catalogue import replay_server, start_urls
-from spiders.replay.libraries import DATES, SNAPSHOTS
 from spiders.replay.snapshots import ReplayClock
+from spiders.sources.libraries.library_layouts import from_dcms_basic, from_libraries_hacked
+from spiders.sources.libraries.replay import DATES, SNAPSHOTS
 from tests.replay_crawl import crawl
 
 FOUR_UNDATED = {"Roche Micro", "St. Blazey Micro", "St. Keverne Library", "South Shields Central Library"}

@@ -11,11 +11,11 @@ from db.store import connect
 from monitor.changes.crawl import run_crawl
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
-from spiders.replay.snapshots import DATA, ReplayClock, Snapshot, SnapshotRoute
-from spiders.sources.mutual_aid import group_ref
+from spiders.replay.snapshots import ReplayClock, Snapshot, SnapshotRoute
+from spiders.sources.mutual_aid.replay import HERE
+from spiders.sources.mutual_aid.spider import group_ref
 from tests.crawling import replay_env
 
-HERE = DATA / "mutual_aid"
 SHEET_SCRAPE = HERE / "2020-03-18_covid-mutual-aid-uk-sheet_geolocated.json"
 PATH = "/api/group/get"
 

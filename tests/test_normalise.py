@@ -1,7 +1,8 @@
 import pytest
 
-from db.items import Grant, Group
 from spiders.pipelines.normalise import clean_text, normalise_item, parse_date, parse_number
+from spiders.sources.mutual_aid.items import Group
+from spiders.sources.threesixty_giving.items import Grant
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -11,10 +11,10 @@ import pytest
 
 from core.config import load
 from monitor.changes.crawl import run_crawl
-from spiders.grants_json import check_depth, json_grants
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer, Response
-from spiders.replay.threesixty_giving import build_routes, file_handler, recorded
+from spiders.sources.threesixty_giving.grants_json import check_depth, json_grants
+from spiders.sources.threesixty_giving.replay import build_routes, file_handler, recorded
 from spiders.xlsx_guard import check_xlsx
 from tests.bomb_crawl import SCRAPY
 from tests.bomb_server import Answer, BombServer

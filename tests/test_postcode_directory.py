@@ -11,8 +11,8 @@ import pytest
 
 from core.config import load
 from core.errors import InputError
-from db.postcode_directory import directory_ward, load_directory
-from db.resolver import Query, Resolution, Resolver
+from geo.postcode_directory import directory_ward, load_directory
+from geo.resolver import Query, Resolution, Resolver
 from monitor.commands.init import load_postcodes
 from spiders.replay import postcode_directory as demo_build
 from spiders.replay import postcodes_io
@@ -177,7 +177,7 @@ def test_the_demo_directory_is_what_its_build_makes_and_loads_whole(fresh_db, tm
 
 
 def test_the_crawl_stats_say_which_answered_each_postcode(fresh_db, directory_file, replay_server):
-    from db.items import Record
+    from spiders.items import Record
     from spiders.pipelines.geomatch import resolve_items
 
     load_directory(fresh_db, directory_file, NOW)

@@ -11,18 +11,18 @@ import pytest
 flattentool = pytest.importorskip("flattentool", reason="flattentool is a test dependency: pip install -e '.[test]'")
 
 from core.config import load  # noqa: E402
-from db.postcode_directory import load_directory  # noqa: E402
-from db.postcodes import normalise_postcode  # noqa: E402
-from db.resolver import Query, Resolver  # noqa: E402
-from spiders.grant_fields import grant_fields  # noqa: E402
-from spiders.grants_json import json_grants  # noqa: E402
-from spiders.grants_table import csv_grants  # noqa: E402
+from geo.postcode_directory import load_directory  # noqa: E402
+from geo.postcodes import normalise_postcode  # noqa: E402
+from geo.resolver import Query, Resolver  # noqa: E402
 from spiders.replay.postcode_directory import OUT as DEMO_DIRECTORY  # noqa: E402
-from spiders.replay.snapshots import DATA  # noqa: E402
+from spiders.sources.threesixty_giving.grant_fields import grant_fields  # noqa: E402
+from spiders.sources.threesixty_giving.grants_json import json_grants  # noqa: E402
+from spiders.sources.threesixty_giving.grants_table import csv_grants  # noqa: E402
+from spiders.sources.threesixty_giving.replay import HERE  # noqa: E402
 
 NOW = "2024-05-01T09:00:00+00:00"
 # Lloyds Bank Foundation's 4,116 grants: each placed by its recipient's postcode alone.
-REAL = DATA / "threesixty_giving" / "grantnav-testdata_a002400000OiDBQAA3.json"
+REAL = HERE / "grantnav-testdata_a002400000OiDBQAA3.json"
 # The standard's own rollUp of recipientOrganization (360-giving-schema.json): the fields a publisher's CSV carries
 # as "Recipient Org:..." columns of the grants sheet. Without it flattentool puts them in a sheet of their own,
 # which a CSV file cannot hold.

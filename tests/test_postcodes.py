@@ -8,9 +8,9 @@ import pytest
 
 from core.config import load
 from core.errors import PostcodesError
-from db.postcodes import PostcodesClient, normalise_place, normalise_postcode
 from db.schema import public
 from db.store import connect
+from geo.postcodes import PostcodesClient, normalise_place, normalise_postcode
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer, Response
 

@@ -11,9 +11,9 @@ import pytest
 
 from core.config import load
 from core.errors import PostcodesError
-from db.postcodes import PostcodesClient, retry_after_seconds
 from db.schema import public
 from db.store import connect
+from geo.postcodes import PostcodesClient, retry_after_seconds
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer, Response
 

@@ -5,9 +5,9 @@ import pytest
 
 from core.config import load
 from core.errors import PostcodesError
-from db.geography import ward_index
-from db.resolver import Query, Resolution, Resolver, best_place
 from db.store import init_public
+from geo.geography import ward_index
+from geo.resolver import Query, Resolution, Resolver, best_place
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
 

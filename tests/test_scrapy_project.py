@@ -10,7 +10,7 @@ import sqlite_utils
 
 from monitor.changes.crawl import run_crawl
 from spiders.replay.catalogue import replay_server
-from spiders.replay.mutual_aid import WIKI_PATH
+from spiders.sources.mutual_aid.replay import WIKI_PATH
 from tests.crawling import replay_env, replay_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,9 +1,10 @@
 import json
 
-from db.items import Group, Library
 from monitor.changes.closures import apply_crawl
 from spiders.pipelines.store import RecordStore, canonical_json, content_hash
 from spiders.pipelines.validate import problems_of
+from spiders.sources.libraries.items import Library
+from spiders.sources.mutual_aid.items import Group
 
 
 def _group(ref="link:a", name="Abbey Wood Mutual Aid", **kw):

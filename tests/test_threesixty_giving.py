@@ -10,14 +10,14 @@ from core.config import load
 from db import seen
 from db.store import connect
 from monitor.changes.crawl import run_crawl
-from spiders.grant_fields import grant_fields, is_covid, location_input
-from spiders.grants_table import csv_grants, title_path, unflatten
-from spiders.licences import licence_verdict
 from spiders.replay import postcodes_io
 from spiders.replay.catalogue import replay_server
 from spiders.replay.server import ReplayServer
-from spiders.replay.threesixty_giving import build_routes, recorded
-from spiders.sources.threesixty_giving import file_type
+from spiders.sources.threesixty_giving.grant_fields import grant_fields, is_covid, location_input
+from spiders.sources.threesixty_giving.grants_table import csv_grants, title_path, unflatten
+from spiders.sources.threesixty_giving.licences import licence_verdict
+from spiders.sources.threesixty_giving.replay import build_routes, recorded
+from spiders.sources.threesixty_giving.spider import file_type
 from tests.crawling import replay_env
 
 NOW1, NOW2 = "2024-06-01T00:00:00+00:00", "2024-06-08T00:00:00+00:00"

@@ -31,7 +31,7 @@ TOY_MODULE = '''
 """Community pantries: a toy source, one JSON list of pantries, each with its 2017 ward code."""
 import json
 
-from db.items import Group
+from spiders.sources.mutual_aid.items import Group
 from spiders.tabular import FileSpider
 
 

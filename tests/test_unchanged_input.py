@@ -5,16 +5,16 @@ import copy
 import json
 import shutil
 
-import spiders.sources.threesixty_giving as threesixty
+import spiders.sources.threesixty_giving.spider as threesixty
 from core.config import load
 from db import seen
-from db.items import Batch, items_of
 from db.store import connect
 from monitor.changes.crawl import run_crawl
+from spiders.items import Batch, items_of
 from spiders.pipelines.normalise import normalise_item
 from spiders.registry import scrapy_settings
-from spiders.replay.threesixty_giving import PublisherFile, recorded
-from spiders.sources.threesixty_giving import ThreeSixtyGivingSpider
+from spiders.sources.threesixty_giving.replay import PublisherFile, recorded
+from spiders.sources.threesixty_giving.spider import ThreeSixtyGivingSpider
 from tests.crawling import replay_env
 from tests.test_threesixty_giving import NOW1, NOW2, crawl, small_server, stats_of
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from core.config import DEFAULTS
-from db.items import Pub
-from db.schema import public
+from db.schema import migrate
 from monitor.delivery import subscriptions
 from monitor.delivery.mailer import MaildirTransport
 from monitor.indicators.compute import compute
 from monitor.reports import alerts
 from monitor.reports.digest import render_digest
 from spiders.pipelines.store import content_hash
+from spiders.sources.fhrs_pubs.items import Pub
 from tests.delivery_seed import LB_WARD, add_crawl, add_event, add_record, settings
 from tests.indicator_records import by_key, record
 from tests.indicator_records import crawl as record_crawl
@@ -130,7 +130,7 @@ def test_an_older_store_gets_its_venues_classified_and_stays_unchanged(fresh_db)
         fresh_db["versions"].insert({"record_id": item.id, "record_table": "pubs", "crawl_id": 1, "at": NOW,
                                      "content_hash": digest, "data": old})
     fresh_db.execute("delete from _migrations where name = 'm012_venue_kinds'")
-    assert public.apply(fresh_db) == ["m012_venue_kinds"]
+    assert migrate(fresh_db) == ["m012_venue_kinds"]
     stored = {r["ref"]: r for r in fresh_db.query("select * from pubs")}
     assert {ref: (r["venue_kind"], r["venue_kind_rule"]) for ref, r in stored.items()} == {
         "1": ("members_club", "members_club_word"), "2": ("pub", "pub_word")}

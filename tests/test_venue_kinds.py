@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from db.venue_kinds import KINDS, classify_venue, normalise_name
+from spiders.sources.fhrs_pubs.venue_kinds import KINDS, classify_venue, normalise_name
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "venue_kinds" / "sample.csv"
 HELD_OUT = SAMPLE.with_name("heldout_county_durham.csv")

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 from bs4 import BeautifulSoup
 
-from db.postcode_directory import load_directory
 from db.store import connect
+from geo.postcode_directory import load_directory
 from tests.web_server import web_server
 
 LOOKUP = Path(__file__).resolve().parents[1] / "db" / "reference" / "raw" / "lookup_lsoa11_ward17.csv"

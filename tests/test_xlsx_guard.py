@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from spiders.grants_table import xlsx_grants
 from spiders.replay.snapshots import DATA
+from spiders.sources.threesixty_giving.grants_table import xlsx_grants
 from spiders.xlsx_guard import Limits, check_xlsx
 from tests.crawling import replay_env
 
@@ -63,7 +63,7 @@ def test_the_bomb_through_a_crawl_under_a_memory_ceiling_is_an_unhealthy_scope(t
     from monitor.changes.crawl import run_crawl
     from spiders.replay import postcodes_io
     from spiders.replay.server import ReplayServer, Response
-    from spiders.replay.threesixty_giving import build_routes, recorded
+    from spiders.sources.threesixty_giving.replay import build_routes, recorded
     from tests.replay_crawl import write_config
 
     registry, _ = recorded()

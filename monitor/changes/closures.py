@@ -35,7 +35,6 @@ from collections import Counter
 import sqlite_utils
 
 from db import seen
-from db.schema import RECORD_TABLES
 from monitor.changes import venue_identity
 from monitor.changes.changed_fields import changed_fields
 from monitor.changes.changed_hands import ChangedHands
@@ -55,7 +54,7 @@ def table_for(db: sqlite_utils.Database, source: str) -> str | None:
     """Return the record table a source writes to (the registry's; else where its records are, if anywhere)."""
     if registered := registry.source(source):
         return registered.table
-    for table in RECORD_TABLES:
+    for table in registry.record_table_names():
         if db[table].exists() and db.execute(f"select 1 from [{table}] where source = ? limit 1",
                                              [source]).fetchone():
             return table

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from core.errors import InputError
-from db.postcode_directory import load_directory
 from db.store import ward_summary
+from geo.postcode_directory import load_directory
 from monitor.commands.group import cli
 from spiders.reference_download import download, is_url
 

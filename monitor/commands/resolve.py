@@ -8,7 +8,7 @@ import sys
 import click
 
 from core.errors import InputError
-from db.resolver import Query, Resolution, Resolver
+from geo.resolver import Query, Resolution, Resolver
 from monitor.commands.group import cli
 
 CSV_BATCH = 1000

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from core.config import load
 from core.errors import InputError
-from db.postcode_directory import load_directory
 from db.store import init_private, init_public
+from geo.postcode_directory import load_directory
 from monitor.delivery import subscriptions
 from monitor.demo.plan import STEPS
 from monitor.scheduling.jobs import crawl_job, digest_job, summary_line

@@ -23,7 +23,7 @@ def in_days(column: str, first: str, after_last: str) -> str:
 
 
 GBP = "upper(coalesce(r.currency, '')) = 'GBP'"
-PUBS_AND_BARS = "r.venue_kind IN ('pub', 'bar')"       # db/venue_kinds.py PUBS_AND_BARS
+PUBS_AND_BARS = "r.venue_kind IN ('pub', 'bar')"       # spiders/sources/fhrs_pubs/venue_kinds.py PUBS_AND_BARS
 MEMBERS_CLUBS = "r.venue_kind = 'members_club'"
 
 

@@ -8,9 +8,9 @@ from urllib.parse import quote, urlencode
 
 import sqlite_utils
 
-from db.venue_kinds import NOUNS as VENUE_NOUNS
 from monitor.delivery.text import DETAIL_LIMIT, clean_text
 from spiders import registry
+from spiders.sources.fhrs_pubs.venue_kinds import NOUNS as VENUE_NOUNS
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
 KIND_ORDER = {"corrected": 0, "closed": 0, "announced": 1, "reopened": 1, "changed_hands": 1, "reported": 2, "new": 3,

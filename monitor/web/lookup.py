@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from db.postcode_directory import directory_ward
-from db.postcodes import normalise_postcode
+from geo.postcode_directory import directory_ward
+from geo.postcodes import normalise_postcode
 from monitor.web import wards as wq
 
 LOOKUP_SECONDS = 2.0
@@ -28,7 +28,7 @@ class Found:
 
 def _resolve(state, keys: list[tuple[str, str]], seconds: float) -> list:
     """Ask the resolver (postcodes.io, cached in the public database) in this thread, once and without retries."""
-    from db.resolver import Query, Resolver
+    from geo.resolver import Query, Resolver
 
     settings = dict(state.settings, http_retries=0, http_timeout=seconds)
     db = state.public_db()
@@ -61,7 +61,7 @@ class Lookups:
         except TimeoutError:
             self.unavailable.update(keys)   # the thread ends by its own timeout; nobody waits for it
             return
-        from db.resolver import UNAVAILABLE as FAILED
+        from geo.resolver import UNAVAILABLE as FAILED
         for key, resolution in zip(keys, found):
             if resolution.ward_code is None and FAILED in (resolution.reason or ""):
                 self.unavailable.add(key)

@@ -1,6 +1,6 @@
 """The Datasette plugin that serves the people's pages beside Datasette, on the same port.
 
-Loaded through db/datasette/plugins/ (the folder `run.py serve` hands to Datasette).
+Loaded through monitor/web/datasette_plugins/ (the folder `run.py serve` hands to Datasette).
 """
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ class WebState:
 
     @cached_property
     def resolver(self):
-        from db.resolver import Resolver
+        from geo.resolver import Resolver
         return Resolver(self.public_db(), self.settings)
 
 

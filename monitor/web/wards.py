@@ -7,7 +7,6 @@ import sqlite3
 
 from datasette.utils import tilde_encode
 
-from db.schema import RECORD_TABLES
 from monitor.indicators.compute import PER
 from monitor.indicators.coverage import counted_sources, source_coverage
 from monitor.indicators.definitions import INDICATORS, ward_tally_sql
@@ -112,7 +111,7 @@ def _ward_tally(conn, ind, code: str, window_from: str | None, window_to: str | 
 def ward_records(conn: sqlite3.Connection, code: str, db_name: str) -> dict[str, list[dict]]:
     """Return the ward's records per table (pubs, libraries, groups, grants, news), each with its Datasette link."""
     out = {}
-    for table in RECORD_TABLES:
+    for table in registry.record_table_names():
         cols = {r[1] for r in conn.execute(f"pragma table_info({table})")}
         extra = ", ".join(c for c in ("kind", "venue_kind", "business_type", "amount", "award_date", "funder_name",
                                           "closed_at") if c in cols)

@@ -5,7 +5,7 @@ import sqlite3
 
 from scrapy.utils.defer import deferred_from_coro
 
-from db.items import items_of
+from spiders.items import items_of
 from spiders.pipelines.context import crawl_context
 from spiders.pipelines.geomatch import resolve_items
 

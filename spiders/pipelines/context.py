@@ -14,8 +14,9 @@ from functools import cached_property
 from scrapy import signals
 
 from core.errors import ConfigError
-from db.resolver import Resolver
 from db.store import init_public
+from geo.resolver import Resolver
+from spiders import registry  # noqa: F401  (the store learns its record tables from the sources)
 from spiders.options import monitor_settings
 from spiders.pipelines.store import RecordStore
 

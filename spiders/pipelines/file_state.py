@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 
-from db.items import FileState
 from spiders import download_state
+from spiders.items import FileState
 from spiders.pipelines.context import StorePipeline
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from db.items import Record
-from db.resolver import UNAVAILABLE, Query, Resolver
+from geo.resolver import UNAVAILABLE, Query, Resolver
+from spiders.items import Record
 
 
 def resolve_items(items: list[Record], resolver: Resolver, stats=None, now=None) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from db.items import Batch, Library, items_of
+from spiders.items import Batch, items_of
 from spiders.library_match import LibraryKey, known_libraries, match_refs, norm_postcode, replaced_rows
 from spiders.pipelines.context import StorePipeline
+from spiders.sources.libraries.items import Library
 
 
 class LibraryIdentityPipeline(StorePipeline):

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 
-from db.items import NewsMention, items_of
+from spiders.items import items_of
 from spiders.library_match import name_words, norm_authority
 from spiders.pipelines.context import crawl_context
+from spiders.sources.library_news.items import NewsMention
 
 
 def library_id(text: str, place: str | None, libraries) -> str | None:

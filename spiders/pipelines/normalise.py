@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from db.items import Record, items_of
-from db.postcodes import normalise_postcode
+from geo.postcodes import normalise_postcode
+from spiders.items import Record, items_of
 
 _AMOUNT = re.compile(r"^[£$€]?\s*-?[\d,]*\.?\d+\s*$")
 

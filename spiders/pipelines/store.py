@@ -19,7 +19,7 @@ import orjson
 import sqlite_utils
 
 from db import seen
-from db.items import Record
+from spiders.items import Record
 
 _PLAIN = frozenset({str, int, float, type(None)})
 

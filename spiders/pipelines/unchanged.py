@@ -2,7 +2,7 @@
 as seen, before it is even built (mapped), normalised, validated, geo-matched and hashed again.
 
 Most of a weekly 360Giving crawl is the same grants again; those steps were most of its time. A spider hands such
-records down as `Unbuilt` (db/items.py): the id each will have, the hash of its input (for 360Giving: the grant's
+records down as `Unbuilt` (spiders/items.py): the id each will have, the hash of its input (for 360Giving: the grant's
 bytes as published, with the file's URL, publisher and licence and the version of the mapping code), and the
 spider's mapping to build it. A spider told which input hashes are stored from its file (spiders/conditional_get.py)
 does not even parse a record it finds there: it hands it down in the batch's `Known`, touched without asking the
@@ -20,7 +20,7 @@ unchanged/first_reading (records of files read for the first time).
 from __future__ import annotations
 
 from db import seen
-from db.items import Batch, Known, Unbuilt
+from spiders.items import Batch, Known, Unbuilt
 from spiders.pipelines.context import crawl_context
 
 FLUSH_EVERY = 100_000

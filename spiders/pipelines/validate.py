@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from db.items import Batch, Record
+from spiders.items import Batch, Record
 from spiders.pipelines.context import StorePipeline
 
 

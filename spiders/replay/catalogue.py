@@ -1,21 +1,16 @@
 """Every source's replay routes on one server: `replay_server()` is what the tests and the demo start."""
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from pathlib import Path
-
+from spiders import registry
 from spiders.replay.server import ReplayServer
 from spiders.replay.snapshots import ReplayClock
 
-# A source's replay module is any module here with `routes(clock)` and `start_urls(base)`: adding one is enough.
-# postcodes.io is mounted beside them; helpers (server, snapshots, builders) have no start_urls.
-HELPERS = {"catalogue", "server", "snapshots", "postcodes_io"}
+# A source's replay module is the `replay` module in its folder, with `routes(clock)` and `start_urls(base)`
+# (the registry finds it). postcodes.io is mounted beside them.
 
 
 def _modules():
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name not in HELPERS)
-    modules = [importlib.import_module(f"spiders.replay.{name}") for name in names]
+    modules = registry.replay_modules()
     return [m for m in modules if callable(getattr(m, "routes", None)) and callable(getattr(m, "start_urls", None))]
 
 

@@ -23,14 +23,15 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from db.postcode_directory import LAT_RANGE, LONG_RANGE
-from db.postcodes import normalise_postcode
+from geo.postcode_directory import LAT_RANGE, LONG_RANGE
+from geo.postcodes import normalise_postcode
 
 DATA = Path(__file__).parent / "data"
 RAW = Path(__file__).resolve().parents[2] / "db" / "reference" / "raw"
 OUT = DATA / "postcode_directory" / "demo_onspd.csv"
-LIBRARIES_2016 = DATA / "libraries" / "2016-07-01_england-librarydata_libraries_2016_with_latlng.csv"
-POWER_TO_CHANGE = DATA / "threesixty_giving" / "grantnav-testdata_a002400000nO46WAAS.json"
+SOURCES = Path(__file__).parent.parent / "sources"   # each source's recorded snapshots are in its folder's data/
+LIBRARIES_2016 = SOURCES / "libraries" / "data" / "2016-07-01_england-librarydata_libraries_2016_with_latlng.csv"
+POWER_TO_CHANGE = SOURCES / "threesixty_giving" / "data" / "grantnav-testdata_a002400000nO46WAAS.json"
 HEADER = ("pcds", "doterm", "lsoa11", "lat", "long", "source")
 
 
@@ -78,7 +79,7 @@ def library_points(path: Path = LIBRARIES_2016) -> dict[str, list[tuple[float, f
     return out
 
 
-def register_points(folder: Path = DATA / "fhrs") -> dict[str, list[tuple[float, float]]]:
+def register_points(folder: Path = SOURCES / "fhrs_pubs" / "data") -> dict[str, list[tuple[float, float]]]:
     """Return postcode -> the geocodes of the establishments at it, over every register file the replay serves."""
     out: dict[str, set] = defaultdict(set)
     for path in sorted(folder.glob("FHRS*.xml")):

@@ -1,0 +1,1 @@
+"""The mutual_aid source: its spider, item, record table, replay routes and snapshots (data/), in one folder."""
