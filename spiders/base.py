@@ -25,7 +25,9 @@ class SourceSpider(scrapy.Spider):
     item_class: ClassVar[type | None] = None   # the item class it yields: its TABLE is the record table
     schema: ClassVar = None              # the record table's own migrations (a db.migrations.Migrations), if any
     place_kind: str = ""                 # its records with coordinates are on the map (the places view) as this kind
-    venue_kind_sql: str = "null"         # SQL over its record (alias r) for a place's venue kind, on the map
+    venue_kind_sql: str = "null"
+    indicators: ClassVar[tuple] = ()     # the indicators its records feed (spiders/indicators.py Indicator)
+    rank: int = 100                      # where its figures and news come in tables and the digest (lower first)         # SQL over its record (alias r) for a place's venue kind, on the map
     label: str = ""                      # how people see the source named: "Pubs (FSA register)"
     noun: str = "record"                 # one record, in a sentence: "pub"
     licence: str = ""                    # the data's licence; "" when each record carries its publisher's

@@ -46,6 +46,8 @@ class Source:
     counted: bool              # its records are counted by indicators, so coverage applies
     schedule: str              # cron: when the scheduler crawls it, unless the `schedule` setting says otherwise
     record_table: RecordTable  # its item's table: columns, migrations, place on the map (db/record_tables.py)
+    indicators: tuple          # the indicators its records feed (spiders/indicators.py)
+    rank: int                  # where its figures and news come in tables and the digest (lower first)
 
     @property
     def closes_by_absence(self) -> bool:
@@ -75,7 +77,8 @@ def from_spider(cls) -> Source:
                   homepage=cls.homepage, by_authority=cls.scope_kind == "authority", closure_rule=cls.closure_rule,
                   overlap_checked=cls.overlap_checked, dated_by_first_missing=cls.dated_by_first_missing, kinds=dict(cls.subscription_kinds),
                   scopes_setting=cls.scopes_setting, counted=cls.closure_rule != "reports",
-                  schedule=cls.schedule, record_table=record_table(cls))
+                  schedule=cls.schedule, record_table=record_table(cls),
+                  indicators=tuple(cls.indicators), rank=cls.rank)
 
 
 def record_table(cls) -> RecordTable:
@@ -90,6 +93,16 @@ def sources() -> dict[str, Source]:
     """Return every source, by name, in name order."""
     loader = spider_loader()
     return {name: from_spider(loader.load(name)) for name in sorted(loader.list())}
+
+
+def ranked() -> list[Source]:
+    """Return every source in the order its figures and news are shown."""
+    return sorted(sources().values(), key=lambda s: (s.rank, s.name))
+
+
+def indicators() -> tuple:
+    """Return every source's indicators, in the sources' order."""
+    return tuple(i for s in ranked() for i in s.indicators)
 
 
 def tables_of_sources() -> list[RecordTable]:

@@ -18,7 +18,7 @@ import scrapy
 from spiders.base import SourceSpider
 from spiders.items import FileState
 from spiders.options import monitor_settings
-from spiders.sources.fhrs_pubs import records
+from spiders.sources.fhrs_pubs import indicators, records
 from spiders.sources.fhrs_pubs.fhrs_xml import (
     PUB_BUSINESS_TYPE,
     authorities_in_scope,
@@ -38,6 +38,8 @@ class FhrsPubsSpider(SourceSpider):
     default_start_url = "https://api.ratings.food.gov.uk"
     item_class = Pub
     schema = records.schema
+    rank = 30
+    indicators = indicators.INDICATORS
     place_kind = "pub"
     venue_kind_sql = "r.venue_kind"
     label = "Pubs (FSA register)"

@@ -10,7 +10,7 @@ across layouts and years.
 from __future__ import annotations
 
 from spiders.items import Batch
-from spiders.sources.libraries import records
+from spiders.sources.libraries import indicators, records
 from spiders.sources.libraries.items import Library
 from spiders.sources.libraries.library_layouts import rows_of
 from spiders.tabular import FileSpider
@@ -29,6 +29,8 @@ class LibrariesSpider(FileSpider):
                          "libraries.csv")
     item_class = Library
     schema = records.schema
+    rank = 40
+    indicators = indicators.INDICATORS
     place_kind = "library"
     label = "Public libraries"
     noun = "library"

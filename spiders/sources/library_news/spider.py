@@ -20,6 +20,7 @@ class LibraryNewsSpider(SourceSpider):
     default_start_url = "https://www.publiclibrariesnews.com/feed"
     item_class = NewsMention
     schema = records.schema
+    rank = 50
     label = "Public Libraries News"
     noun = "library news"
     licence = "CC BY 3.0 (Public Libraries News)"

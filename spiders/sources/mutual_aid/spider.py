@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from spiders.sources.mutual_aid import records
+from spiders.sources.mutual_aid import indicators, records
 from spiders.sources.mutual_aid.items import Group
 from spiders.tabular import FileSpider, csv_records, json_records, looks_like_json
 
@@ -53,6 +53,8 @@ class MutualAidSpider(FileSpider):
     default_start_url = "https://mutualaid.wiki/api/group/get"
     item_class = Group
     schema = records.schema
+    rank = 10
+    indicators = indicators.INDICATORS
     place_kind = "group"
     label = "Mutual aid groups"
     noun = "mutual aid group"

@@ -25,7 +25,7 @@ from spiders.file_download import DownloadRefused
 from spiders.items import Batch, FileState, Known, Unbuilt
 from spiders.settings import LOCAL_HANDLERS_OFF
 from spiders.sources.threesixty_giving import grant_fields as mapping
-from spiders.sources.threesixty_giving import records
+from spiders.sources.threesixty_giving import indicators, records
 from spiders.sources.threesixty_giving.grant_fields import grant_fields
 from spiders.sources.threesixty_giving.grants_json import json_grants, keyed_grant_texts
 from spiders.sources.threesixty_giving.grants_table import csv_grants, xlsx_grants
@@ -60,6 +60,8 @@ class ThreeSixtyGivingSpider(SourceSpider):
     default_start_url = "https://registry.threesixtygiving.org/data.json"
     item_class = Grant
     schema = records.schema
+    rank = 20
+    indicators = indicators.INDICATORS
     label = "Grants (360Giving)"
     noun = "grant"
     licence = ""    # each grant carries its publisher's licence
