@@ -27,6 +27,10 @@ class SourceSpider(scrapy.Spider):
     place_kind: str = ""                 # its records with coordinates are on the map (the places view) as this kind
     venue_kind_sql: str = "null"
     indicators: ClassVar[tuple] = ()     # the indicators its records feed (spiders/indicators.py Indicator)
+    # Its section of new records in the weekly digest, in its own words: key, title, intro, headline (singular,
+    # plural), left_behind_only, notable (SQL over the event e, one parameter: notable_grant_amount). {} = none.
+    digest_section: ClassVar[dict] = {}
+    venue_kind_nouns: ClassVar[dict[str, str]] = {}   # venue kind -> its noun in alerts and the digest
     rank: int = 100                      # where its figures and news come in tables and the digest (lower first)         # SQL over its record (alias r) for a place's venue kind, on the map
     label: str = ""                      # how people see the source named: "Pubs (FSA register)"
     noun: str = "record"                 # one record, in a sentence: "pub"

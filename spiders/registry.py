@@ -48,6 +48,8 @@ class Source:
     record_table: RecordTable  # its item's table: columns, migrations, place on the map (db/record_tables.py)
     indicators: tuple          # the indicators its records feed (spiders/indicators.py)
     rank: int                  # where its figures and news come in tables and the digest (lower first)
+    digest_section: dict       # its section of new records in the digest, in its own words ({} = none)
+    venue_kind_nouns: dict     # venue kind -> its noun, in alerts and the digest
 
     @property
     def closes_by_absence(self) -> bool:
@@ -78,7 +80,8 @@ def from_spider(cls) -> Source:
                   overlap_checked=cls.overlap_checked, dated_by_first_missing=cls.dated_by_first_missing, kinds=dict(cls.subscription_kinds),
                   scopes_setting=cls.scopes_setting, counted=cls.closure_rule != "reports",
                   schedule=cls.schedule, record_table=record_table(cls),
-                  indicators=tuple(cls.indicators), rank=cls.rank)
+                  indicators=tuple(cls.indicators), rank=cls.rank,
+                  digest_section=dict(cls.digest_section), venue_kind_nouns=dict(cls.venue_kind_nouns))
 
 
 def record_table(cls) -> RecordTable:
@@ -103,6 +106,11 @@ def ranked() -> list[Source]:
 def indicators() -> tuple:
     """Return every source's indicators, in the sources' order."""
     return tuple(i for s in ranked() for i in s.indicators)
+
+
+def venue_kind_nouns() -> dict[str, str]:
+    """Return every venue kind a source gives its records -> its noun ("members_club" -> "social club")."""
+    return {kind: noun for s in ranked() for kind, noun in s.venue_kind_nouns.items()}
 
 
 def tables_of_sources() -> list[RecordTable]:

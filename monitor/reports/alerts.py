@@ -35,10 +35,17 @@ def crawl_events(db: sqlite_utils.Database, crawl_id: int) -> list[dict]:
     marks = ",".join("?" * len(ALERT_KINDS))
     # A register venue's kind decides which subscribers it reaches (a 'pub' subscriber is not told of golf clubs).
     # Backfill: a closure the source dates long ago is not news; it is counted, not alerted.
-    return list(db.query(f"select e.*, p.venue_kind from events e left join pubs p on p.id = e.record_id "
+    return list(db.query(f"select e.*, {_venue_kind_sql()} as venue_kind from events e "
                          f"where e.crawl_id = ? and coalesce(e.baseline, 0) = 0 "
                          f"and coalesce(e.backfill, 0) = 0 and e.kind in ({marks}) order by e.id",
                          [crawl_id, *ALERT_KINDS]))
+
+
+def _venue_kind_sql() -> str:
+    """Return SQL for an event's venue kind: from the record tables whose sources give their records one."""
+    kinds = [f"(select {t.venue_kind} from [{t.name}] r where r.id = e.record_id)"
+             for t in registry.tables_of_sources() if t.venue_kind != "null"]
+    return f"coalesce({', '.join(kinds)}, null)" if kinds else "null"
 
 
 def _left_behind_wards(db: sqlite_utils.Database) -> set[str]:

@@ -38,7 +38,9 @@ def section_sources(which: str) -> tuple[str, ...]:
     return tuple(name for name, s in registry.sources().items() if wanted(s))
 
 
-# key, title, intro, event kind, sources, left-behind wards only, grants of at least notable_grant_amount only
+# key, title, intro, event kind, sources, left-behind wards only, records of at least notable_grant_amount only
+# (an SQL condition over the event e with one parameter, the amount); each source's own section of new records,
+# if it has one, follows these (all_sections()).
 SECTIONS = (
     ("closures", "Closures", "Closures in left-behind wards first. A venue is closed when its source says so or "
      "when it was missing from consecutive healthy crawls.", "closed", VENUES, False, False),
@@ -53,15 +55,18 @@ SECTIONS = (
      "closed", VENUES, False, False),
     ("reopenings", "Reopenings", "Closures retracted: the venue is listed again.", "reopened",
      VENUES, False, False),
-    ("groups", "New mutual aid groups", "Groups first listed this week.", "new", "groups", False, False),
-    ("grants", "Notable grants into left-behind wards", "New grants of at least {amount} to recipients in "
-     "left-behind wards.", "new", "grants", True, True),
-    ("news", "Reported in the news", "Reports from Public Libraries News: not confirmed closures.", "new",
-     REPORTS, False, False),
 )
 
 
-def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: bool,
+def all_sections() -> tuple:
+    """Return the digest's sections: the venues' news, then each source's new records as the source words them."""
+    own = tuple((d.get("key", s.name), d["title"], d.get("intro", ""), "new", (s.name,), bool(d.get("left_behind_only")),
+                 d.get("notable", ""))
+                for s in registry.ranked() if (d := s.digest_section))
+    return SECTIONS + own
+
+
+def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: str,
                  backfill: bool = False) -> tuple[str, list]:
     marks = ",".join("?" * len(sources))
     sql = (f"from events e left join wards w on w.code = e.ward_code where e.at > ? and e.at <= ? "
@@ -71,7 +76,7 @@ def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: boo
     if left_behind_only:
         sql += " and w.left_behind = 1"
     if notable:
-        sql += " and e.record_id in (select id from grants where amount >= ?)"
+        sql += f" and {notable}"
     return sql, params
 
 
@@ -80,8 +85,8 @@ def event_sections(db: sqlite_utils.Database, settings: dict, week_from: str, un
     """Return the week's events by section, most important first, each capped with a link to the rest."""
     amount = float(settings.get("notable_grant_amount", 10000))
     sections = []
-    for key, title, intro, kind, which, lb_only, notable in SECTIONS:
-        sources = section_sources(which)
+    for key, title, intro, kind, which, lb_only, notable in all_sections():
+        sources = which if isinstance(which, tuple) else section_sources(which)
         sql, params = _section_sql(kind, sources, lb_only, notable, backfill=key == "older")
         params = [week_from, until, *params] + ([amount] if notable else [])
         total = db.execute(f"select count(*) {sql}", params).fetchone()[0]
@@ -99,9 +104,12 @@ def _headline(sections: list[EventSection]) -> str:
     parts = [f"{totals['closures']} closure{'s' if totals['closures'] != 1 else ''}"
              + (f" ({closures_lb} in left-behind wards)" if totals["closures"] else ""),
              f"{totals['announced']} announced closure{'s' if totals['announced'] != 1 else ''}",
-             f"{totals['reopenings']} reopening{'s' if totals['reopenings'] != 1 else ''}",
-             f"{totals['groups']} new mutual aid group{'s' if totals['groups'] != 1 else ''}",
-             f"{totals['grants']} notable grant{'s' if totals['grants'] != 1 else ''} into left-behind wards"]
+             f"{totals['reopenings']} reopening{'s' if totals['reopenings'] != 1 else ''}"]
+    # Each source's new records, in its own words ("1 new mutual aid group"), where it gives a headline.
+    for s in registry.ranked():
+        if (d := s.digest_section).get("headline"):
+            n = totals[d.get("key", s.name)]
+            parts.append(f"{n} {d['headline'][n != 1]}")
     return "This week: " + ", ".join(parts) + "."
 
 

@@ -10,7 +10,6 @@ import sqlite_utils
 
 from monitor.delivery.text import DETAIL_LIMIT, clean_text
 from spiders import registry
-from spiders.sources.fhrs_pubs.venue_kinds import NOUNS as VENUE_NOUNS
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
 KIND_ORDER = {"corrected": 0, "closed": 0, "announced": 1, "reopened": 1, "changed_hands": 1, "reported": 2, "new": 3,
@@ -129,7 +128,7 @@ def _record(db: sqlite_utils.Database, source: str, record_id: str) -> dict:
 
 def venue_label(kind: str, venue_kind: str) -> str:
     """Return 'Sports club closed', 'Pub reopened', 'New bar' for an event of a venue of this kind."""
-    noun = VENUE_NOUNS.get(venue_kind, venue_kind.replace("_", " "))
+    noun = registry.venue_kind_nouns().get(venue_kind, venue_kind.replace("_", " "))
     if kind == "new":
         return f"New {noun}"
     if kind == "corrected":
@@ -158,7 +157,7 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
     table = source.table if source else "events"
     venue_kind = record.get("venue_kind")
     label = venue_label(kind, venue_kind) if venue_kind else KIND_LABELS.get(kind, kind.capitalize())
-    noun = VENUE_NOUNS.get(venue_kind) or (source.noun if source else "record")
+    noun = registry.venue_kind_nouns().get(venue_kind) or (source.noun if source else "record")
     return EventLine(
         event_id=event["id"], kind=kind, kind_label=label, venue_kind=venue_kind,
         source=event["source"], source_label=source.label if source else event["source"],

@@ -27,7 +27,7 @@ from spiders.sources.fhrs_pubs.fhrs_xml import (
     parse_pubs_xml,
 )
 from spiders.sources.fhrs_pubs.items import Pub
-from spiders.sources.fhrs_pubs.venue_kinds import classify_venue
+from spiders.sources.fhrs_pubs.venue_kinds import NOUNS, classify_venue
 
 API_HEADERS = {"x-api-version": "2", "Accept": "application/json"}
 PAGE_SIZE = 500   # the Scrapy setting FHRS_PAGE_SIZE overrides it (tests page through small pages)
@@ -39,6 +39,7 @@ class FhrsPubsSpider(SourceSpider):
     item_class = Pub
     schema = records.schema
     rank = 30
+    venue_kind_nouns = NOUNS
     indicators = indicators.INDICATORS
     place_kind = "pub"
     venue_kind_sql = "r.venue_kind"

@@ -54,6 +54,8 @@ class MutualAidSpider(FileSpider):
     item_class = Group
     schema = records.schema
     rank = 10
+    digest_section = {"key": "groups", "title": "New mutual aid groups", "intro": "Groups first listed this week.",
+                      "headline": ("new mutual aid group", "new mutual aid groups")}
     indicators = indicators.INDICATORS
     place_kind = "group"
     label = "Mutual aid groups"

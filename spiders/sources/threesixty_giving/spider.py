@@ -61,6 +61,10 @@ class ThreeSixtyGivingSpider(SourceSpider):
     item_class = Grant
     schema = records.schema
     rank = 20
+    digest_section = {"key": "grants", "title": "Notable grants into left-behind wards",
+                      "intro": "New grants of at least {amount} to recipients in left-behind wards.",
+                      "headline": ("notable grant into left-behind wards", "notable grants into left-behind wards"),
+                      "left_behind_only": True, "notable": "e.record_id in (select id from grants where amount >= ?)"}
     indicators = indicators.INDICATORS
     label = "Grants (360Giving)"
     noun = "grant"
