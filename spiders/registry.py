@@ -50,6 +50,7 @@ class Source:
     rank: int                  # where its figures and news come in tables and the digest (lower first)
     digest_section: dict       # its section of new records in the digest, in its own words ({} = none)
     venue_kind_nouns: dict     # venue kind -> its noun, in alerts and the digest
+    ward_profile: tuple        # its records on the ward_profile page: SQL for section, item, date, detail
 
     @property
     def closes_by_absence(self) -> bool:
@@ -81,7 +82,8 @@ def from_spider(cls) -> Source:
                   scopes_setting=cls.scopes_setting, counted=cls.closure_rule != "reports",
                   schedule=cls.schedule, record_table=record_table(cls),
                   indicators=tuple(cls.indicators), rank=cls.rank,
-                  digest_section=dict(cls.digest_section), venue_kind_nouns=dict(cls.venue_kind_nouns))
+                  digest_section=dict(cls.digest_section), venue_kind_nouns=dict(cls.venue_kind_nouns),
+                  ward_profile=tuple(cls.ward_profile))
 
 
 def record_table(cls) -> RecordTable:

@@ -41,7 +41,9 @@ profile as (
            n.lb_note, null
     from ward_numerators n, ward w
     union all
-    select 2, 'group', name, status, first_seen_at, coalesce(location_name, postcode),
+    -- Each source's records in the ward, as the source words them (`run.py serve` writes this part from the
+    -- sources' own).
+    /*ward_records*/    select 2, 'group', name, status, first_seen_at, coalesce(location_name, postcode),
            null, null, null, null, null, null, null, id
     from groups where ward_code = :ward
     union all
@@ -57,9 +59,9 @@ profile as (
     union all
     select 5, 'library', name, status, coalesce(closed_at, first_seen_at), coalesce(address, postcode),
            null, null, null, null, null, null, null, id
-    from libraries where ward_code = :ward
+    from libraries where ward_code = :ward/*end*/
     union all
-    select 6, 'event', kind || case when baseline = 1 then ' (baseline)' else '' end || ': ' || coalesce(name, ''),
+    select 99, 'event', kind || case when baseline = 1 then ' (baseline)' else '' end || ': ' || coalesce(name, ''),
            null, at, evidence, null, null, null, null, null, null, null, record_id
     from events where ward_code = :ward
 )

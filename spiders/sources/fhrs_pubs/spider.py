@@ -39,6 +39,8 @@ class FhrsPubsSpider(SourceSpider):
     item_class = Pub
     schema = records.schema
     rank = 30
+    ward_profile = ("coalesce(venue_kind, 'pub')", "name", "coalesce(closed_at, first_seen_at)",
+                    "coalesce(address, postcode)")
     venue_kind_nouns = NOUNS
     indicators = indicators.INDICATORS
     place_kind = "pub"

@@ -61,6 +61,9 @@ class ThreeSixtyGivingSpider(SourceSpider):
     item_class = Grant
     schema = records.schema
     rank = 20
+    ward_profile = ("'grant'", "coalesce(title, recipient_name, name)", "award_date",
+                    "coalesce(funder_name, funder_id, '') || ' to ' || coalesce(recipient_name, '?')"
+                    " || coalesce(': £' || cast(round(amount) as integer), '')")
     digest_section = {"key": "grants", "title": "Notable grants into left-behind wards",
                       "intro": "New grants of at least {amount} to recipients in left-behind wards.",
                       "headline": ("notable grant into left-behind wards", "notable grants into left-behind wards"),
