@@ -33,6 +33,8 @@ class SourceSpider(scrapy.Spider):
     venue_kind_nouns: ClassVar[dict[str, str]] = {}   # venue kind -> its noun in alerts and the digest
     # Its records on Datasette's ward_profile page: SQL over its table for the section, item, date and detail.
     ward_profile: ClassVar[tuple[str, str, str, str]] = ()
+    # Its records on the people's ward page: the heading, and where the section comes (lower first). {} = none.
+    ward_section: ClassVar[dict] = {}
     rank: int = 100                      # where its figures and news come in tables and the digest (lower first)         # SQL over its record (alias r) for a place's venue kind, on the map
     label: str = ""                      # how people see the source named: "Pubs (FSA register)"
     noun: str = "record"                 # one record, in a sentence: "pub"

@@ -51,6 +51,7 @@ class Source:
     digest_section: dict       # its section of new records in the digest, in its own words ({} = none)
     venue_kind_nouns: dict     # venue kind -> its noun, in alerts and the digest
     ward_profile: tuple        # its records on the ward_profile page: SQL for section, item, date, detail
+    ward_section: dict         # its records on the people's ward page: heading and rank
 
     @property
     def closes_by_absence(self) -> bool:
@@ -83,7 +84,7 @@ def from_spider(cls) -> Source:
                   schedule=cls.schedule, record_table=record_table(cls),
                   indicators=tuple(cls.indicators), rank=cls.rank,
                   digest_section=dict(cls.digest_section), venue_kind_nouns=dict(cls.venue_kind_nouns),
-                  ward_profile=tuple(cls.ward_profile))
+                  ward_profile=tuple(cls.ward_profile), ward_section=dict(cls.ward_section))
 
 
 def record_table(cls) -> RecordTable:
@@ -108,6 +109,15 @@ def ranked() -> list[Source]:
 def indicators() -> tuple:
     """Return every source's indicators, in the sources' order."""
     return tuple(i for s in ranked() for i in s.indicators)
+
+
+def ward_sections() -> dict[str, str]:
+    """Return the record tables shown on the people's ward page, in page order -> their headings."""
+    shown = sorted((s for s in sources().values() if s.ward_section), key=lambda s: (s.ward_section["rank"], s.name))
+    out: dict[str, str] = {}
+    for s in shown:
+        out.setdefault(s.table, s.ward_section["heading"])
+    return out
 
 
 def venue_kind_nouns() -> dict[str, str]:

@@ -109,9 +109,9 @@ def _ward_tally(conn, ind, code: str, window_from: str | None, window_to: str | 
 
 
 def ward_records(conn: sqlite3.Connection, code: str, db_name: str) -> dict[str, list[dict]]:
-    """Return the ward's records per table (pubs, libraries, groups, grants, news), each with its Datasette link."""
+    """Return the ward's records under each source's heading, in page order, each with its Datasette link."""
     out = {}
-    for table in registry.record_table_names():
+    for table, heading in registry.ward_sections().items():
         cols = {r[1] for r in conn.execute(f"pragma table_info({table})")}
         extra = ", ".join(c for c in ("kind", "venue_kind", "business_type", "amount", "award_date", "funder_name",
                                           "closed_at") if c in cols)
@@ -120,7 +120,7 @@ def ward_records(conn: sqlite3.Connection, code: str, db_name: str) -> dict[str,
         for r in rows:
             r["href"] = row_path(db_name, table, r["id"])
             r["kind"] = r.get("venue_kind") or r.get("kind") or r.get("business_type")
-        out[table] = sorted(rows, key=lambda r: (r["status"] == "closed", r["kind"] or "", r["name"] or ""))
+        out[heading] = sorted(rows, key=lambda r: (r["status"] == "closed", r["kind"] or "", r["name"] or ""))
     return out
 
 

@@ -39,6 +39,7 @@ class FhrsPubsSpider(SourceSpider):
     item_class = Pub
     schema = records.schema
     rank = 30
+    ward_section = {"heading": "Pubs and clubs", "rank": 10}
     ward_profile = ("coalesce(venue_kind, 'pub')", "name", "coalesce(closed_at, first_seen_at)",
                     "coalesce(address, postcode)")
     venue_kind_nouns = NOUNS

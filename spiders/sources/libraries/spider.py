@@ -30,6 +30,7 @@ class LibrariesSpider(FileSpider):
     item_class = Library
     schema = records.schema
     rank = 40
+    ward_section = {"heading": "Libraries", "rank": 20}
     ward_profile = ("'library'", "name", "coalesce(closed_at, first_seen_at)", "coalesce(address, postcode)")
     indicators = indicators.INDICATORS
     place_kind = "library"

@@ -21,6 +21,7 @@ class LibraryNewsSpider(SourceSpider):
     item_class = NewsMention
     schema = records.schema
     rank = 50
+    ward_section = {"heading": "In the news", "rank": 50}
     digest_section = {"key": "news", "title": "Reported in the news",
                       "intro": "Reports from Public Libraries News: not confirmed closures."}
     label = "Public Libraries News"

@@ -54,6 +54,7 @@ class MutualAidSpider(FileSpider):
     item_class = Group
     schema = records.schema
     rank = 10
+    ward_section = {"heading": "Community and mutual aid groups", "rank": 30}
     ward_profile = ("'group'", "name", "first_seen_at", "coalesce(location_name, postcode)")
     digest_section = {"key": "groups", "title": "New mutual aid groups", "intro": "Groups first listed this week.",
                       "headline": ("new mutual aid group", "new mutual aid groups")}

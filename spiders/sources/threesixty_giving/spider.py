@@ -61,6 +61,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
     item_class = Grant
     schema = records.schema
     rank = 20
+    ward_section = {"heading": "Grants received", "rank": 40}
     ward_profile = ("'grant'", "coalesce(title, recipient_name, name)", "award_date",
                     "coalesce(funder_name, funder_id, '') || ' to ' || coalesce(recipient_name, '?')"
                     " || coalesce(': £' || cast(round(amount) as integer), '')")
