@@ -47,10 +47,12 @@ def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR, provenance: dict
                    fragments: dict | None = None) -> dict:
     """Return Datasette metadata for a database named db_name, with each canned query's SQL from its file.
 
-    provenance gives tables' source and licence keys (the record tables': what their spiders declare);
+    provenance gives the metadata of the sources' tables (what each declares, with its source and licence keys;
+    `record_columns: true` adds what the shared record columns mean);
     fragments replace markers /*name*/...default.../*end*/ in the queries' SQL (the ward's numerators)."""
     metadata = yaml.safe_load((config_dir / "metadata.yml").read_text(encoding="utf-8"))
     metadata.pop("derived", None)  # a YAML anchor shared by the queries, not a Datasette key
+    shared_columns = metadata.pop("record_columns", {})   # what every record table's shared columns mean
     database = metadata["databases"].pop(METADATA_KEY)
     queries = database.get("queries", {})
     files = {p.stem for p in (config_dir / "queries").glob("*.sql")}
@@ -61,6 +63,9 @@ def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR, provenance: dict
         query["sql"] = _fill_fragments((config_dir / "queries" / f"{name}.sql").read_text(encoding="utf-8"),
                                        fragments or {})
     for table, keys in (provenance or {}).items():
+        keys = dict(keys)
+        if keys.pop("record_columns", False):
+            keys["columns"] = {**shared_columns, **keys.get("columns", {})}
         database.setdefault("tables", {}).setdefault(table, {}).update(keys)
     metadata["databases"] = {db_name: database}
     return _fill_placeholders(metadata, db_name)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
+import yaml
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
@@ -141,20 +143,26 @@ def record_table_names() -> tuple[str, ...]:
 record_tables.provide(tables_of_sources)   # the store learns its record tables from the sources
 
 
-def replay_modules() -> list:
-    """Return each source's replay module: the `replay` module in its spider's folder, where it has one."""
+def source_folders() -> list:
+    """Return each source's folder (the package its spider module is in), once each, in source name order."""
     loader = spider_loader()
     out = []
     for name in sorted(loader.list()):
         folder = loader.load(name).__module__.rpartition(".")[0]
+        if folder and (package := importlib.import_module(folder)) not in out:
+            out.append(package)
+    return out
+
+
+def replay_modules() -> list:
+    """Return each source's replay module: the `replay` module in its folder, where it has one."""
+    out = []
+    for folder in source_folders():
         try:
-            module = importlib.import_module(f"{folder}.replay") if folder else None
+            out.append(importlib.import_module(f"{folder.__name__}.replay"))
         except ModuleNotFoundError as e:
-            if e.name != f"{folder}.replay":
+            if e.name != f"{folder.__name__}.replay":
                 raise
-            module = None
-        if module is not None and module not in out:
-            out.append(module)
     return out
 
 
@@ -173,8 +181,21 @@ def subscription_kinds() -> dict[str, tuple[str, str, tuple]]:
             for word, venue_kinds in s.kinds.items()}
 
 
-def table_provenance() -> dict[str, dict[str, str]]:
-    """Return Datasette's source and licence keys of each record table, from the spiders writing to it."""
+def table_provenance() -> dict[str, dict]:
+    """Return Datasette's metadata of each source's tables: what its folder's datasette.yml says of them, and the
+    source and licence keys of each record table, from the spiders writing to it."""
+    out: dict[str, dict] = {}
+    for folder in source_folders():
+        path = Path(folder.__file__).parent / "datasette.yml"
+        if path.exists():
+            for table, meta in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tables", {}).items():
+                out.setdefault(table, meta)
+    for table, keys in _record_table_provenance().items():
+        out.setdefault(table, {}).update(keys)
+    return out
+
+
+def _record_table_provenance() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, list[str]]] = {}
     for s in sources().values():
         keys = out.setdefault(s.table, {"source": [], "source_url": [], "license": [], "license_url": []})
