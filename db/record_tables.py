@@ -57,9 +57,11 @@ class RecordTable:
     legacy: str | None = None     # the set its steps were recorded in before each table had its own ("public")
 
     def migrations(self) -> Migrations:
-        """Return its migration set: the steps every record table gets, then its own, in name order."""
+        """Return its migration set: the table and its item's columns first, then its own steps and the rest of
+        those every record table gets, in name order."""
         migrations = Migrations(self.name, legacy=self.legacy)
-        migrations.steps = sorted([*shared_steps(self), *self.steps], key=lambda step: step[0])
+        create, columns, *later = shared_steps(self)
+        migrations.steps = [create, columns, *sorted([*later, *self.steps], key=lambda step: step[0])]
         return migrations
 
 
