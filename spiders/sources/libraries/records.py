@@ -26,7 +26,8 @@ def m025_library_windows(db) -> None:
     # A library's listed_state_at is the last date a healthy list showed it in its current state (the next
     # window's start); `announced` is the announcement last reported ("2024", "temporary closure"), so it is told
     # once.
-    for name in ("listed_state_at", "announced"):
-        if name not in db["libraries"].columns_dict:
-            db["libraries"].add_column(name, str)
-    db.execute("update libraries set listed_state_at = last_seen_at where listed_state_at is null")
+    if "listed_state_at" not in db["libraries"].columns_dict:   # (a store made before has it, and its values)
+        db["libraries"].add_column("listed_state_at", str)
+        db.execute("update libraries set listed_state_at = last_seen_at where listed_state_at is null")
+    if "announced" not in db["libraries"].columns_dict:
+        db["libraries"].add_column("announced", str)
