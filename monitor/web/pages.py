@@ -83,16 +83,18 @@ async def ward_feed(datasette, request):
     state, code, db, ward = await _ward_of(datasette, request)
     if not ward:
         return _no_such_ward(state, request)
-    events = await db.execute_fn(lambda conn: wq.events(conn, db.name, ward_code=code))
+    events, as_of = await db.execute_fn(lambda conn: (wq.events(conn, db.name, ward_code=code),
+                                                      wq.data_as_of(wq.coverage(conn))))
     base = state.base_url
     return _atom(feeds.atom(f"{FEED_TAG}:feed:ward:{code}", f"{ward['name']} ({ward['lad_name']}): events",
-                            f"{base}/wards/{code}.atom", f"{base}/wards/{code}", events, base))
+                            f"{base}/wards/{code}.atom", f"{base}/wards/{code}", events, base, as_of))
 
 
 async def left_behind_feed(datasette, request):
     state = get_state()
     db = datasette.get_database()
-    events = await db.execute_fn(lambda conn: wq.events(conn, db.name, left_behind=True, limit=100))
+    events, as_of = await db.execute_fn(lambda conn: (wq.events(conn, db.name, left_behind=True, limit=100),
+                                                      wq.data_as_of(wq.coverage(conn))))
     base = state.base_url
     return _atom(feeds.atom(f"{FEED_TAG}:feed:left-behind", "Left-behind wards: events",
-                            f"{base}/left-behind.atom", f"{base}/wards", events, base))
+                            f"{base}/left-behind.atom", f"{base}/wards", events, base, as_of))

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections import defaultdict, deque
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 import jinja2
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from core import config as config_mod
 
@@ -21,26 +22,14 @@ TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 
 
 class RateLimiter:
-    """At most `limit` hits per key in any `window` seconds (a sliding window kept in memory)."""
+    """At most `limit` hits per client in any `window` seconds: a moving window, kept in memory by `limits`."""
 
-    def __init__(self, limit: int, window: float = 60.0, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self.hits: dict[str, deque] = defaultdict(deque)
-        self.lock = threading.Lock()
+    def __init__(self, limit: int, window: float = 60.0):
+        self.item = RateLimitItemPerSecond(limit, max(1, round(window)))
+        self.strategy = MovingWindowRateLimiter(MemoryStorage())   # expires idle clients by itself
 
     def allow(self, key: str) -> bool:
-        now = self.clock()
-        with self.lock:
-            q = self.hits[key]
-            while q and q[0] <= now - self.window:
-                q.popleft()
-            if len(q) >= self.limit:
-                return False
-            q.append(now)
-            if len(self.hits) > 10_000:  # forget idle clients so memory stays bounded
-                for k in [k for k, v in self.hits.items() if not v]:
-                    del self.hits[k]
-            return True
+        return self.strategy.hit(self.item, key)
 
 
 class WebState:
