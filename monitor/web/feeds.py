@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
+from monitor.delivery.text import DETAIL_LIMIT, clean_text
+
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
 
@@ -24,8 +26,8 @@ def atom(feed_id: str, title: str, self_url: str, page_url: str, events: list[di
     """Return the feed document; each entry has id, title, updated and a link to the event's row."""
     def el(parent, tag, text=None, **attrs):
         node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-        if text is not None:
-            node.text = text
+        if text is not None:   # names from sources: no bidi or control characters (XML has no place for most)
+            node.text = clean_text(text, DETAIL_LIMIT)
         return node
 
     feed = ET.Element(f"{{{ATOM}}}feed")
