@@ -3,7 +3,7 @@ people's pages kept fast while heavy queries run (db/datasette/plugins/, db/data
 
 The site is `run.py serve` over the sample database of tests/test_serve.py (Becontree, E05000028), with rows
 added by hand as an attacker with write access to the file would: a grant with a 20 MB title and a pub whose name
-carries a right-to-left override.
+carries a right-to-left override, and in Abbey a library whose name is 40 MB.
 """
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ import sqlite_utils
 from tests.web_server import web_server
 
 BECONTREE = "E05000028"
+ABBEY = "E05000026"           # Abbey, Barking and Dagenham: an ordinary ward of the sample
 TWENTY_MB = 20 * 1000 * 1000
+FORTY_MB = 40 * 1000 * 1000   # over the 32 MB that Datasette's own queries may read
 HEAVY = "select count(*) from wards a, wards b, wards c"   # 7,427 cubed rows: runs to the 3 s time limit
 RLO = "\u202e"
 
@@ -32,6 +34,8 @@ def site(tmp_path_factory, template_db):
         db["grants"].insert({"id": "threesixty_giving:huge", "source": "threesixty_giving", "ref": "huge",
                              "name": "Huge grant", "title": "T" * TWENTY_MB, "ward_code": BECONTREE,
                              "status": "open", "amount": 1.0}, alter=True)
+        db["libraries"].insert({"id": "libraries:huge", "source": "libraries", "ref": "huge", "ward_code": ABBEY,
+                                "name": "L" * FORTY_MB, "status": "open"}, alter=True)
         db["pubs"].insert({"id": "fhrs_pubs:rlo", "source": "fhrs_pubs", "ref": "rlo", "ward_code": BECONTREE,
                            "name": f"The {RLO}nuS gnisiR{RLO} Arms", "status": "open", "venue_kind": "pub"},
                           alter=True)
@@ -69,6 +73,13 @@ def test_a_20_mb_title_put_in_by_hand_breaks_no_page(client):
     assert row.status_code == 200 and len(row.json()["rows"][0]["title"]) == TWENTY_MB
     profile = client.get(f"/leftbehind/ward_profile?ward={BECONTREE}")
     assert profile.status_code == 200 and "T" * 200 in profile.text and len(profile.text) < 1_000_000
+
+
+def test_a_40_mb_name_shows_its_start_on_the_ward_page_and_datasette_says_what_is_wrong(client):
+    page = client.get(f"/wards/{ABBEY}")
+    assert page.status_code == 200 and "L" * 1_000 in page.text and len(page.text) < 1_000_000
+    table = client.get("/leftbehind/libraries.json")
+    assert table.status_code == 400 and "larger than this server reads" in table.json()["error"]
 
 
 def test_a_right_to_left_override_never_reaches_the_ward_page_or_its_feed(client):
