@@ -4,22 +4,16 @@ Secrets (the SMTP password) are read only from the environment, never from the f
 """
 from __future__ import annotations
 
+import difflib
 import os
+import sys
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
-    env: str | None = None
-
+from core.setting_values import Setting, check, from_text, shown
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("user_agent", "leftbehind-monitor/0.1 (+{contact_url})",
@@ -27,20 +21,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("contact_url", "https://github.com/leftbehind-monitor/leftbehind-monitor",
             "Where a source's operator can find out who is crawling."),
     Setting("postcodes_url", "https://api.postcodes.io", "Base URL of postcodes.io.", env="LBM_POSTCODES_URL"),
-    Setting("http_timeout", 20.0, "Seconds before an HTTP request to postcodes.io gives up."),
+    Setting("http_timeout", 20.0, "Seconds before an HTTP request to postcodes.io gives up.", low=0.1),
     Setting("http_retries", 4, "Retries on 429 and 5xx, with exponential backoff."),
     Setting("http_backoff", 0.5, "First backoff in seconds; doubled on each retry."),
-    Setting("postcodes_concurrency", 4, "postcodes.io bulk lookups in flight at once (1 = one after another)."),
+    Setting("postcodes_concurrency", 4, "postcodes.io bulk lookups in flight at once (1 = one after another).", low=1),
     Setting("postcodes_rate_per_second", 10.0,
             "Most requests per second to postcodes.io, retries included, evenly spaced (0 = no limit). Each bulk "
             "request carries 100 postcodes; a Retry-After (429, 503) pauses all requests.",
             env="LBM_POSTCODES_RATE"),
     Setting("health_min_share", 0.8,
             "A crawl scope is healthy only if its item count is at least this share of the median of its last "
-            "healthy crawls."),
-    Setting("health_window", 5, "How many recent healthy crawls the median is taken over."),
+            "healthy crawls.", high=1),
+    Setting("health_window", 5, "How many recent healthy crawls the median is taken over.", low=1),
     Setting("closure_missing_crawls", 2,
-            "A venue is closed after missing from this many consecutive healthy crawls of its scope."),
+            "A venue is closed after missing from this many consecutive healthy crawls of its scope.", low=1),
     Setting("operator_email", "",
             "Who runs this monitor: gets failing sources and failed jobs by mail, through the outbox (empty = nobody)."),
     Setting("operator_alert_hours", 6,
@@ -56,36 +50,40 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("changed_hands_weeks", 12,
             "A new registration at the address of a venue closed within this many weeks turns that closure into a "
             "change of hands (and a correction is sent)."),
-    Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source."),
+    Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source.",
+            low=1),
     Setting("allow_private_addresses", False,
             "Crawls refuse private, loopback and link-local addresses: true allows them all, a list of "
-            "'host:port' allows just those (a local mirror)."),
+            "'host:port' allows just those (a local mirror).", kind=(bool, list)),
     Setting("crawl_memory_mb", 4096,
             "Address-space ceiling of a crawl child process in MiB (0 = none): a crafted file cannot exhaust memory."),
     Setting("serve_memory_mb", 2048,
             "Address-space ceiling of the Datasette process in MiB (0 = none): a query cannot exhaust memory."),
-    Setting("crawl_timeout", 3600, "Seconds a crawl child process may run before it is stopped."),
+    Setting("crawl_timeout", 3600, "Seconds a crawl child process may run before it is stopped.", low=1),
     Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all English."),
-    Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API)."),
+    Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API).",
+            choices=("xml", "json")),
     Setting("grants_window_days", 365, "Grants indicators cover this many days before now."),
     Setting("min_reliable_count", 20,
             "A rate from fewer records than this is marked 'too few to say' (not reliable), whatever its value."),
-    Setting("library_closures_since", "2010-01-01", "Library closures are counted from this date."),
+    Setting("library_closures_since", "2010-01-01", "Library closures are counted from this date.", kind="date"),
     Setting("datasette_url", "http://127.0.0.1:8001", "Base URL of the Datasette that links in emails point to."),
     Setting("mail_from", "Left-behind monitor <monitor@localhost>", "From address of alerts and digests."),
     Setting("smtp_host", "", "SMTP server; empty means write mail to the Maildir instead.", env="LBM_SMTP_HOST"),
-    Setting("smtp_port", 587, "SMTP port.", env="LBM_SMTP_PORT"),
-    Setting("smtp_security", "starttls", "'starttls', 'ssl' or 'none'.", env="LBM_SMTP_SECURITY"),
+    Setting("smtp_port", 587, "SMTP port.", env="LBM_SMTP_PORT", low=1, high=65535),
+    Setting("smtp_security", "starttls", "'starttls', 'ssl' or 'none'.", env="LBM_SMTP_SECURITY",
+            choices=("starttls", "ssl", "none")),
     Setting("smtp_user", "", "SMTP user name; the password comes only from LBM_SMTP_PASSWORD.", env="LBM_SMTP_USER"),
     Setting("maildir", "./mail", "Maildir folder used when no SMTP server is configured.", env="LBM_MAILDIR"),
     Setting("unsubscribe_url", "http://127.0.0.1:8001/unsubscribe",
             "Base of the unsubscribe link (answered by `run.py serve`); ?token= is appended."),
     Setting("web_url", "http://127.0.0.1:8001", "Public base URL of `run.py serve`: links in feeds and emails."),
-    Setting("web_requests_per_minute", 20, "Requests per client per window to searches and the subscribe pages."),
-    Setting("web_rate_window_seconds", 60, "The window of web_requests_per_minute, in seconds."),
+    Setting("web_requests_per_minute", 20, "Requests per client per window to searches and the subscribe pages.",
+            low=1),
+    Setting("web_rate_window_seconds", 60, "The window of web_requests_per_minute, in seconds.", low=1),
     Setting("web_confirmations_per_day", 3, "Confirmation emails to one address per 24 hours; more are dropped."),
-    Setting("web_max_body_bytes", 8192, "Largest form body accepted; more gets 413."),
-    Setting("schedule_timezone", "Europe/London", "Time zone of the cron schedules."),
+    Setting("web_max_body_bytes", 8192, "Largest form body accepted; more gets 413.", low=1),
+    Setting("schedule_timezone", "Europe/London", "Time zone of the cron schedules.", kind="timezone"),
     Setting("schedule", {
         "digest": "0 7 * * 1",
     }, "Cron expression per job (minute hour day month day-of-week); a source not named here runs on the "
@@ -94,10 +92,12 @@ SETTINGS: tuple[Setting, ...] = (
                              "replay server)."),
     Setting("enabled_sources", [], "Sources that `crawl --all` and the scheduler run; empty: every spider in "
                                    "SPIDER_MODULES (`scrapy list`)."),
-    Setting("smtp_timeout", 30.0, "Seconds an SMTP conversation may stall before the message is retried later."),
+    Setting("smtp_timeout", 30.0, "Seconds an SMTP conversation may stall before the message is retried later.",
+            low=0.1),
     Setting("mail_retry_seconds", 60, "First retry delay for a message the transport refused; doubled on each "
                                       "attempt, capped at six hours."),
-    Setting("mail_max_attempts", 12, "Attempts before a message is marked failed and left in the outbox."),
+    Setting("mail_max_attempts", 12, "Attempts before a message is marked failed and left in the outbox.",
+            low=1),
     Setting("misfire_grace_seconds", 21600, "A scheduled job missed by more than this (machine off) waits for its "
                                             "next time; within it, missed runs are coalesced into one."),
     Setting("notable_grant_amount", 10000, "Grants of at least this many pounds into left-behind wards are listed "
@@ -108,9 +108,11 @@ DEFAULTS = {s.name: s.default for s in SETTINGS}
 SECRET_ENV = {"smtp_password": "LBM_SMTP_PASSWORD"}
 
 
-def load(path: str | os.PathLike | None = None, environ: dict | None = None) -> dict[str, Any]:
-    """Return the settings: defaults, then the TOML file, then the environment."""
+def load(path: str | os.PathLike | None = None, environ: dict | None = None,
+         warn: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Return the settings: defaults, then the TOML file, then the environment, each value checked."""
     environ = os.environ if environ is None else environ
+    warn = warn or (lambda message: print(f"Warning: {message}", file=sys.stderr))
     values = dict(DEFAULTS)
     if path:
         p = Path(path)
@@ -120,14 +122,21 @@ def load(path: str | os.PathLike | None = None, environ: dict | None = None) -> 
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
-        unknown = set(data) - set(DEFAULTS)
-        if unknown:
-            raise ConfigError(f"unknown setting(s) in {p}: {', '.join(sorted(unknown))}")
-        values.update(data)
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"config file {p} cannot be read: {getattr(e, 'strerror', None) or e}") from None
+        for name, env in SECRET_ENV.items():
+            if name in data:
+                raise ConfigError(f"unknown setting {name} in {p}: it is read only from the environment ({env})")
+        for name in sorted(set(data) - set(DEFAULTS)):
+            near = difflib.get_close_matches(name, DEFAULTS, n=1)
+            warn(f"unknown setting {name!r} in {p} is ignored" + (f" (did you mean {near[0]}?)" if near else ""))
+        for s in SETTINGS:
+            if s.name in data:
+                values[s.name] = check(s, data[s.name], f"{s.name} = {shown(_toml_value(data[s.name]))} in {p}")
     for s in SETTINGS:
         if s.env and environ.get(s.env):
             raw = environ[s.env]
-            values[s.name] = type(s.default)(raw) if isinstance(s.default, (int, float)) else raw
+            values[s.name] = check(s, from_text(s, raw), f"{s.env}={shown(raw)} (setting {s.name})")
     for name, env in SECRET_ENV.items():
         values[name] = environ.get(env, "")
     values["user_agent"] = values["user_agent"].format(contact_url=values["contact_url"])

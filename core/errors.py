@@ -7,6 +7,7 @@ MonitorError                 anything the program reports to a person as a one-l
  |    +-- PostcodesError     postcodes.io failed after its retries
  +-- DeliveryError           a message could not be handed to its transport
  +-- LockError               another scheduler holds the lock
+ +-- StoreError              a database is missing, unreadable, not SQLite, read-only, full or locked
 """
 
 
@@ -36,3 +37,7 @@ class DeliveryError(MonitorError):
 
 class LockError(MonitorError):
     """Another scheduler is running on these databases."""
+
+
+class StoreError(MonitorError):
+    """A database cannot be opened, read or written."""

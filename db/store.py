@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import csv
+import os
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
+from core.errors import StoreError
 from db.private_schema import private
 from db.schema import public
 
@@ -16,20 +19,68 @@ REFERENCE_TABLES = {
     "ward_aliases": ("ward_aliases.csv", "code"),
 }
 _INT = {"population", "left_behind", "most_deprived_10pc", "other_deprived", "imd_decile"}
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30000   # how long a write waits for another process's write lock before giving up
 _FLOAT = {"imd_score", "cni_score", "civic_assets_score", "connectedness_score", "engaged_community_score"}
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open a database file in WAL mode with a busy timeout, creating its folder."""
+def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
+    """Open a database file in WAL mode with a busy timeout; create it and its folder only when asked."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    db.execute("PRAGMA busy_timeout = 30000")
-    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        db.enable_wal()
-    db.execute("PRAGMA synchronous = NORMAL")   # with WAL: safe from corruption, no fsync on every commit
-    db.execute("PRAGMA foreign_keys = ON")
+    if create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create the folder of database {path}: {e.strerror}") from None
+    _check_file(path, create)
+    try:
+        db = sqlite_utils.Database(path)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")   # with WAL: safe from corruption, no fsync on every commit
+        db.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as e:
+        raise store_error(e, path) from None
     return db
+
+
+def _check_file(path: Path, create: bool) -> None:
+    """Refuse, in one sentence, a database that is missing (unless it may be created), unreadable or not SQLite."""
+    if not path.exists():
+        if create:
+            return
+        raise StoreError(f"database {path} does not exist: give the right --db or --private-db, or create it with "
+                         "`run.py init`")
+    if path.is_dir():
+        raise StoreError(f"database {path} is a folder, not a file")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as e:
+        raise StoreError(f"database {path} cannot be read: {e.strerror}") from None
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"{path} is not an SQLite database")
+
+
+def store_error(e: sqlite3.Error, path: str | Path | None = None) -> StoreError:
+    """Return the one sentence a person needs for an SQLite error (full, locked, read-only, not a database)."""
+    what = f"database {path}" if path else "the database"
+    text = str(e)
+    if "full" in text:
+        return StoreError(f"{what} could not be written: the disk is full (or the database reached its size limit); "
+                          "nothing more was saved, free some space and run the command again")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{what} is locked: another process held its write lock for over "
+                          f"{BUSY_TIMEOUT_MS // 1000} s, so nothing was written; run the command again when it ends")
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return StoreError(f"{what} cannot be used: {_unwritable(Path(path)) if path else 'it is read-only'}")
+    if "not a database" in text:
+        return StoreError(f"{what} is not an SQLite database")
+    if "malformed" in text:
+        return StoreError(f"{what} is damaged (SQLite: {text}): restore it from a copy, or make a new one with "
+                          "`run.py init` and crawl again")
+    return StoreError(f"{what}: SQLite error: {text}")
 
 
 def _typed(row: dict) -> dict:
@@ -59,18 +110,33 @@ def load_reference(db: sqlite_utils.Database) -> dict[str, int]:
     return loaded
 
 
-def init_public(path: str | Path) -> sqlite_utils.Database:
-    """Create or migrate the public database and load reference data; idempotent."""
-    db = connect(path)
-    public.apply(db)
-    load_reference(db)
+def _unwritable(path: Path) -> str:
+    if not os.access(path.parent, os.W_OK):
+        # Even to read, SQLite keeps its -wal and -shm files beside a WAL database.
+        return f"its folder {path.parent} cannot be written (SQLite needs to write there even to read)"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    return "its file or its folder cannot be read or written"
+
+
+def init_public(path: str | Path, create: bool = True) -> sqlite_utils.Database:
+    """Create (or, with create=False, only open) and migrate the public database, loading reference data."""
+    db = connect(path, create)
+    try:
+        public.apply(db)
+        load_reference(db)
+    except sqlite3.Error as e:
+        raise store_error(e, path) from None
     return db
 
 
-def init_private(path: str | Path) -> sqlite_utils.Database:
-    """Create or migrate the private database; idempotent."""
-    db = connect(path)
-    private.apply(db)
+def init_private(path: str | Path, create: bool = True) -> sqlite_utils.Database:
+    """Create (or, with create=False, only open) and migrate the private database; idempotent."""
+    db = connect(path, create)
+    try:
+        private.apply(db)
+    except sqlite3.Error as e:
+        raise store_error(e, path) from None
     return db
 
 

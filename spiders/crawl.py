@@ -13,6 +13,7 @@ import logging
 import os
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -140,8 +141,15 @@ def child_main(argv: list[str] | None = None) -> int:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     if stats.get("finish_reason") == "closespider_timeout":   # stopped half-way: never a complete crawl
         status, reason = "error", f"crawl stopped after its {settings['crawl_timeout']} s timeout"
-    db["crawl_runs"].update(a.crawl_id, {"status": status, "reason": reason,
-                                          "stats": json.dumps(stats, default=str, sort_keys=True)})
+    if stats.get("store/error"):   # the parent reads the last line of stderr as the crawl's error
+        status, reason = "error", f"the database could not be written: {stats['store/error']}"
+        print(reason, file=sys.stderr)
+    try:
+        db["crawl_runs"].update(a.crawl_id, {"status": status, "reason": reason,
+                                              "stats": json.dumps(stats, default=str, sort_keys=True)})
+    except sqlite3.OperationalError as e:
+        print(f"the crawl could not record its result: {e}", file=sys.stderr)
+        return 1
     return 0 if status == "finished" else 1
 
 

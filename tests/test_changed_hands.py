@@ -68,41 +68,41 @@ def run_cli(w, *args) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=w["tmp"], env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_held_out_scenario_six_closures_and_five_changes_of_hands(hartlepool):
+def _field(detail: bytes, tag: str) -> str:
+    return re.search(rb"<%s>(.*?)</%s>" % (tag.encode(), tag.encode()), detail, re.S).group(1).decode()
+
+
+def _registered_again(detail: bytes, new_id: int, tag: str | None = None, value: str | None = None) -> bytes:
+    """The venue under a new FHRS id, with one address field (AddressLine1 or PostCode) changed if asked."""
+    again = detail.replace(f"<FHRSID>{fhrsid(detail)}</FHRSID>".encode(), f"<FHRSID>{new_id}</FHRSID>".encode())
+    if tag:
+        again = re.sub(rb"<%s>.*?</%s>" % (tag.encode(), tag.encode()),
+                       f"<{tag}>{value}</{tag}>".encode(), again, flags=re.S)
+    return again
+
+
+def test_a_change_of_hands_needs_both_the_same_address_and_the_same_postcode(hartlepool):
+    """Three pubs vanish and a new registration appears for each: at the same address and postcode (changed hands),
+    at the same address under another postcode (closed), at the same postcode under another address (closed)."""
     w = hartlepool
-    modified, removed, rehomed = scenario()
-    url = w["server"].url
-    steps = [("2024-01-01T05:00:00+00:00", None, None),            # the register as it was: the baseline
-             ("2024-01-08T05:00:00+00:00", modified, 0.6),          # truncated: unhealthy, changes nothing
-             ("2024-01-15T05:00:00+00:00", modified, None),         # healthy: missing once
-             ("2024-01-22T05:00:00+00:00", modified, None)]         # healthy: missing twice
-    statuses = []
-    for now, body, truncate in steps:
-        if body is not None:
-            w["fhrs"].override["903"] = body
-        if truncate:
-            w["server"].set_fault("/OpenDataFiles/FHRS903", truncate=truncate)
-        out = run_cli(w, "crawl", "fhrs_pubs", "--start-url", url, "--now", now, "--no-alerts")
-        w["server"].clear_faults()
-        statuses.append(out.stdout.strip().rsplit("health ", 1)[-1].split()[0] if out.stdout else out.stderr)
-    assert statuses == ["ok", "failed", "ok", "ok"], statuses
-    listed = json.loads(run_cli(w, "events", "--json").stdout)
-    closed = sorted(e["ref"] for e in listed if e["kind"] == "closed")
-    hands = sorted(e["ref"] for e in listed if e["kind"] == "changed_hands")
-    assert closed == sorted(removed)
-    assert hands == sorted(rehomed)
-    new_ids = {e["evidence"]["new_ref"] for e in listed if e["kind"] == "changed_hands"}
-    assert new_ids == {str(9_100_000 + k) for k in range(5)}
-    renamed = [e for e in listed if e["kind"] == "changed_hands" and e["evidence"]["new_name"].startswith("The New")]
-    assert len(renamed) == 2 and all(e["evidence"]["old_name"] != e["evidence"]["new_name"] for e in renamed)
-    # Counted once: the old registrations are neither open nor closed, the new ones are open.
-    from db.store import init_public
-    db = init_public(w["db"])
-    states = dict(db.execute("select status, count(*) from pubs group by status").fetchall())
-    assert states == {"open": 110 - 6, "closed": 6, "changed_hands": 5}
-    links = db.execute("select count(*) from pubs a join pubs b on b.id = a.succeeded_by and b.succeeds = a.id"
-                       ).fetchone()[0]
-    assert links == 5
+    rows = details(REAL)
+    placed = [r for r in rows if b"<PostCode>" in r and b"<AddressLine1>" in r]
+    same, other_postcode, other_address = placed[0], placed[10], placed[20]
+    assert len({_field(r, "PostCode") for r in (same, other_postcode, other_address)}) == 3
+    newcomers = [_registered_again(same, 9_300_001),
+                 _registered_again(other_postcode, 9_300_002, "PostCode", "TS24 9ZZ"),
+                 _registered_again(other_address, 9_300_003, "AddressLine1", "1 Elsewhere Street")]
+    gone = (same, other_postcode, other_address)
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-01T05:00:00", w["config"])
+    w["fhrs"].override["903"] = rebuild(REAL, [r for r in rows if r not in gone] + newcomers)
+    crawl("fhrs_pubs", w["db"], w["server"], "2024-01-08T05:00:00", w["config"])
+    result, db, _ = crawl("fhrs_pubs", w["db"], w["server"], "2024-01-15T05:00:00", w["config"])
+    assert result.status == "ok"
+    assert [e["ref"] for e in events(db, result.crawl_id, "changed_hands")] == [fhrsid(same)]
+    assert [e["ref"] for e in events(db, result.crawl_id, "closed")] == sorted(
+        [fhrsid(other_postcode), fhrsid(other_address)])
+    assert db["pubs"].get("fhrs_pubs:9300001")["succeeds"] == f"fhrs_pubs:{fhrsid(same)}"
+    assert db["pubs"].get("fhrs_pubs:9300002")["succeeds"] is None
 
 
 def test_a_new_registration_after_the_closure_corrects_it(hartlepool):

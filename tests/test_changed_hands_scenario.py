@@ -51,4 +51,13 @@ def test_six_closed_and_five_changed_hands_through_a_truncated_crawl(replay, tmp
     assert {ref: e["new_ref"] for ref, e in changed.items()} == {
         old: new for old, (new, _) in fhrs_scenario.REREGISTERED.items()}
     assert changed["245235"]["old_name"] == "Clarendon Hotel" and changed["245235"]["new_name"] == "The Clarendon"
+    assert changed["245570"]["new_name"] == "Millfield Tavern"
     assert all(e["at"].startswith("2024-01-22") for e in events)      # the second healthy crawl missing them
+    # Counted once: the old registrations are neither open nor closed, the new ones are open; each pair is linked.
+    from db.store import init_public
+    db = init_public(tmp_path / "lb.db")
+    states = dict(db.execute("select status, count(*) from pubs group by status").fetchall())
+    assert states == {"open": 81 - 6 - 5 + 5, "closed": 6, "changed_hands": 5}    # 81 establishments in the file
+    links = dict(db.execute("select a.ref, b.ref from pubs a join pubs b on b.id = a.succeeded_by "
+                            "and b.succeeds = a.id").fetchall())
+    assert links == {old: new for old, (new, _) in fhrs_scenario.REREGISTERED.items()}

@@ -142,7 +142,7 @@ def test_chosen_window_is_shown_not_stored(stored, fresh_db):
 def test_bad_date_is_a_one_line_error(stored):
     result = CliRunner().invoke(cli, stored + ["indicators", "--at", "last week"])
     assert result.exit_code == 2
-    assert "--at must be a date like 2024-06-01" in result.output
+    assert "Invalid value for '--at': 'last week' is not a date like 2024-06-01" in result.output
 
 
 def test_help_has_an_example():

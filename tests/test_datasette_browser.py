@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.browser import render, render_all
+from tests.browser import Browser, PageFailed, render_all
 from tests.test_serve import LEFT_BEHIND, served  # noqa: F401  (the module-scoped server fixture)
 
 
@@ -21,18 +21,21 @@ def artefacts(tmp_path_factory) -> Path:
     return Path(os.environ.get("LBM_TEST_ARTIFACTS") or tmp_path_factory.mktemp("artefacts")) / "datasette"
 
 
+MARKERS = "document.querySelector('.leaflet-marker-icon')"   # the map's scripts have placed the rows
+
+
 @pytest.fixture(scope="module")
 def pages(served, artefacts):  # noqa: F811
     """Render each page once, in parallel; the tests assert on the DOMs."""
     base = f"{served['url']}/{served['db']}"
     urls = {
-        "home": served["url"] + "/",
+        "home": served["url"] + "/-/data",
         "groups_table": base + "/groups",
         "ward_profile": base + "/ward_profile?" + urllib.parse.urlencode({"ward": LEFT_BEHIND}),
         "indicator_history": base + "/indicator_history?indicator=grants_gbp_per_100k",
-        "map": base + "/places",
-        "map_pubs": base + "/places?kind=pub",
-        "map_social_clubs": base + "/places?venue_kind=members_club",
+        "map": (base + "/places", MARKERS),
+        "map_pubs": (base + "/places?kind=pub", MARKERS),
+        "map_social_clubs": (base + "/places?venue_kind=members_club", MARKERS),
         "private": served["url"] + "/private",
     }
     rendered = render_all(urls, artefacts)
@@ -108,6 +111,10 @@ def test_screenshots_are_saved_for_people_to_look_at(pages, artefacts):
         assert shot.is_file() and shot.stat().st_size > 5000, name
 
 
-def test_render_reports_a_page_that_cannot_load(tmp_path):
-    with pytest.raises(RuntimeError, match="Chromium"):
-        render("http://127.0.0.1:9/", tmp_path / "none.png", js_budget_ms=500, timeout=30)
+def test_a_page_that_cannot_load_is_reported_not_hung_on(served):  # noqa: F811
+    with Browser(timeout=5) as browser:
+        with pytest.raises(PageFailed, match="could not load http://127.0.0.1:9/"):
+            browser.goto("http://127.0.0.1:9/")
+        # A page that loads but never gets where the test waits for is reported within the time limit too.
+        with pytest.raises(PageFailed, match="was not true within 5 s"):
+            browser.goto(served["url"] + "/", "document.querySelector('#no-such-thing')")

@@ -1,6 +1,7 @@
 """The demo's end state: real history replayed offline through the scheduler's own jobs."""
 import csv
 import email
+import os
 import re
 import subprocess
 import sys
@@ -19,10 +20,19 @@ LABELS = ROOT / "tests/fixtures/venue_kinds/sample.csv"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
+    """The demo's folder and what it printed: the run .ci/run has just made from this checkout (LBM_DEMO_DIR), or a
+    new run (about a minute)."""
+    given = os.environ.get("LBM_DEMO_DIR")
+    if given:
+        directory = Path(given).resolve()
+        assert (directory / "report.txt").is_file(), f"LBM_DEMO_DIR={given} holds no finished demo run"
+        print(f"Checking the demo run in {directory} (LBM_DEMO_DIR)")
+        return directory, (directory / "report.txt").read_text(encoding="utf-8")
     directory = tmp_path_factory.mktemp("demo")
     proc = subprocess.run([sys.executable, "run.py", "demo", "--dir", str(directory), "--force"], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.endswith((directory / "report.txt").read_text(encoding="utf-8"))
     return directory, proc.stdout
 
 

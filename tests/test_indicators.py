@@ -4,9 +4,10 @@ from __future__ import annotations
 import pytest
 
 from core.config import DEFAULTS
-from monitor.indicators.compute import BY_NAME, INDICATORS, compute, compute_and_store, measure, rate, ward_rows, within
+from monitor.indicators.compute import BY_NAME, INDICATORS, compute, compute_and_store, measure, rate, within
 from monitor.indicators.coverage import counted_sources
 from monitor.indicators.tally import tally_query
+from monitor.indicators.ward_figure import ward_rows
 from tests.indicator_records import (
     BURN_VALLEY,
     DE_BRUCE,

@@ -6,14 +6,13 @@ Screenshots are saved for a person to look at: in $LBM_TEST_ARTIFACTS/web/ when 
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
 from db.store import init_public
-from tests.cdp import Browser
+from tests.browser import Browser
 from tests.web_flow import link_in, mails_to, run_cli
 from tests.web_server import web_server
 
@@ -40,35 +39,27 @@ def browser():
         yield b
 
 
-def _fill(browser, selector: str, value: str) -> None:
-    browser.js(f"document.querySelector({json.dumps(selector)}).value = {json.dumps(value)}")
-
-
-def _click(browser, selector: str) -> None:
-    browser.js(f"document.querySelector({json.dumps(selector)}).click()")
-
-
 def _h1(browser) -> str:
     return browser.js("document.querySelector('h1').textContent.replace(/\\s+/g, ' ').trim()")
 
 
 def test_find_subscribe_confirm_and_get_the_next_alert(site, browser, artefacts):
     browser.goto(site["url"] + "/wards")
-    _fill(browser, "#q", "EX36 4AT")
-    _click(browser, "form[role=search] button")
+    browser.fill("#q", "EX36 4AT")
+    browser.click("form[role=search] button")
     browser.wait_for("document.querySelector('main li a')")
     browser.screenshot(artefacts / "search.png")
-    _click(browser, f"a[href='/wards/{SOUTH_MOLTON}']")
+    browser.click(f"a[href='/wards/{SOUTH_MOLTON}']")
     browser.wait_for("document.querySelector('h1').textContent.includes('South Molton')")
-    _click(browser, "main a[href^='/subscribe?ward=']")
+    browser.click("main a[href^='/subscribe?ward=']")
     browser.wait_for("document.querySelector('#email')")
     assert browser.js("document.querySelector('#ward1').value") == SOUTH_MOLTON
-    _fill(browser, "#email", EMAIL)
-    _click(browser, "form[action='/subscribe'] button")
+    browser.fill("#email", EMAIL)
+    browser.click("form[action='/subscribe'] button")
     browser.wait_for("document.querySelector('h1').textContent === 'Check your email'")
     [confirmation] = mails_to(site["maildir"], EMAIL)
     browser.goto(link_in(confirmation, "/confirm"))
-    _click(browser, "form[action='/confirm'] button")
+    browser.click("form[action='/confirm'] button")
     browser.wait_for("document.querySelector('h1').textContent === 'Subscribed'")
     assert f"{EMAIL}  [active]  1 ward(s): {SOUTH_MOLTON}" in run_cli(site, "subscriptions")
     # The next crawl closes a pub in South Molton: the alert reaches the new subscriber.
@@ -84,6 +75,7 @@ def test_find_subscribe_confirm_and_get_the_next_alert(site, browser, artefacts)
 
 
 PAGES = {
+    "root": "/",
     "search": "/wards?q=Headland",
     "ward": "/wards/E05000028",
     "ward_quiet": "/wards/E05008947",

@@ -53,5 +53,6 @@ def test_ward_figures_carry_intervals_when_the_indicators_have_them(fresh_db, db
     html = WebState(environ={}).render(
         "ward.html", ward=wards.ward(conn, BECONTREE), db="leftbehind", groups=wards.AREA_GROUPS,
         group_labels=wards.GROUP_LABELS, chart="", ward_href="/x", figures=list(figures.values()),
-        records=wards.ward_records(conn, BECONTREE, "leftbehind"), events=[], coverage=[])
-    assert "with its interval beneath" in " ".join(html.split()) and "9.0–11.0" in html and "3.0–5.0" in html
+        records=wards.ward_records(conn, BECONTREE, "leftbehind"), events=[], coverage=[], as_of=None,
+        min_count=20, listed_at_start=0)
+    assert "with its 95% interval beneath" in " ".join(html.split()) and "9.0–11.0" in html and "3.0–5.0" in html

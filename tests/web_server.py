@@ -19,18 +19,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def web_server(folder: Path, template_db: Path, **settings):
-    """Yield a dict (url, db, paths, maildir) for a served site; postcodes.io is the local replay."""
+def web_server(folder: Path, template_db: Path, fill=None, **settings):
+    """Yield a dict (url, db, paths, maildir, the postcodes.io replay) for a served site.
+
+    fill(db) adds to the sample data before the site starts; postcodes.io is the local replay unless the settings
+    give another postcodes_url (a closed port, say)."""
     db_path, private_path, maildir = folder / "leftbehind.db", folder / "private.db", folder / "mail"
     shutil.copyfile(template_db, db_path)
     db = init_public(db_path)
     fill_sample(db, datetime.now(UTC))
+    if fill:
+        fill(db)
     db.close()
     init_private(private_path).close()
     port = serve_mod.free_port()
     url = f"http://127.0.0.1:{port}"
     with ReplayServer(routes=postcodes_io.routes()) as postcodes:
-        config = {"postcodes_url": postcodes.url, "maildir": str(maildir), "web_url": url,
+        postcodes_url = settings.pop("postcodes_url", postcodes.url)
+        config = {"postcodes_url": postcodes_url, "maildir": str(maildir), "web_url": url,
                   "unsubscribe_url": f"{url}/unsubscribe", **settings}
         (folder / "site.toml").write_text("".join(f"{k} = {_toml(v)}\n" for k, v in config.items()))
         log = open(folder / "serve.log", "wb")
@@ -38,10 +44,10 @@ def web_server(folder: Path, template_db: Path, **settings):
         process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--db", "leftbehind.db",
                                     "--private-db", "private.db", "--config", "site.toml", "serve", "--port",
                                     str(port)], cwd=folder, stdout=log, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ, LBM_POSTCODES_URL=postcodes.url))
+                                   env=dict(os.environ, LBM_POSTCODES_URL=postcodes_url))
         try:
             serve_mod.wait_until_ready(process, url)
-            yield {"postcodes_url": postcodes.url, "url": url, "db": "leftbehind", "db_path": db_path, "private_path": private_path,
+            yield {"postcodes_url": postcodes_url, "postcodes": postcodes, "url": url, "db": "leftbehind", "db_path": db_path, "private_path": private_path,
                    "maildir": maildir, "folder": folder, "config": folder / "site.toml"}
         finally:
             process.terminate()

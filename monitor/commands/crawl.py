@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import click
 
 from core.errors import InputError
-from monitor.commands.group import cli
+from monitor.commands.group import ISO_DATE, cli
 from monitor.scheduling.jobs import crawl_job, summary_line
 from spiders import registry
 from spiders.crawl import known_sources
@@ -16,7 +16,7 @@ from spiders.crawl import known_sources
 @click.argument("name", required=False)
 @click.option("--all", "run_all", is_flag=True, help="Run every enabled source in turn.")
 @click.option("--start-url", help="Fetch from here instead of the live source (a replay server, say).")
-@click.option("--now", help="The date and time the crawl counts as (ISO); default: the current time.")
+@click.option("--now", type=ISO_DATE, help="The date and time the crawl counts as (ISO); default: the current time.")
 @click.option("--no-alerts", is_flag=True, help="Do not send alerts after the crawl.")
 @click.pass_obj
 def crawl(obj, name, run_all, start_url, now, no_alerts):

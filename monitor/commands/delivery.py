@@ -1,13 +1,15 @@
 """Commands for people and mail: subscribe, unsubscribe, subscriptions, alerts, digest, outbox."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from core.errors import DeliveryError
 from db.store import left_behind_wards
-from monitor.commands.group import cli
+from monitor.commands.group import ISO_DATE, cli
 from monitor.delivery import outbox as ledger
 from monitor.delivery import subscriptions
 from monitor.delivery.mailer import transport_from_settings
@@ -17,6 +19,15 @@ from monitor.reports.digest import render_digest, send_digest
 
 def _now(text: str | None) -> str:
     return text or datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _report(private_db, sent: int, stats: Counter) -> None:
+    """Say how many messages went; when the transport was unreachable or refused some, say why and exit non-zero."""
+    unsent = sum(stats[key] for key in ledger.UNSENT)
+    if unsent:
+        raise DeliveryError(f"{ledger.last_error(private_db)}; {sent} message(s) sent, {unsent} kept in the outbox "
+                            "(`run.py outbox` shows them; a later delivery retries the queued ones)")
+    click.echo(f"Sent {sent} message(s).")
 
 
 @cli.command()
@@ -32,8 +43,8 @@ def subscribe(obj, email, wards, lads, left_behind, kinds):
 
     Example: python run.py subscribe ann@example.org --ward E05000028 --kinds pub,library,news
     """
-    public_db = obj.public_db()
-    sub = subscriptions.subscribe(obj.private_db(), public_db, email, now=_now(None), wards=list(wards),
+    public_db = obj.public_db(create=True)
+    sub = subscriptions.subscribe(obj.private_db(create=True), public_db, email, now=_now(None), wards=list(wards),
                                   lads=list(lads), left_behind=left_behind, kinds=kinds)
     click.echo(f"Subscribed {sub.email} to {sub.describe(left_behind_wards(public_db))}; "
                f"kinds: {', '.join(sub.kinds)}.")
@@ -69,21 +80,22 @@ def list_subscriptions(obj):
 
 @cli.command()
 @click.option("--crawl", "crawl_id", type=int, required=True, help="The crawl whose events to send.")
-@click.option("--now", "now_text", default=None, help="The time to act at (ISO; default: now).")
+@click.option("--now", "now_text", type=ISO_DATE, default=None, help="The time to act at (ISO; default: now).")
 @click.pass_obj
 def alerts(obj, crawl_id, now_text):
     """Send the alerts of one crawl (again: a crawl's alerts go out at most once per subscriber).
 
     Example: python run.py alerts --crawl 12
     """
-    sent = send_alerts(obj.public_db(), obj.private_db(), obj.settings, crawl_id, _now(now_text))
-    click.echo(f"Sent {sent} message(s).")
+    private_db, stats = obj.private_db(), Counter()
+    sent = send_alerts(obj.public_db(), private_db, obj.settings, crawl_id, _now(now_text), stats=stats)
+    _report(private_db, sent, stats)
 
 
 @cli.command()
 @click.option("--preview", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the HTML to this file (chart embedded) and send nothing.")
-@click.option("--now", "now_text", default=None, help="The week ends at this time (ISO; default: now).")
+@click.option("--now", "now_text", type=ISO_DATE, default=None, help="The week ends at this time (ISO; default: now).")
 @click.pass_obj
 def digest(obj, preview, now_text):
     """Send the weekly digest to every subscriber, or preview it as an HTML file.
@@ -96,13 +108,14 @@ def digest(obj, preview, now_text):
         preview.with_suffix(".txt").write_text(text, encoding="utf-8")
         click.echo(f"Wrote {preview} and {preview.with_suffix('.txt')}: {subject}")
         return
-    sent = send_digest(obj.public_db(), obj.private_db(), obj.settings, _now(now_text))
-    click.echo(f"Sent {sent} message(s).")
+    private_db, stats = obj.private_db(), Counter()
+    sent = send_digest(obj.public_db(), private_db, obj.settings, _now(now_text), stats=stats)
+    _report(private_db, sent, stats)
 
 
 @cli.command()
 @click.option("--flush", is_flag=True, help="Deliver every message that is due now.")
-@click.option("--now", "now_text", default=None, help="The time to act at (ISO; default: now).")
+@click.option("--now", "now_text", type=ISO_DATE, default=None, help="The time to act at (ISO; default: now).")
 @click.pass_obj
 def outbox(obj, flush, now_text):
     """Show the outbox ledger by status; with --flush, deliver what is due.
@@ -111,7 +124,9 @@ def outbox(obj, flush, now_text):
     """
     db = obj.private_db()
     if flush:
-        sent = ledger.deliver_due(db, transport_from_settings(obj.settings), obj.settings, _now(now_text))
-        click.echo(f"Sent {sent} message(s).")
+        stats = Counter()
+        sent = ledger.deliver_due(db, transport_from_settings(obj.settings), obj.settings, _now(now_text),
+                                  stats=stats)
+        _report(db, sent, stats)
     counts = ledger.status_counts(db)
     click.echo(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "The outbox is empty.")

@@ -18,7 +18,16 @@ from monitor.demo.run import run_demo
 def demo(obj, directory, force):
     """Replay real dated snapshots of every source offline, week by week, and show what the monitor found.
 
+    The closing report is also written to report.txt in the demo's folder.
+
     Example: python run.py demo --dir ./demo --force
     """
     started = run_demo(obj, directory, force, click.echo)
-    report(obj, directory.resolve(), started, click.echo)
+    lines: list[str] = []
+
+    def echo(line: str = "") -> None:
+        click.echo(line)
+        lines.append(line)
+
+    report(obj, directory.resolve(), started, echo)
+    (directory / "report.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -6,7 +6,7 @@ import json
 import click
 
 from core.errors import InputError
-from monitor.commands.group import cli
+from monitor.commands.group import ISO_DATE, cli
 
 KINDS = ("new", "changed", "closed", "reopened", "source_failing")
 
@@ -45,7 +45,7 @@ def table_line(r: dict) -> str:
 @cli.command()
 @click.option("--kind", type=click.Choice(KINDS), help="Only events of this kind.")
 @click.option("--source", help="Only events of this source (fhrs_pubs, libraries, ...).")
-@click.option("--since", help="Only events at or after this date (YYYY-MM-DD).")
+@click.option("--since", type=ISO_DATE, help="Only events at or after this date (YYYY-MM-DD).")
 @click.option("--ward", help="Only events in this 2017 ward (code).")
 @click.option("--limit", type=int, default=None, help="At most this many events.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON objects instead of a table.")

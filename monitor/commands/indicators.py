@@ -7,20 +7,11 @@ from datetime import UTC, datetime
 import click
 
 from core.errors import InputError
-from monitor.commands.group import cli
+from monitor.commands.group import ISO_DATE, cli
 from monitor.indicators import history
-from monitor.indicators.compute import compute, compute_and_store, measure, ward_rows
+from monitor.indicators.compute import compute, compute_and_store, measure
 from monitor.indicators.table import format_table, format_ward
-
-
-def _date(value: str | None, option: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} must be a date like 2024-06-01, not {value!r}") from None
-    return value
+from monitor.indicators.ward_figure import ward_rows
 
 
 def _rows_to_show(db, settings, now, at, window_from, window_to, recompute) -> list[dict]:
@@ -39,10 +30,11 @@ def _rows_to_show(db, settings, now, at, window_from, window_to, recompute) -> l
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows instead of the table.")
-@click.option("--at", "at", metavar="DATE", help="Show the latest computation at or before DATE.")
+@click.option("--at", "at", type=ISO_DATE, metavar="DATE", help="Show the latest computation at or before DATE.")
 @click.option("--ward", "ward_code", metavar="CODE", help="Show one ward's figures beside its groups'.")
-@click.option("--from", "window_from", metavar="DATE", help="Start of the grants and pub closures window.")
-@click.option("--to", "window_to", metavar="DATE", help="End of the grants and pub closures window.")
+@click.option("--from", "window_from", type=ISO_DATE, metavar="DATE",
+              help="Start of the grants and pub closures window.")
+@click.option("--to", "window_to", type=ISO_DATE, metavar="DATE", help="End of the grants and pub closures window.")
 @click.option("--recompute", is_flag=True, help="Compute now and store the result before showing it.")
 @click.pass_obj
 def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
@@ -50,7 +42,6 @@ def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
 
     Example: python run.py indicators --ward E05008942
     """
-    at, window_from, window_to = _date(at, "--at"), _date(window_from, "--from"), _date(window_to, "--to")
     if at and ward_code:
         # Only area-group rows are kept as history; a ward's figures are computed from the records as they stand
         # today, so labelling them with an old date would be false.
@@ -64,7 +55,8 @@ def indicators(obj, as_json, at, ward_code, window_from, window_to, recompute):
         m = measure(db, rows[0]["computed_at"], obj.settings, window_from, window_to)
         if ward_code not in m.wards:
             raise InputError(f"unknown ward code {ward_code!r} (expected a 2017 English ward code like E05008942)")
-        mine = ward_rows(m, ward_code, int(obj.settings.get("min_reliable_count", 20)))
+        england = {r["indicator"]: (r.get("ci_low"), r.get("ci_high")) for r in rows if r["area_group"] == "england"}
+        mine = ward_rows(m, ward_code, int(obj.settings.get("min_reliable_count", 20)), england)
         if as_json:
             groups = [r for r in rows if r["area_group"] in m.wards[ward_code].groups]
             click.echo(json.dumps([history.public_row(r) for r in mine + groups], indent=2))

@@ -16,8 +16,8 @@ def init(obj):
 
     Example: python run.py init
     """
-    db = obj.public_db()
-    obj.private_db()
+    db = obj.public_db(create=True)
+    obj.private_db(create=True)
     s = ward_summary(db)
     click.echo(f"Public database: {obj.db_path}")
     click.echo(f"Private database: {obj.private_db_path}")

@@ -94,7 +94,7 @@ def resolve(obj, lat, lng, postcode, lsoa, ward, place, input_path):
     single = any(v is not None for v in (lat, postcode, lsoa, ward, place))
     if single == bool(input_path):
         raise InputError("give one location (--lat/--lng, --postcode, --lsoa, --ward, --place) or --input FILE.csv")
-    db = obj.public_db()
+    db = obj.public_db(create=True)
     resolver = Resolver(db, obj.settings, strict=True)
     try:
         if input_path:

@@ -6,14 +6,15 @@ from datetime import datetime
 import click
 
 from db.store import init_private
-from monitor.commands.group import cli
+from monitor.commands.group import ISO_DATE, cli
 from monitor.delivery.outbox import to_datetime
 from monitor.scheduling.scheduler import build_scheduler, scheduler_lock
 
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Run every due job once and exit (for cron or systemd timers).")
-@click.option("--now", "now_text", default=None, help="With --once: judge what is due at this ISO time.")
+@click.option("--now", "now_text", type=ISO_DATE, default=None,
+              help="With --once: judge what is due at this ISO time.")
 @click.pass_obj
 def schedule(obj, once, now_text):
     """Run the crawls, alerts and weekly digest on their schedules until stopped (SIGTERM finishes the job first).

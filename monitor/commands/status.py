@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.commands.group import cli
+from monitor.commands.group import ISO_DATE, cli
 from monitor.scheduling.status import status as gather
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-@click.option("--now", "now_text", default=None, help="Judge as of this ISO time (default: now).")
+@click.option("--now", "now_text", type=ISO_DATE, default=None, help="Judge as of this ISO time (default: now).")
 @click.pass_obj
 def status(obj, as_json, now_text):
     """Show each job's last and next run, each source's health, the outbox and the operator's queue.

@@ -173,6 +173,16 @@ def _deliver_one(db, session, row: dict, sender: str, settings: dict, now, step,
     return 1
 
 
+def last_error(db: sqlite_utils.Database) -> str:
+    """Return why the latest message left unsent was not delivered (the transport's own words)."""
+    row = db.execute("select last_error from outbox where status in ('queued', 'failed') and last_error is not null "
+                     "order by id desc limit 1").fetchone()
+    return row[0] if row else "the transport refused the messages"
+
+
+UNSENT = ("outbox/retry_scheduled", "outbox/failed_after_retries", "outbox/failed_permanently")
+
+
 def status_counts(db: sqlite_utils.Database) -> dict[str, int]:
     """Count outbox rows per status."""
     return {r["status"]: r["n"] for r in db.query("select status, count(*) n from outbox group by status")}

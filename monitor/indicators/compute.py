@@ -7,6 +7,7 @@ Pure: `now` is passed in; nothing here reads the clock.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -114,11 +115,12 @@ def numerators_by_group(m: Measurement, cov: Coverage, tally: Tally) -> GroupSum
 
 
 def counted_noun(n: int, noun: str) -> str:
-    """'1 grant', '3 grants', '1 pub closure', '1 library' from the plural noun."""
+    """'1 grant', '3 grants', '1 pub or bar closure', '1 library' from the plural noun."""
     if n != 1:
         return f"{n} {noun}"
-    singular = noun[:-3] + "y" if noun.endswith("ies") else noun[:-1] if noun.endswith("s") else noun
-    return f"1 {singular}"
+    def one(word: str) -> str:
+        return word[:-3] + "y" if word.endswith("ies") else word[:-1] if word.endswith("s") else word
+    return "1 " + " or ".join(one(part) for part in noun.split(" and "))   # "pubs and bars": 1 pub or bar
 
 
 def interval(ind: Indicator, sums: GroupSums, g: str, population: int) -> tuple[float | None, float | None]:
@@ -155,7 +157,8 @@ def indicator_rows(m: Measurement, ind: Indicator, totals: dict[str, tuple[int, 
         low, high = interval(ind, sums, g, population) if has_data else (None, None)
         reason = ""
         if empty:
-            reason = f"no {ind.noun} recorded in the window" + (f" (latest: {latest[:10]})" if latest else "")
+            reason = f"no {ind.noun} recorded in the window" + (f" (latest: {latest[:10]})" if latest
+                                                                  else " (none ever recorded)")
         elif has_data and sums.records[g] < min_count:
             reason = f"too few to say: {counted_noun(sums.records[g], ind.noun)} (fewer than {min_count})"
         rows.append({"indicator": ind.name, "area_group": g, "numerator": numerator,
@@ -185,15 +188,24 @@ def archived_note(db: sqlite_utils.Database, crawl_id: int, frozen: dict) -> str
     return f"as of {str(listing)[:10]} (archived listing)"
 
 
+# Every date passes: the indicator's own condition without its window, to find its latest record at any date.
+ALL_DATES = {"window_from": "0000", "window_to": "9999-12-31", "window_end": "9999-12-31", "since": "0000",
+             "crawl_id": None}
+
+
 def latest_dates(db: sqlite_utils.Database) -> dict[str, str | None]:
-    """Return the latest date each windowed indicator's source holds (for an empty window's note)."""
+    """Return the date of each windowed indicator's own latest record (a social club's closure, not any venue's)."""
     out = {}
     for ind in INDICATORS:
         if ind.dated_by:
             table = counted_sources()[ind.source].table
             if db[table].exists() and ind.dated_by in db[table].columns_dict:
-                out[ind.name] = db.execute(f"select max(r.{ind.dated_by}) from [{table}] r where r.source = ?",
-                                           [ind.source]).fetchone()[0]
+                try:
+                    out[ind.name] = db.execute(f"select max(r.{ind.dated_by}) from [{table}] r where r.source = "
+                                               f":source and {ind.condition}",
+                                               dict(ALL_DATES, source=ind.source)).fetchone()[0]
+                except sqlite3.OperationalError:   # a column a fresh table does not have yet: nothing recorded
+                    out[ind.name] = None
     return out
 
 
@@ -210,33 +222,6 @@ def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
             cov.archived = archived_note(db, cov.crawl_id, frozen)
     return [row for ind in INDICATORS
             for row in indicator_rows(m, ind, totals, covered[ind.source], min_count, latest.get(ind.name))]
-
-
-def ward_rows(m: Measurement, ward_code: str, min_count: int = 20) -> list[dict]:
-    """Return one row per indicator for a single ward (value None where its source did not cover it)."""
-    ward = m.wards[ward_code]
-    out = []
-    for ind in INDICATORS:
-        cov, tally = m.coverage[ind.source], m.tallies[ind.name]
-        # A window nobody has anything in is no data, as for the groups, not a ward's £0.
-        empty = bool(ind.window) and cov.has_data and sum(tally.records.values()) == 0
-        counted = cov.covers(ward_code) and not empty
-        numerator = tally.numerator.get(ward_code, 0) if counted else None
-        records = tally.records.get(ward_code, 0)
-        low = high = None
-        if counted:   # one ward holds few records: its interval is wide and it is mostly too few to say
-            low, high = (money_interval(numerator, tally.squares.get(ward_code) or 0.0) if ind.unit == "gbp"
-                         else poisson_interval(numerator))
-        note = f"too few to say: {counted_noun(records, ind.noun)} (fewer than {min_count})" \
-            if counted and records < min_count \
-            else f"no {ind.noun} recorded in the window" if empty else ""
-        out.append({"indicator": ind.name, "area_group": f"ward:{ward_code}", "numerator": numerator,
-                    "population": ward.population if counted else None,
-                    "value": rate(numerator, ward.population) if counted else None,
-                    "ci_low": rate(low, ward.population), "ci_high": rate(high, ward.population),
-                    "reliable": counted and not note, "note": note,
-                    "coverage": {"covered": cov.covers(ward_code), "note": cov.note()}, "computed_at": m.computed_at})
-    return out
 
 
 def compute_and_store(db: sqlite_utils.Database, now: datetime | str, settings: dict) -> list[dict]:

@@ -78,6 +78,16 @@ INDICATORS: tuple[Indicator, ...] = (
 BY_NAME = {i.name: i for i in INDICATORS}
 
 
+def _ward_where(ind: Indicator, table: str, ward: str, window_from: str, window_to: str) -> str:
+    """Return the FROM and WHERE of the records that count towards the indicator in one ward."""
+    after = f"date({window_to}, '+1 day')"
+    condition = (ind.condition.replace(":crawl_id", f"(select max(crawl_id) from scope_runs where source = "
+                                                    f"'{ind.source}' and healthy = 1)")
+                 .replace(":window_from", window_from).replace(":since", window_from)
+                 .replace(":window_end", after).replace(":window_to", window_to))
+    return f"from [{table}] r where r.source = '{ind.source}' and r.ward_code = {ward} and {condition}"
+
+
 def ward_numerator_sql(ind: Indicator, table: str, ward: str, window_from: str, window_to: str) -> str:
     """Return a scalar SQL subquery: the indicator's numerator in one ward, from the definition above.
 
@@ -85,14 +95,16 @@ def ward_numerator_sql(ind: Indicator, table: str, ward: str, window_from: str, 
     stored with the indicator's row (for a "since" indicator its window_from is the since date). The latest
     healthy crawl stands for :crawl_id, as in compute.py.
     """
-    after = f"date({window_to}, '+1 day')"
-    condition = (ind.condition.replace(":crawl_id", f"(select max(crawl_id) from scope_runs where source = "
-                                                    f"'{ind.source}' and healthy = 1)")
-                 .replace(":window_from", window_from).replace(":since", window_from)
-                 .replace(":window_end", after).replace(":window_to", window_to))
     total = "count(*)" if ind.measure == "1" else f"total({ind.measure})"
-    return (f"(select {total} from [{table}] r where r.source = '{ind.source}' and r.ward_code = {ward} "
-            f"and {condition})")
+    return f"(select {total} {_ward_where(ind, table, ward, window_from, window_to)})"
+
+
+def ward_tally_sql(ind: Indicator, table: str, ward: str, window_from: str, window_to: str) -> str:
+    """Return SQL giving one ward's numerator, record count and Σ measure² (for a money interval), as tally.py."""
+    # Records that carry a measure (a grant in pounds): one in another currency adds nothing to the total.
+    total = "count(*)" if ind.measure == "1" else f"total({ind.measure})"
+    return (f"select {total}, count({ind.measure}), total(({ind.measure}) * ({ind.measure})) "
+            f"{_ward_where(ind, table, ward, window_from, window_to)}")
 
 
 def ward_numerators_case(tables: dict[str, str]) -> str:

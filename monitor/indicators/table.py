@@ -29,7 +29,7 @@ def cell(row: dict | None) -> str:
     if row is None:
         return "n/a"
     if row["value"] is None and (row.get("note") or "").startswith("no "):
-        return "none in window"
+        return "none in window" if "window" in row["note"] else "none recorded"
     text = format_value(row["indicator"], row["value"], row["coverage"])
     return text + ("*" if row["value"] is not None and row.get("reliable") in (0, False) else "")
 

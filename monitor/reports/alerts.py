@@ -155,9 +155,10 @@ def queue_alerts(db, private_db, settings: dict, crawl_id: int, now, stats: Coun
     return queued
 
 
-def send_alerts(db, private_db, settings: dict, crawl_id: int, now, transport=None) -> int:
+def send_alerts(db, private_db, settings: dict, crawl_id: int, now, transport=None,
+                stats: Counter | None = None) -> int:
     """Queue the crawl's alerts and deliver everything due in the outbox; return messages sent."""
-    stats: Counter = Counter()
+    stats = Counter() if stats is None else stats
     queue_alerts(db, private_db, settings, crawl_id, now, stats)
     transport = transport or transport_from_settings(settings)
     sent = outbox.deliver_due(private_db, transport, settings, now, stats=stats)

@@ -140,9 +140,9 @@ def render_digest(db: sqlite_utils.Database, settings: dict, now) -> tuple[str, 
     return ctx.subject, html.replace(f"cid:{CHART_CID}", data_url), text, png
 
 
-def send_digest(db, private_db, settings: dict, now, transport=None) -> int:
+def send_digest(db, private_db, settings: dict, now, transport=None, stats: Counter | None = None) -> int:
     """Queue this week's digest for every active subscriber and deliver what is due; return messages sent."""
-    stats: Counter = Counter()
+    stats = Counter() if stats is None else stats
     ctx = build_context(db, settings, now, stats)
     png = gap_chart(chart_series(db, now), share_history(db, now))
     year, week, _ = outbox.to_datetime(now).isocalendar()

@@ -43,13 +43,21 @@ def client_key(request) -> str:
     return client[0] if client else "unknown"
 
 
+async def datasette_index(datasette, request):
+    """Datasette's own index page, one click from the site root (which is "Find a ward")."""
+    from datasette.views.index import IndexView
+    return await IndexView(datasette).dispatch_request(request)
+
+
 async def search(datasette, request):
     state = get_state()
     q = request.args.get("q", "")
     if q.strip() and not state.limiter.allow(client_key(request)):
         return too_many(state)
-    found, how = await lookup.find_wards(datasette, state, q)
-    return html(state, "search.html", q=q[:100], results=found, how=how, searched=bool(q.strip()))
+    found = await lookup.find_wards(datasette, state, q)
+    unavailable = lookup.UNAVAILABLE[found.how] if found.problem == "unavailable" else ""
+    return html(state, "search.html", q=q[:100], results=found.wards, how=found.how, searched=bool(q.strip()),
+                unavailable=unavailable)
 
 
 async def _ward_of(datasette, request):
@@ -70,16 +78,19 @@ async def ward_page(datasette, request):
     if not ward:
         return _no_such_ward(state, request)
 
+    min_count = int(state.settings.get("min_reliable_count", 20))
+
     def gather(conn):
-        return {"figures": wq.ward_figures(conn, code, ward["population"]),
+        return {"figures": wq.ward_figures(conn, code, ward["population"], min_count),
                 "records": wq.ward_records(conn, code, db.name),
                 "events": wq.events(conn, db.name, ward_code=code, limit=30),
-                "timeline": wq.timeline(conn, code), "coverage": wq.coverage(conn, code)}
+                "listed_at_start": wq.baseline_count(conn, code),
+                "timeline": wq.timeline(conn, code), "coverage": wq.coverage(conn)}
 
     data = await db.execute_fn(stored(gather))
     return html(state, "ward.html", ward=ward, db=db.name, groups=wq.AREA_GROUPS, group_labels=wq.GROUP_LABELS,
                 chart=chart.timeline_svg(data.pop("timeline")), ward_href=wq.row_path(db.name, "wards", code),
-                **data)
+                min_count=min_count, as_of=wq.data_as_of(data["coverage"]), **data)
 
 
 def _atom(body: bytes) -> Response:

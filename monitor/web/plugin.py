@@ -13,6 +13,8 @@ from monitor.web.state import get_state
 
 POST_PATHS = frozenset({"/subscribe", "/confirm", "/manage", "/unsubscribe"})
 ROUTES = [
+    (r"^/$", pages.search),                   # the site root is "Find a ward"
+    (r"^/-/data(\.(?P<format>jsono?))?$", pages.datasette_index),   # and Datasette's index one click on
     (r"^/wards$", pages.search),
     (r"^/wards/(?P<code>[^/]+)\.atom$", pages.ward_feed),
     (r"^/wards/(?P<code>[^/.]+)$", pages.ward_page),
@@ -22,7 +24,8 @@ ROUTES = [
     (r"^/manage$", signup_views.manage),
     (r"^/unsubscribe$", signup_views.unsubscribe),
 ]
-_PEOPLE_PAGES = [re.compile(pattern) for pattern, _ in ROUTES]
+# Datasette's index, though routed here, is one of Datasette's pages (it counts every table's rows).
+_PEOPLE_PAGES = [re.compile(pattern) for pattern, view in ROUTES if view is not pages.datasette_index]
 
 
 def is_people_page(path: str) -> bool:

@@ -32,8 +32,11 @@ def _csrf(request):
 
 async def _wards_and_kinds(datasette, state, form) -> tuple[list[str], list[str], list[str]]:
     wards, errors = [], []
-    for value in [v for v in form.getlist("ward") if v.strip()][:MAX_WARDS]:
-        code, why = await lookup.one_ward(datasette, state, value)
+    values = [v for v in form.getlist("ward") if v.strip()][:MAX_WARDS]
+    lookups = lookup.Lookups(state)
+    await lookups.ask(lookup.postcodes_in(values))   # every postcode of the form in one request to postcodes.io
+    for value in values:
+        code, why = await lookup.one_ward(datasette, state, value, lookups)
         wards.append(code) if code else errors.append(why)
     kinds = [k for k in form.getlist("kinds") if k in subscription_kinds()] or sorted(subscription_kinds())
     return sorted(set(wards)), kinds, errors

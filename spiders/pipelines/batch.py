@@ -1,6 +1,10 @@
 """Batch: gather items so that geo-matching is vectorised and writes are grouped, then geo-match and store."""
 from __future__ import annotations
 
+import sqlite3
+
+from scrapy.utils.defer import deferred_from_coro
+
 from db.items import items_of
 from spiders.pipelines.context import crawl_context
 from spiders.pipelines.geomatch import resolve_items
@@ -30,13 +34,21 @@ class BatchPipeline:
         return item
 
     def close_spider(self, spider=None):
-        self.flush()
+        self.flush(closing=True)
 
-    def flush(self) -> None:
+    def flush(self, closing: bool = False) -> None:
         if not self.buffer:
             return
         items, self.buffer = self.buffer, []
         resolve_items(items, self.context.resolver, self.stats, now=self.context.store.now)
-        counts = self.context.store.write(items)
+        try:
+            counts = self.context.store.write(items)
+        except sqlite3.OperationalError as e:
+            # A full disk, or a write lock held past the busy timeout: nothing more can be stored, so the crawl
+            # stops, and says why instead of ending as "no items".
+            self.stats.set_value("store/error", str(e))
+            if not closing:
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_error"))
+            raise
         for key, n in counts.items():
             self.stats.inc_value(key if key.startswith("scope/") else f"store/{key}", n)

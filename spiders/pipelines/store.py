@@ -23,7 +23,6 @@ from db.fields import cut_long
 from db.items import Record
 
 _PLAIN = frozenset({str, int, float, type(None)})
-BOOKKEEPING = ("first_seen_at", "last_seen_at", "first_crawl_id", "last_crawl_id", "content_hash")
 
 
 def canonical_bytes(item: Record, row: dict | None = None) -> bytes:

@@ -162,8 +162,3 @@ class ReplayServer:
 
         return _Handler
 
-
-def file_response(path, content_type: str, extra: dict | None = None) -> Response:
-    """Serve a file's bytes with a content type."""
-    with open(path, "rb") as f:
-        return Response(200, f.read(), {"Content-Type": content_type, **(extra or {})})
