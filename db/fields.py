@@ -3,7 +3,7 @@
 A source can send a 20 MB title or a 200 MB name; stored whole it would make every page that shows it slow or
 broken. The validate pipeline quarantines a record with any text field over its cap (spiders/pipelines/validate.py);
 the quarantine keeps the raw row with long strings cut (cut_long). The caps sit far above anything the real
-sources send (the longest seen: a 360Giving description of a few thousand characters, a mutual aid link of 602).
+sources send (the longest in the demo's data: a 763-character grant description, a 602-character group link).
 """
 from __future__ import annotations
 
