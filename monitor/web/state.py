@@ -70,7 +70,7 @@ class WebState:
                                    float(self.settings["web_rate_window_seconds"]))
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
                                       undefined=jinja2.StrictUndefined, finalize=shown)
-        self.env.filters["http_url"] = http_url
+        self.env.filters["http_url"] = http_url   # `{{ url | http_url }}`: a source URL only if it may be a link
 
     @property
     def base_url(self) -> str:
