@@ -1,9 +1,12 @@
-"""Benchmark: a national first crawl's postcode lookups, one bulk request at a time against several in flight.
+"""Benchmark: postcode lookups, the local postcode directory against postcodes.io (and the client's concurrency).
 
-Run: python -m bench.bench_postcodes [--postcodes 20000] [--latency 0.15] [--pairs 3] [--concurrency 4] [--rate 10]
-Serves postcodes.io from the replay emulator, every answer --latency seconds late (a distant server), and resolves
-the same postcodes into a fresh database with the sequential client (postcodes_concurrency 1) and the concurrent
-one, alternately, in pairs. Both keep the rate limit (postcodes_rate_per_second). Prints each run, the median
+Run: python -m bench.bench_postcodes [--postcodes 20000] [--national-rows 2600000]
+Compares the local directory with the service for the same postcodes: see bench/postcode_directory_bench.py.
+Run: python -m bench.bench_postcodes --compare concurrency [--postcodes 20000] [--latency 0.15] [--pairs 3]
+     [--concurrency 4] [--rate 10]
+One bulk request at a time against several in flight: serves postcodes.io from the replay emulator, every answer
+--latency seconds late (a distant server), and resolves the same postcodes into a fresh database with the
+sequential client (postcodes_concurrency 1) and the concurrent one, alternately, in pairs. Both keep the rate limit (postcodes_rate_per_second). Prints each run, the median
 postcodes/s of each, the ratio, whether the two cached the same answers, and the request rate against the limit
 (per run; at the server, first to last arrival and the shortest gap). The postcodes are every real one in the
 replay data (libraries, grants, pubs, groups; the emulator answers the few it has records of, null for the rest,
@@ -110,7 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=DEFAULTS["postcodes_concurrency"])
     p.add_argument("--rate", type=float, default=DEFAULTS["postcodes_rate_per_second"],
                    help="requests per second (0 = no limit)")
+    p.add_argument("--compare", choices=("directory", "concurrency"), default="directory",
+                   help="the local directory against the service (default), or the client one request at a time "
+                        "against several in flight")
+    p.add_argument("--national-rows", type=int, default=2_600_000,
+                   help="with --compare directory: also load a national-sized directory file of this many rows "
+                        "(0 = skip)")
     a = p.parse_args(argv)
+    if a.compare == "directory":
+        from bench.postcode_directory_bench import compare
+        postcodes, n_real = postcodes_to_ask(a.postcodes)
+        return compare(postcodes, n_real, a.national_rows, a.latency, a.concurrency, a.rate)
     postcodes, n_real = postcodes_to_ask(a.postcodes)
     (method, pattern, bulk), *others = postcodes_io.routes(latency=a.latency)
     arrivals = Arrivals(bulk)

@@ -45,8 +45,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Sources whose publisher stopped (archive URL, date of the last listing): crawled once or on demand, "
             "never reported failing; their figures say 'as of DATE (archived listing)'."),
     Setting("backfill_days", 90,
-            "A closure its source dates more than this many days before the crawl is old news: counted at its date, "
-            "never alerted or headlined."),
+            "A closure, reopening or announcement is old news when its source's date (else the last date it was "
+            "listed as it was) is more than this many days before the crawl: counted at its date, never alerted or "
+            "headlined."),
     Setting("changed_hands_weeks", 12,
             "A new registration at the address of a venue closed within this many weeks turns that closure into a "
             "change of hands (and a correction is sent)."),
@@ -60,6 +61,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("serve_memory_mb", 2048,
             "Address-space ceiling of the Datasette process in MiB (0 = none): a query cannot exhaust memory."),
     Setting("crawl_timeout", 3600, "Seconds a crawl child process may run before it is stopped.", low=1),
+    Setting("download_timeout", 300,
+            "Seconds one download may take in all, from connecting to its last byte: a file sent slowly is stopped "
+            "at this, however steadily its bytes come.", low=1),
+    Setting("download_max_mb", 1024,
+            "Largest file a crawl streams to disk (a 360Giving publisher's file), in MiB counted after decoding "
+            "(gzip, deflate, br, zstd), as it is decoded: a compression bomb stops here.", low=1),
+    Setting("response_max_mb", 100,
+            "Largest response body a crawl holds in memory, in MiB, before and after decoding: keep it well under "
+            "crawl_memory_mb.", low=1),
     Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all English."),
     Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API).",
             choices=("xml", "json")),

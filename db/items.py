@@ -182,7 +182,8 @@ class FileState:
 
     outcome: "parsed" (read in full: remember its validators and content), "not_modified" (the server answered
     304) or "same_content" (the same bytes as the last good crawl's): then the records the file gave last time
-    are still there, and are counted as seen in this crawl.
+    are still there, and are counted as seen in this crawl; "refused" (too deep, too big or broken to read:
+    quarantined with its reason, nothing else done).
     """
     source: str
     scope: str
@@ -194,6 +195,7 @@ class FileState:
     content_hash: str | None = None
     records: int = 0
     read_in: int | None = None          # the crawl that last read (or touched) the file, for an unchanged file
+    reason: str = ""                    # why a refused file was refused
 
 
 def items_of(obj) -> list[Record]:

@@ -1,8 +1,10 @@
 """Resolve records to 2017 best-fit wards by the ordered chain of the architecture, a batch at a time.
 
 ward_code -> lsoa -> ward_alias -> point -> postcode (-> its LSOA, else its point) -> place (-> its point),
-else unresolved with a reason. Every answer names the step that gave it; `Resolver.counts` counts each step,
-fallback and failure. Reference tables are loaded into dicts once; points of a batch go to the ward index together.
+else unresolved with a reason. A postcode is looked up in the local postcode directory first (a terminated one
+where it last was) and postcodes.io is asked only about those it lacks. Every answer names the step that gave it;
+`Resolver.counts` counts each step, fallback and failure (postcode/directory and postcode/postcodes_io: which
+answered). Reference tables are loaded into dicts once; points of a batch go to the ward index together.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import numpy as np
 import sqlite_utils
 
 from core.errors import PostcodesError
+from db.postcode_directory import TABLE as DIRECTORY
+from db.postcode_directory import directory_rows
 from db.postcodes import PostcodesClient, normalise_place, normalise_postcode
 
 OUTSIDE = "outside England"
@@ -86,6 +90,7 @@ class Resolver:
         self.lsoas = dict(db.execute("select code, ward_code from lsoas").fetchall())
         self.aliases = dict(db.execute("select code, ward_code from ward_aliases").fetchall())
         self.postcodes = postcodes or PostcodesClient(db, settings, client=client)
+        self.has_directory = db[DIRECTORY].exists()
         self._ward_index = ward_index
         self.strict = strict          # raise PostcodesError instead of leaving the items unresolved
         self.counts: Counter[str] = Counter()
@@ -159,17 +164,23 @@ class Resolver:
                 valid[i] = pc
             else:
                 p.reasons.append("invalid postcode")
+        to_locate: list[_Pending] = []
+        coords: list[tuple[float, float]] = []
+        held = directory_rows(self.db.conn, sorted(set(valid.values()))) if self.has_directory else {}
+        for i in [i for i, pc in valid.items() if pc in held]:
+            self._from_directory(pending[i], held[valid.pop(i)], to_locate, coords)
         answers = self._lookup(self.postcodes.postcodes, set(valid.values()), now, "postcode")
         if answers is None:
             for i in valid:
                 pending[i].reasons.append(UNAVAILABLE)
-            return
-        to_locate, coords = [], []
+            valid = {}
         for i, pc in valid.items():
             p, found = pending[i], answers.get(pc)
             if not found:
                 p.reasons.append("postcode not found")
-            elif found.get("country") in NOT_ENGLISH:
+                continue
+            self.counts["postcode/postcodes_io"] += 1
+            if found.get("country") in NOT_ENGLISH:
                 p.reasons.append(OUTSIDE)
             elif self._postcode_lsoa(found):
                 self.counts["postcode/lsoa"] += 1
@@ -181,6 +192,24 @@ class Resolver:
             else:
                 p.reasons.append("postcode has no location")
         self._locate(to_locate, coords, "postcode")
+
+    def _from_directory(self, p: _Pending, row: tuple, to_locate: list, coords: list) -> None:
+        """Answer from a directory row (lsoa11, lat, long, terminated): its LSOA when ours, else its point."""
+        lsoa, lat, lng, terminated = row
+        self.counts["postcode/directory"] += 1
+        if terminated:
+            self.counts["postcode/directory_terminated"] += 1     # placed where it last was
+        if lsoa in self.lsoas:
+            self.counts["postcode/lsoa"] += 1
+            p.answer(self.lsoas[lsoa], "postcode")
+        elif lsoa and lsoa.startswith(NON_ENGLISH_PREFIXES):
+            p.reasons.append(OUTSIDE)
+        elif lat is not None and lng is not None:
+            self.counts["postcode/point"] += 1
+            to_locate.append(p)
+            coords.append((lat, lng))
+        else:
+            p.reasons.append("postcode has no location")
 
     def _postcode_lsoa(self, found: dict) -> str | None:
         """Return the postcode's 2011 LSOA code when it is one of ours (codes.lsoa is 2021 on the live API)."""

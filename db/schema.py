@@ -260,3 +260,32 @@ def m024_provisional_index(db: sqlite_utils.Database) -> None:
             if "provisional" not in db[table].columns_dict:
                 db[table].add_column("provisional", int)
             provisional_index(db, table)
+
+
+@public
+def m025_observation_windows(db: sqlite_utils.Database) -> None:
+    # A closure, reopening or announcement is dated by its observation window: window_from is the last date the
+    # source showed the place as it was, window_to the first date it showed otherwise. A library's
+    # listed_state_at is the last date a healthy list showed it in its current state (the next window's start);
+    # `announced` is the announcement last reported ("2024", "temporary closure"), so it is told once.
+    for name in ("window_from", "window_to"):
+        if name not in db["events"].columns_dict:
+            db["events"].add_column(name, str)
+    if db["libraries"].exists():
+        for name in ("listed_state_at", "announced"):
+            if name not in db["libraries"].columns_dict:
+                db["libraries"].add_column(name, str)
+        db.execute("update libraries set listed_state_at = last_seen_at where listed_state_at is null")
+
+
+@public
+def m026_postcode_directory(db: sqlite_utils.Database) -> None:
+    # The local postcode directory (ONS Postcode Directory layout, db/postcode_directory.py): postcodes are placed
+    # from it first, and postcodes.io is asked only about those it lacks. Each load is recorded with its counts.
+    # WITHOUT ROWID: the rows live in the postcode's own B-tree, so a 2.6M-row load fills one tree, not a table and
+    # an index beside it.
+    db.execute("create table if not exists postcode_directory (postcode text primary key, lsoa11 text, lat real, "
+               "long real, terminated text) without rowid")
+    db["postcode_directory_loads"].create({
+        "id": int, "loaded_at": str, "source": str, "rows": int, "loaded": int, "terminated": int,
+        "no_location": int, "quarantined": int}, pk="id", if_not_exists=True)

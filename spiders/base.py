@@ -85,7 +85,7 @@ class SourceSpider(scrapy.Spider):
     def request(self, url, scope: str, **kwargs) -> scrapy.Request | None:
         """Build a request for a URL a source gave us, or count an error against the scope if it is not a URL."""
         try:
-            return scrapy.Request(url, errback=self.on_error, **kwargs)
+            return scrapy.Request(url, **{"errback": self.on_error, **kwargs})
         except (ValueError, TypeError):
             self.seen(scope)
             self.scope_error(scope, f"the source gave a URL that cannot be fetched: {shown_url(str(url))}")

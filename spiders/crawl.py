@@ -24,9 +24,11 @@ from scrapy.crawler import CrawlerProcess
 from core.config import load
 from core.errors import InputError
 from db.store import init_public
+from spiders import download_folders
 from spiders.registry import scrapy_settings, sources, spider_loader
 
 ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
 
 
 def spider_class(source: str):
@@ -83,6 +85,8 @@ def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: st
     env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     crawl_error = None
+    folder = download_folders.make_folder()
+    env["LBM_DOWNLOAD_DIR"] = folder
     try:
         proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=timeout or settings["crawl_timeout"],
@@ -94,6 +98,8 @@ def crawl_in_child(source: str, db_path, settings: dict, now: str, start_url: st
                 crawl_error += " (killed, or out of its memory ceiling crawl_memory_mb)"
     except subprocess.TimeoutExpired:
         crawl_error = f"crawl stopped after its {timeout or settings['crawl_timeout']} s timeout"
+    finally:   # killed at its time limit or not, the child's downloads go
+        download_folders.remove_folder(folder)
     return crawl_id, crawl_error
 
 
@@ -120,6 +126,10 @@ def child_main(argv: list[str] | None = None) -> int:
     # The child stops itself too: an orphan whose parent was killed does not crawl on for ever.
     crawl_settings.set("CLOSESPIDER_TIMEOUT", float(settings["crawl_timeout"]))
     crawl_settings.set("USER_AGENT", settings["user_agent"])
+    crawl_settings.set("DOWNLOAD_TIMEOUT", float(settings["download_timeout"]))
+    crawl_settings.set("DOWNLOAD_MAXSIZE", int(settings["response_max_mb"]) * MIB)
+    crawl_settings.set("LBM_FILE_MAXSIZE", int(settings["download_max_mb"]) * MIB)
+    crawl_settings.set("LBM_DOWNLOAD_DIR", os.environ.get("LBM_DOWNLOAD_DIR") or None)
     crawl_settings.set("LBM_SETTINGS", settings)
     crawl_settings.set("LBM_DB", a.db)
     crawl_settings.set("LBM_CRAWL_ID", a.crawl_id)

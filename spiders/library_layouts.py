@@ -41,34 +41,58 @@ def closed_year(value: str | None) -> tuple[bool, str | None]:
 
 
 def from_taskforce_2016(r: dict) -> dict:
-    closed = (r.get("closed") or "").strip().upper().startswith("XL")
+    # XL closed, XLR closed and replaced, XLT closed temporarily ("Temporarily Closed for refurb"): not a closure.
+    code = (r.get("closed") or "").strip().upper()
+    temporary = code == "XLT"
+    closed = code.startswith("XL") and not temporary
     authority = authority_names_2016().get((r.get("authority_id") or "").strip())
     return {"name": r.get("name"), "authority": authority, "source_id": f"taskforce2016:{r.get('id')}",
             "address": r.get("address"), "postcode": r.get("postcode"), "uprn": None,
             "latitude": r.get("lat"), "longitude": r.get("lng"),
             "statutory": {"t": "Yes", "f": "No"}.get((r.get("statutory2016") or "").strip()),
             "library_type": r.get("type"), "year_opened": r.get("opened_year"),
-            "closed": closed, "year_closed": (r.get("closed_year") or "").strip() or None}
+            "closed": closed, "year_closed": (r.get("closed_year") or "").strip() or None, "temporary": temporary}
+
+
+def reopened_since(year_closed: str | None, year_opened: str | None) -> bool:
+    """Say whether a row's own years say it reopened: opened in a later year than it closed ('2012', '2017')."""
+    opened = _YEAR.search(year_opened or "")
+    return bool(year_closed and opened and opened.group(0) > year_closed)
 
 
 def from_libraries_hacked(r: dict) -> dict:
     closed, year = closed_year(r.get("year closed"))
+    # "Branch Library was closed in 2012 and re-opened within Community Hub North": Year closed 2012, Year opened
+    # 2017. The row says the library is open again, not closed.
+    reopened = closed and reopened_since(year, r.get("year opened"))
     address = ", ".join(filter(None, (r.get(k, "").strip() for k in ("address 1", "address 2", "address 3"))))
     return {"name": r.get("library name"), "authority": r.get("local authority"), "address": address or None,
             "postcode": r.get("postcode"), "uprn": r.get("unique property reference number"),
             "latitude": r.get("latitude"), "longitude": r.get("longitude"),
             "statutory": (r.get("statutory") or "").strip().capitalize() or None,
             "library_type": r.get("type of library"), "year_opened": r.get("year opened"),
-            "closed": closed, "year_closed": year}
+            "closed": closed and not reopened, "year_closed": year, "reopened": reopened}
+
+
+def latest_operation(r: dict) -> str:
+    """Return the row's latest operation_YY cell, lower case: 'closed', 'temporary closure', 'la', 'cr'..."""
+    years = sorted(k for k in r if re.fullmatch(r"operation_\d\d", k or ""))
+    return (r.get(years[-1]) or "").strip().lower() if years else ""
 
 
 def from_dcms_basic(r: dict) -> dict:
     closed, year = closed_year(r.get("closed"))
+    operation = latest_operation(r)
+    # The closure column may be empty where the year's operation says "Closed" (South Shields Central Library,
+    # 2023): closed, undated. A "Temporary Closure" is not a closure: the monitor announces it.
+    undated = not closed and operation == "closed"
+    temporary = operation == "temporary closure"
     address = ", ".join(filter(None, (r.get(k, "").strip() for k in ("address1", "address2", "address3"))))
     return {"name": r.get("name"), "authority": r.get("reporting") or r.get("authority"),
             "address": address or None, "postcode": r.get("postcode"), "uprn": r.get("uprn"),
             "latitude": None, "longitude": None, "statutory": r.get("statutory_23") or None,
-            "library_type": r.get("type"), "year_opened": r.get("opened"), "closed": closed, "year_closed": year}
+            "library_type": r.get("type"), "year_opened": r.get("opened"), "year_closed": year,
+            "closed": (closed or undated) and not temporary, "closed_undated": undated, "temporary": temporary}
 
 
 LAYOUTS = ((TASKFORCE_2016, from_taskforce_2016, "taskforce_2016"), (DCMS_BASIC, from_dcms_basic, "dcms_basic"),

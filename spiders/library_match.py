@@ -11,13 +11,16 @@ The match rule, in order; each stored library is claimed by at most one row of a
      other's, or they share at least half their words. When several stored libraries at a postcode qualify,
      the one with the most alike name wins; a tie is no match (unless the tied names are the same). Rows of
      the very same name as a stored library claim first, then the rest in file order.
-  A library the source said closed is matched by an open row only through its UPRN: an open library of the
-  same name at the same place is, in these lists, its replacement (the 2016 list records "XLR" closures and
-  the new building as two rows), so the closure stands and the replacement is a library of its own.
+  The stored library in the row's own open/closed state is preferred; one in the other state is the same
+  library as the newest list has it (closed since, or reopened: "the newest healthy list decides").
   3. Authority and name: the same authority and the same normalised name (a library that moved, or whose
      postcode was corrected), the only such stored library and the only such row left in the file, both in
      the row's open/closed state, as an old closed building and its open replacement often share a name; a
-     closed row may also be the only open library of its name (closed since) if it is the only row of it.
+     row may also be the only library of its name in the other state (closed since, or reopened) if it is the
+     only row of it.
+A replacement is a move, not a closure and an opening: a file listing one closed and one open library of the
+same authority and name (the 2016 list's "XLR" row and the new building) lists one library, at its new site;
+`replaced_rows` finds the old site's row, which the identity pipeline leaves out (counted).
 Otherwise the row is a new library, whose ref is the source's own id where it has one (the 2016 list's `id`),
 else "uprn:<uprn>", else "key:<authority>|<name>|<postcode>" (a second row with the same key gets "#2").
 A matched row takes the stored library's ref, so history, closures and versions stay on one record.
@@ -149,6 +152,20 @@ def match_refs(rows: list[LibraryKey], known: list[LibraryKey], counts: Counter 
     return refs
 
 
+def replaced_rows(rows: list[LibraryKey]) -> set[int]:
+    """Return the indices of closed rows whose authority lists exactly one closed and one open library of their
+    name in the same file: the old site of a library that moved (its replacement is the open row)."""
+    def key(k: LibraryKey):
+        return (norm_authority(k.authority), " ".join(sorted(k.words)))
+
+    states: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        if row.authority:
+            states.setdefault(key(row), []).append(i)
+    return {i for group in states.values() if len(group) == 2 and rows[group[0]].closed != rows[group[1]].closed
+            for i in group if rows[i].closed}
+
+
 def _candidates(row: LibraryKey, by_postcode: dict, claimed: set) -> list[tuple[float, bool, LibraryKey]]:
     """Return the stored libraries at the row's postcode it may be, most alike first (rule 2)."""
     here = by_postcode.get(norm_postcode(row.postcode), [])
@@ -158,7 +175,7 @@ def _candidates(row: LibraryKey, by_postcode: dict, claimed: set) -> list[tuple[
     # Score: name likeness, then the same open/closed state (an old closed building and its replacement
     # share a name and postcode), then the ref, so the choice is stable.
     scored = sorted(((name_likeness(row.words, k.words), k.closed == row.closed, k) for k in here
-                     if k.ref not in claimed and not (k.closed and not row.closed)
+                     if k.ref not in claimed
                      and (alone or row.words == k.words or _authorities_agree(row.authority, k.authority))),
                     key=lambda s: (-s[0], not s[1], s[2].ref))
     return [s for s in scored if s[0] >= 0.5]
@@ -169,8 +186,9 @@ def _match_by_name(rows, known, refs, claimed, counts) -> None:
         return (norm_authority(k.authority), " ".join(sorted(k.words)))
 
     # An old closed building and its open replacement often share a name: each row looks first for the stored
-    # library in its own state, and must be the only row left of that name and state. A closed row may also be
-    # an open library that closed since, when no closed one has the name and it is the only row of the name.
+    # library in its own state, and must be the only row left of that name and state. A row may also be a
+    # library in the other state (closed since, or reopened), when none in its own state has the name and it is
+    # the only row of the name.
     pending = [i for i, row in enumerate(rows) if not refs[i] and row.authority]
     row_keys = Counter(key(rows[i]) for i in pending)
     row_state_keys = Counter((key(rows[i]), rows[i].closed) for i in pending)
@@ -181,11 +199,11 @@ def _match_by_name(rows, known, refs, claimed, counts) -> None:
     for i in pending:
         row = rows[i]
         same_state = [k for k in stored.get(key(row), []) if k.closed == row.closed]
-        closed_since = [k for k in stored.get(key(row), []) if row.closed and not k.closed]
+        other_state = [k for k in stored.get(key(row), []) if k.closed != row.closed]
         if len(same_state) == 1 and row_state_keys[(key(row), row.closed)] == 1:
             k = same_state[0]
-        elif not same_state and len(closed_since) == 1 and row_keys[key(row)] == 1:
-            k = closed_since[0]
+        elif not same_state and len(other_state) == 1 and row_keys[key(row)] == 1:
+            k = other_state[0]
         else:
             continue
         if k.ref not in claimed:

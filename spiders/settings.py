@@ -18,8 +18,10 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-DOWNLOAD_TIMEOUT = 120
-DOWNLOAD_MAXSIZE = 1024 * 1024 * 1024      # some 360Giving files are hundreds of MB
+# The crawl child sets these three from the monitor's settings download_timeout, response_max_mb and download_max_mb.
+DOWNLOAD_TIMEOUT = 300                     # a whole download, connecting to last byte
+DOWNLOAD_MAXSIZE = 100 * 1024 * 1024       # a body held in memory, counted after decoding as well as before
+LBM_FILE_MAXSIZE = 1024 * 1024 * 1024      # a file streamed to disk, decoded (some 360Giving files are 100s of MB)
 DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 3

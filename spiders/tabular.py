@@ -63,7 +63,7 @@ class FileSpider(SourceSpider):
         self.seen(self.default_scope)
         try:
             yield from self.items_from(decode(response.body), response)
-        except (ValueError, json.JSONDecodeError, csv.Error) as e:
+        except (ValueError, RecursionError, csv.Error) as e:   # RecursionError: JSON nested too deep for json
             self.scope_error(self.default_scope, f"cannot parse {response.url}: {e}")
 
     def items_from(self, text: str, response):

@@ -16,8 +16,9 @@ def grant(i: int, crawl: int, **extra) -> dict:
             "last_crawl_id": crawl, "last_seen_at": f"crawl {crawl}", "input_hash": f"h{i}", **extra}
 
 
-def listed(db) -> dict[str, int]:
-    return {r[0]: r[1] for r in db.execute(f"select r.id, {seen.last_crawl('grants')} from grants r order by r.id")}
+def listed(db) -> dict[str, tuple[int, str]]:
+    return {r[0]: (r[1], r[2]) for r in db.execute(
+        f"select r.id, {seen.last_crawl('grants')}, {seen.last_seen_at('grants')} from grants r order by r.id")}
 
 
 def test_the_later_of_row_and_mark_is_when_a_grant_was_last_listed(fresh_db):
@@ -25,14 +26,13 @@ def test_the_later_of_row_and_mark_is_when_a_grant_was_last_listed(fresh_db):
     with fresh_db.conn:
         seen.touch(fresh_db, "grants", ["threesixty_giving:G-1", "threesixty_giving:G-2"], 2, "crawl 2")
     # G-1: row says 1, mark says 2 -> 2. G-2: its row was rewritten by crawl 3 after the mark of 2 -> 3. G-3: no mark.
-    assert listed(fresh_db) == {"threesixty_giving:G-1": 2, "threesixty_giving:G-2": 3, "threesixty_giving:G-3": 2}
-    assert fresh_db.execute("select seen_at from grants_seen where id = 'threesixty_giving:G-1'").fetchone() == (
-        "crawl 2",)
+    assert listed(fresh_db) == {"threesixty_giving:G-1": (2, "crawl 2"), "threesixty_giving:G-2": (3, "crawl 3"),
+                                "threesixty_giving:G-3": (2, "crawl 2")}
     assert fresh_db.execute("select last_crawl_id from grants where ref = 'G-1'").fetchone()[0] == 1   # row as it was
     with fresh_db.conn:
         n = seen.touch_where(fresh_db, "grants", f"r.source_url = ? and {seen.last_crawl('grants')} = ?",
                              ["http://x/f.json", 2], 4, "crawl 4")
-    assert n == 2 and listed(fresh_db) == {
+    assert n == 2 and {k: v[0] for k, v in listed(fresh_db).items()} == {
         "threesixty_giving:G-1": 4, "threesixty_giving:G-2": 3, "threesixty_giving:G-3": 4}
 
 

@@ -2,8 +2,10 @@
 
 For every HEALTHY scope of a crawl (monitor/changes/health.py judged it):
   new       a record first stored since the scope's previous healthy crawl;
-  changed   a record with a new version since then (evidence: the fields that changed);
-  closed    the source says it closed (closed_by 'source', closed_at = the source's date or now), or, for
+  changed   a record with a new version since then whose name, address, postcode or ward changed (evidence:
+            those fields; a field given on one side only is the source's layout, not a change);
+  closed    the source says it closed, dated no later than this crawl (closed_by 'source', closed_at = the
+            source's date or now; a list's "closed" with no date is closed within its window), or, for
             sources that close by absence (pubs), it was missing from `closure_missing_crawls` consecutive
             healthy crawls of its scope (closed_by 'absence', closed_at = now);
   reopened  a record closed by absence seen again, or one the source had closed that the source now lists as
@@ -12,22 +14,31 @@ For every HEALTHY scope of a crawl (monitor/changes/health.py judged it):
             postcode appeared since it vanished: one venue under a new registration, not a closure (status
             changed_hands; the two records link by succeeds / succeeded_by). A new registration at the address of
             a venue closed by absence within `changed_hands_weeks` supersedes that closure the same way, and the
-            event (evidence: supersedes_closure) goes out as a correction.
-A `closed` event carries the source's own date (closed_on); one dated more than `backfill_days` before the crawl
-is `backfill`: counted at its date in the indicators, never alerted, never this week's headline.
+            event (evidence: supersedes_closure) goes out as a correction (monitor/changes/changed_hands.py).
+  announced a closure the source dates after this crawl ("2024" in a list of December 2023), or a temporary
+            closure: a warning, never counted closed (status stays open); it becomes `closed` when a later healthy
+            list shows the place closed after that date, or it goes missing. Told once per announcement.
+Every closure, reopening and announcement carries its observation window (window_from: the last date the source
+showed the place as it was; window_to: the first date it showed otherwise) and the source's own date (closed_on).
+It is `backfill` when the source's date, or where it gives none the window's start, lies more than
+`backfill_days` before the crawl: counted at its date in the indicators, never alerted, never this week's
+headline ("closed between 2016-07 and 2021-01"). What the step resolved between lists that disagreed is added
+to the crawl's stats (resolved/*).
 An unhealthy scope changes nothing. Events of a scope's first healthy crawl are `baseline` (counted, never
 alerted). All work is set-based SQL, so a crawl of 100k grants costs a few statements, not 100k loops.
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from collections import Counter
 
 import sqlite_utils
 
 from db import seen
 from db.schema import RECORD_TABLES
 from monitor.changes import venue_identity
+from monitor.changes.changed_fields import changed_fields
+from monitor.changes.changed_hands import ChangedHands
 from spiders import registry
 
 
@@ -78,18 +89,33 @@ def apply_crawl(db: sqlite_utils.Database, crawl_id: int, settings: dict, now: s
     first_event = (db.execute("select max(id) from events").fetchone()[0] or 0) + 1
     scopes = db.execute("select scope from scope_runs where crawl_id = ? and healthy = 1 order by scope",
                         [crawl_id]).fetchall()
+    counts: Counter = Counter()
     with db.conn:
         for (scope,) in scopes:
-            ScopeStep(db, table, source, scope, crawl_id, settings, now).run()
+            ScopeStep(db, table, source, scope, crawl_id, settings, now, counts).run()
         db.execute("update crawl_runs set applied_at = ? where id = ?", [now, crawl_id])
+        record_counts(db, crawl_id, counts)
     return [r[0] for r in db.execute("select id from events where id >= ? and crawl_id = ? order by id",
                                      [first_event, crawl_id]).fetchall()]
 
 
-class ScopeStep:
+def record_counts(db, crawl_id: int, counts: Counter) -> None:
+    """Add what the closures step resolved (lists that disagreed) to the crawl's stats, for source health."""
+    counts = +counts
+    if not counts:
+        return
+    row = db.execute("select stats from crawl_runs where id = ?", [crawl_id]).fetchone()
+    stats = json.loads((row[0] if row else None) or "{}")
+    for key, n in counts.items():
+        stats[key] = stats.get(key, 0) + n
+    db.execute("update crawl_runs set stats = ? where id = ?", [json.dumps(stats, sort_keys=True), crawl_id])
+
+
+class ScopeStep(ChangedHands):
     """The changes and closures of one healthy scope of one crawl."""
 
-    def __init__(self, db, table: str, source: str, scope: str, crawl_id: int, settings: dict, now: str):
+    def __init__(self, db, table: str, source: str, scope: str, crawl_id: int, settings: dict, now: str,
+                 counts: Counter | None = None):
         self.db, self.table, self.source, self.scope, self.crawl_id, self.now = db, table, source, scope, crawl_id, now
         self.missing_limit = int(settings.get("closure_missing_crawls", 2))
         previous = applied_healthy_crawls(db, source, scope, crawl_id - 1, 1)
@@ -104,6 +130,18 @@ class ScopeStep:
         registered = registry.source(source)
         self.by_absence = bool(registered and registered.closes_by_absence)   # the spider's closure_rule
         self.dated_by_first_missing = bool(registered and registered.dated_by_first_missing)
+        self.counts = counts if counts is not None else Counter()
+        # Observation windows: the last date a list showed the record as it was (libraries keep it per record).
+        self.tracks_state = {"listed_state_at", "announced"} <= set(columns)
+        self.state_since = "substr(r.listed_state_at, 1, 10)" if self.tracks_state else "null"
+        self.today = now[:10]
+        before = db.execute("select substr(now, 1, 10) from crawl_runs where id = ?", [self.previous_healthy]
+                            ).fetchone()
+        self.previous_date = f"'{before[0]}'" if before and before[0] else "null"
+        # A closure the source dates after this list, or a temporary one, is announced, not made.
+        self.announcing = (f"(r.source_status = 'temporarily_closed' or (r.source_status = 'closed' "
+                           f"and lbm_after(r.source_closed_at, '{now}')))")
+        self.closed_now = f"(r.source_status = 'closed' and not lbm_after(r.source_closed_at, '{now}'))"
         venue_identity.register(db.conn)
 
     def run(self) -> None:
@@ -113,23 +151,31 @@ class ScopeStep:
         self.changed_records()
         self.closed_by_source()
         self.reopened()
+        if self.tracks_state:
+            self.announced()
         self.db.execute(f"update [{self.table}] as r set missing_count = 0 where source = ? and scope = ? "
                         f"and {self._seen()} and missing_count != 0", [self.source, self.scope])
         if self.by_absence:
             self.closed_by_absence()
+        if self.tracks_state:   # the start of the next observation window of everything this list showed
+            self.db.execute(f"update [{self.table}] as r set listed_state_at = ? where source = ? and scope = ? "
+                            f"and {self._seen()}", [self.now, self.source, self.scope])
 
     def _emit(self, kind: str, evidence_sql: str, where: str, params: list, evidence_params: tuple = (),
-              closed_on: str = "null", backfill: str = "0") -> None:
+              closed_on: str = "null", backfill: str = "0", window: tuple[str, str] = ("null", "null")) -> None:
         """Insert one event per record matching `where` (records of this scope), in one statement."""
         self.db.execute(f"""
             insert into events (kind, source, record_id, ref, name, ward_code, lad_code, at, crawl_id, evidence,
-                                baseline, closed_on, backfill)
+                                baseline, closed_on, backfill, window_from, window_to)
             select ?, r.source, r.id, r.ref, r.name, r.ward_code, {self.lad}, ?, ?, {evidence_sql}, ?,
-                   {closed_on}, {backfill}
+                   {closed_on}, {backfill}, {window[0]}, {window[1]}
             from [{self.table}] r left join wards w on w.code = r.ward_code
             where r.source = ? and r.scope = ? and {where}
             order by r.id""", [kind, self.now, self.crawl_id, *evidence_params, self.baseline, self.source, self.scope,
                                *params])
+
+    def _backfill(self, source_date: str, window_from: str) -> str:
+        return f"lbm_backfill({source_date}, {window_from}, '{self.now}', {self.backfill_days})"
 
     def _seen(self) -> str:
         return f"{seen.last_crawl(self.table)} = {int(self.crawl_id)}"
@@ -159,27 +205,55 @@ class ScopeStep:
                 self._emit("changed", "?", "r.id = ?", [record_id], (json.dumps({"fields": fields}),))
 
     def closed_by_source(self) -> None:
-        where = f"{self._seen()} and r.source_status = 'closed' and coalesce(r.status, 'open') != 'closed'"
-        backfill = f"lbm_older_than(r.source_closed_at, '{self.now}', {self.backfill_days})"
+        where = f"{self._seen()} and {self.closed_now} and coalesce(r.status, 'open') != 'closed'"
         self._emit("closed", "json_object('rule', 'the source says it closed', 'year_closed', r.source_closed_at)",
-                   where, [], closed_on="r.source_closed_at", backfill=backfill)
+                   where, [], closed_on="r.source_closed_at", backfill=self._backfill("r.source_closed_at",
+                                                                                     self.state_since),
+                   window=(self.state_since, f"'{self.today}'"))
+        extra = ", announced = null" if self.tracks_state else ""
         self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'source',
-                            closed_at = coalesce(source_closed_at, ?)
+                            closed_at = coalesce(source_closed_at, ?){extra}
                             where source = ? and scope = ? and {where}""", [self.now, self.source, self.scope])
-        # The source may date a closure it already reported (no year in 2016, "2015" later): follow its date.
-        self.db.execute(f"""update [{self.table}] as r set closed_at = source_closed_at
-                            where source = ? and scope = ? and {self._seen()} and status = 'closed'
-                              and closed_by = 'source' and source_status = 'closed'
-                              and source_closed_at is not null and closed_at != source_closed_at""",
-                        [self.source, self.scope])
+        # The source may date a closure it already reported (no year in 2021, "2015" in 2023): follow its date.
+        self.counts["resolved/closure_redated_by_newer_list"] += self.db.execute(
+            f"""update [{self.table}] as r set closed_at = source_closed_at
+                where source = ? and scope = ? and {self._seen()} and status = 'closed'
+                  and closed_by = 'source' and source_status = 'closed'
+                  and source_closed_at is not null and closed_at != source_closed_at""",
+            [self.source, self.scope]).rowcount
 
     def reopened(self) -> None:
         where = (f"{self._seen()} and r.status = 'closed' and (r.closed_by = 'absence' or "
                  "(r.closed_by = 'source' and coalesce(r.source_status, 'open') != 'closed'))")
+        # Last seen closed: for a closure by absence, the last healthy crawl it was missing from.
+        since = f"case when r.closed_by = 'absence' then {self.previous_date} else {self.state_since} end"
+        self.counts["resolved/reopened_by_newer_list"] += self.db.execute(
+            f"select count(*) from [{self.table}] r where r.source = ? and r.scope = ? and {where} "
+            "and r.closed_by = 'source'", [self.source, self.scope]).fetchone()[0]
         self._emit("reopened", "json_object('rule', 'listed again by the source', 'closed_by', r.closed_by, "
-                               "'closed_at', r.closed_at)", where, [])
+                               "'closed_at', r.closed_at)", where, [], backfill=self._backfill("null", since),
+                   window=(since, f"'{self.today}'"))
         self.db.execute(f"""update [{self.table}] as r set status = 'open', closed_at = null, closed_by = null
                             where source = ? and scope = ? and {where}""", [self.source, self.scope])
+
+    def announced(self) -> None:
+        """A closure the source dates after this list, or a temporary closure: a warning, never counted closed."""
+        future = f"lbm_after(r.source_closed_at, '{self.now}')"
+        text = (f"case when {future} then 'to close in ' || r.source_closed_at else 'temporarily closed' end || "
+                f"case when {future} and r.source_status = 'temporarily_closed' then ' (temporary closure)' "
+                "else '' end")
+        where = f"{self._seen()} and {self.announcing} and coalesce(r.announced, '') != {text}"
+        rule = (f"case when {future} then 'the source dates the closure after this list' "
+                "else 'the source lists a temporary closure' end")
+        evidence = f"json_object('rule', {rule}, 'announced', {text}, 'date_given', r.source_closed_at)"
+        self._emit("announced", evidence, where, [], closed_on="r.source_closed_at",
+                   backfill=self._backfill("r.source_closed_at", self.state_since),
+                   window=(self.state_since, f"'{self.today}'"))
+        self.db.execute(f"update [{self.table}] as r set announced = {text} where source = ? and scope = ? "
+                        f"and {where}", [self.source, self.scope])
+        self.db.execute(f"update [{self.table}] as r set announced = null where source = ? and scope = ? "
+                        f"and {self._seen()} and r.announced is not null and not {self.announcing}",
+                        [self.source, self.scope])
 
     def closed_by_absence(self) -> None:
         missing = f"{seen.last_crawl(self.table)} < ? and coalesce(r.status, 'open') = 'open'"
@@ -194,78 +268,11 @@ class ScopeStep:
             self.changed_hands(where, params)
         rule = f"missing from {self.missing_limit} consecutive healthy crawls of {self.scope}"
         closed_on = first_missing(self.table) if self.dated_by_first_missing else f"'{self.now[:10]}'"
+        last_seen = f"substr({seen.last_seen_at(self.table)}, 1, 10)"
         self._emit("closed", "?", where, params, (json.dumps({"rule": rule, "crawl_ids": crawls}),),
-                   closed_on=closed_on, backfill=f"lbm_older_than({closed_on}, '{self.now}', {self.backfill_days})")
+                   closed_on=closed_on, backfill=self._backfill("null", last_seen),
+                   window=(last_seen, first_missing(self.table)))
         closed_at = first_missing(self.table) if self.dated_by_first_missing else "?"
         self.db.execute(f"""update [{self.table}] as r set status = 'closed', closed_by = 'absence',
                             closed_at = {closed_at} where source = ? and scope = ? and {where}""",
                         ([] if self.dated_by_first_missing else [self.now]) + [self.source, self.scope, *params])
-
-
-    def _successors(self, old_where: str, params: list, new_where: str) -> list[tuple[str, str]]:
-        """Return (old id, new id) pairs: a record matching old_where and one matching new_where at the same
-        normalised address and postcode, the new one first listed after the old one was last listed."""
-        rows = self.db.execute(f"""
-            select r.id, (select n.id from [{self.table}] n
-                          where n.source = r.source and n.scope = r.scope and n.id != r.id and {new_where}
-                            and n.first_crawl_id > {seen.last_crawl(self.table)} and n.succeeds is null
-                            and lbm_norm_postcode(n.postcode) = lbm_norm_postcode(r.postcode)
-                            and lbm_norm_address(n.address) = lbm_norm_address(r.address)
-                          order by n.first_crawl_id, n.id limit 1)
-            from [{self.table}] r
-            where r.source = ? and r.scope = ? and {old_where} and r.address is not null and r.postcode is not null
-            order by r.id""", [self.source, self.scope, *params]).fetchall()
-        pairs, taken = [], set()
-        for old_id, new_id in rows:
-            if new_id and new_id not in taken:
-                taken.add(new_id)
-                pairs.append((old_id, new_id))
-        return pairs
-
-    def _hand_over(self, pairs: list[tuple[str, str]], rule: str, extra: dict | None = None) -> None:
-        for old_id, new_id in pairs:
-            new = self.db.execute(f"select ref, name from [{self.table}] where id = ?", [new_id]).fetchone()
-            evidence = {"rule": rule, "old_id": old_id, "new_id": new_id, "new_ref": new[0], "new_name": new[1],
-                        **(extra or {}).get(old_id, {})}
-            self._emit("changed_hands", "json_set(?, '$.old_name', r.name)", "r.id = ?", [old_id],
-                       (json.dumps(evidence),))
-            self.db.execute(f"update [{self.table}] set status = 'changed_hands', closed_by = 'changed_hands', "
-                            "closed_at = ?, succeeded_by = ?, missing_count = 0 where id = ?",
-                            [self.now, new_id, old_id])
-            self.db.execute(f"update [{self.table}] set succeeds = ? where id = ?", [old_id, new_id])
-
-    def changed_hands(self, about_to_close: str, params: list) -> None:
-        """Venues about to close by absence whose address has a new registration: changed hands, not closed."""
-        listed = f"{seen.last_crawl(self.table, 'n')} = {int(self.crawl_id)}"
-        pairs = self._successors(about_to_close, params, listed)
-        self._hand_over(pairs, "a new registration at the same address and postcode after it was last listed")
-
-    def supersede_recent_closures(self) -> None:
-        """A new registration at the address of a venue closed by absence lately: that closure was a change of
-        hands. The event goes out as a correction to the closure."""
-        since = (datetime.fromisoformat(self.now[:19]) - timedelta(weeks=self.hands_weeks)).isoformat()
-        old = "r.status = 'closed' and r.closed_by = 'absence' and r.closed_at >= ? and r.succeeded_by is null"
-        new = f"n.first_crawl_id = {int(self.crawl_id)}"
-        pairs = self._successors(old, [since], new)
-        closures = {}
-        for old_id, _ in pairs:
-            event = self.db.execute("select id, at from events where record_id = ? and kind = 'closed' "
-                                    "order by id desc limit 1", [old_id]).fetchone()
-            if event:
-                closures[old_id] = {"supersedes_closure": event[0], "closure_reported": event[1]}
-        self._hand_over(pairs, "a new registration at the same address and postcode: the closure reported "
-                               "earlier was a change of hands", closures)
-
-
-# Bookkeeping that changes on every crawl is not a change of the record.
-_NOT_CONTENT = {"content_hash", "last_seen_at", "last_crawl_id", "first_seen_at", "first_crawl_id", "status",
-                "closed_at", "closed_by", "missing_count", "source_url", "geo_method", "geo_reason"}
-
-
-def changed_fields(old_json: str | None, new_json: str | None) -> dict[str, list]:
-    """Return {field: [old, new]} for the fields that differ between two stored versions."""
-    if not old_json or not new_json:
-        return {}
-    old, new = json.loads(old_json), json.loads(new_json)
-    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new))
-            if k not in _NOT_CONTENT and old.get(k) != new.get(k)}

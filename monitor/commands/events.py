@@ -1,4 +1,4 @@
-"""The events command: list new, changed, closed and reopened records, with the crawl and evidence behind each."""
+"""The events command: list new, changed, closed, announced and reopened records, with the crawl and evidence behind each."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import click
 from core.errors import InputError
 from monitor.commands.group import ISO_DATE, cli
 
-KINDS = ("new", "changed", "closed", "reopened", "source_failing")
+KINDS = ("new", "changed", "closed", "announced", "reopened", "changed_hands", "source_failing")
 
 
 def query_events(db, kind=None, source=None, since=None, ward=None, limit=None) -> list[dict]:
@@ -51,7 +51,7 @@ def table_line(r: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON objects instead of a table.")
 @click.pass_obj
 def events(obj, kind, source, since, ward, limit, as_json):
-    """List events (new, changed, closed, reopened), newest first, with the crawl and evidence behind each.
+    """List events (new, changed, closed, announced, reopened), newest first, with the crawl and evidence behind each.
 
     Example: python run.py events --kind closed --source fhrs_pubs --since 2024-01-01
     """

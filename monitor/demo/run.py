@@ -8,11 +8,13 @@ from pathlib import Path
 
 from core.config import load
 from core.errors import InputError
+from db.postcode_directory import load_directory
 from db.store import init_private, init_public
 from monitor.delivery import subscriptions
 from monitor.demo.plan import STEPS
 from monitor.scheduling.jobs import crawl_job, digest_job, summary_line
 from spiders.replay.catalogue import replay_server, start_urls
+from spiders.replay.postcode_directory import OUT as DEMO_POSTCODES
 
 DEMO_EMAIL = "demo@example.org"
 FAST_CRAWLS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 10,
@@ -95,7 +97,10 @@ def run_demo(obj, directory: Path, force: bool, echo) -> float:
         obj.settings = settings = load(config_path)
         public_db, private_db = init_public(obj.db_path), init_private(obj.private_db_path)
         wards = subscribe_demo(public_db, private_db, f"{STEPS[0].date}T00:00:00+00:00")
+        # As `run.py init --postcodes` would: postcodes are placed from it first, postcodes.io asked for the rest.
+        loaded = load_directory(public_db, DEMO_POSTCODES, f"{STEPS[0].date}T00:00:00+00:00")
         echo(f"Replay server on {server.url}; databases in {directory}")
+        echo(f"Postcode directory: {loaded['loaded']:,} postcodes built from the replayed sources' own pairs")
         echo(f"Subscribed {DEMO_EMAIL} to {', '.join(w['name'] + ' (' + w['lad_name'] + ')' for w in wards)} "
              f"and to Wandsworth")
         for i, step in enumerate(STEPS, 1):

@@ -14,7 +14,7 @@ from monitor.reports.event_lines import EventLine, datasette_base, event_line, s
 from monitor.reports.rendering import render_pair
 from spiders import registry
 
-ALERT_KINDS = ("closed", "reopened", "new", "changed_hands")   # 'changed' is noise for a subscriber; source failures go to the operator
+ALERT_KINDS = ("closed", "announced", "reopened", "new", "changed_hands")   # 'changed' is noise for a subscriber; source failures go to the operator
 
 
 @dataclass

@@ -45,8 +45,12 @@ SECTIONS = (
     ("changed_hands", "Changed hands", "Not closures: the venue is listed again at the same address under a new "
      "registration (a new operator). Where a closure was reported earlier, this corrects it.", "changed_hands",
      VENUES, False, False),
-    ("older", "Newly reported older closures", "Closures the source dates months or years ago, first listed this "
-     "week: counted at their own date, not news of this week.", "closed", VENUES, False, False),
+    ("announced", "Announced closures", "Warnings, not closures: the list dates a closure after this week, or "
+     "lists a temporary closure. Never counted as closed; a later list that shows the place closed makes it one.",
+     "announced", VENUES, False, False),
+    ("older", "Newly reported older closures", "Closures the source dates months or years ago, or that happened "
+     "between two lists years apart, first listed this week: counted at their own date, not news of this week.",
+     "closed", VENUES, False, False),
     ("reopenings", "Reopenings", "Closures retracted: the venue is listed again.", "reopened",
      VENUES, False, False),
     ("groups", "New mutual aid groups", "Groups first listed this week.", "new", "groups", False, False),
@@ -94,6 +98,7 @@ def _headline(sections: list[EventSection]) -> str:
     closures_lb = sum(1 for s in sections if s.key == "closures" for line in s.lines if line.left_behind)
     parts = [f"{totals['closures']} closure{'s' if totals['closures'] != 1 else ''}"
              + (f" ({closures_lb} in left-behind wards)" if totals["closures"] else ""),
+             f"{totals['announced']} announced closure{'s' if totals['announced'] != 1 else ''}",
              f"{totals['reopenings']} reopening{'s' if totals['reopenings'] != 1 else ''}",
              f"{totals['groups']} new mutual aid group{'s' if totals['groups'] != 1 else ''}",
              f"{totals['grants']} notable grant{'s' if totals['grants'] != 1 else ''} into left-behind wards"]

@@ -14,16 +14,18 @@ from monitor.delivery.text import DETAIL_LIMIT, clean_text
 from spiders import registry
 
 # Order of importance in an alert: closures first, then reopenings, then reported news, then new records.
-KIND_ORDER = {"corrected": 0, "closed": 0, "reopened": 1, "changed_hands": 1, "reported": 2, "new": 3, "changed": 4}
+KIND_ORDER = {"corrected": 0, "closed": 0, "announced": 1, "reopened": 1, "changed_hands": 1, "reported": 2, "new": 3,
+              "changed": 4}
 KIND_LABELS = {"closed": "Closed", "reopened": "Reopened", "reported": "Reported", "new": "New",
+               "announced": "Closure announced",
                "changed": "Changed", "changed_hands": "Changed hands",
                "corrected": "Correction: not closed, changed hands"}
 _DETAIL_FIELDS = ("address", "postcode", "recipient_name", "funder_name", "title", "authority", "signal")
 _EVIDENCE_SKIP = {"record_id", "source", "ward_code", "lad_code", "name", "first_crawl_id", "reported", "post_url",
-                  "old_id", "new_id", "supersedes_closure"}
+                  "old_id", "new_id", "supersedes_closure", "announced"}
 _EVIDENCE_LABELS = {"rule": "Why", "year_closed": "Closed (source)", "closed_by": "Closed by",
                     "new_name": "Now registered as", "old_name": "Registered before as",
-                    "closure_reported": "Closure reported on"}
+                    "closure_reported": "Closure reported on", "date_given": "Date the list gives"}
 
 
 @dataclass
@@ -95,6 +97,29 @@ def _evidence(raw: str | None) -> list[tuple[str, str]]:
     return _scalar_items(data, _EVIDENCE_SKIP)
 
 
+def _yyyy_mm(value: str) -> str:
+    return value[:7]
+
+
+def when(event: dict) -> list[tuple[str, str]]:
+    """Say when a closure, reopening or announcement happened, as far as the lists tell: its observation window
+    ("closed between 2016-07 and 2021-01"), or the announcement ("announced to close in 2024")."""
+    kind, start, end = event.get("kind"), event.get("window_from"), event.get("window_to")
+    if kind == "announced":
+        try:
+            told = json.loads(event.get("evidence") or "{}").get("announced") or ""
+        except ValueError:
+            told = ""
+        text = f"announced {told}" if told.startswith("to close") else "listed as temporarily closed"
+        return [("Warning", text + "; not counted as a closure")]
+    if kind not in ("closed", "reopened") or not end:
+        return []
+    if start:
+        return [("When", f"{kind} between {_yyyy_mm(start)} and {_yyyy_mm(end)} (last listed "
+                         f"{'open' if kind == 'closed' else 'closed'}, first listed {kind})")]
+    return [("When", f"first listed {kind} {_yyyy_mm(end)}")]
+
+
 def _record(db: sqlite_utils.Database, source: str, record_id: str) -> dict:
     table = registry.tables().get(source)
     if not table or table not in db.table_names():
@@ -142,7 +167,7 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
         ward_code=event.get("ward_code"), ward_name=ward.get("name", ""), lad_name=lad_name,
         left_behind=bool(ward.get("left_behind")), at=(event.get("at") or "")[:10],
         details=[(_humanise(k), clean_text(record[k], DETAIL_LIMIT)) for k in _DETAIL_FIELDS if record.get(k)],
-        evidence=_evidence(event.get("evidence")), amount=record.get("amount"),
+        evidence=when(event) + _evidence(event.get("evidence")), amount=record.get("amount"),
         record_link=table_link(base, table, id=event["record_id"]),
         ward_link=table_link(base, "ward_profile", ward=event["ward_code"]) if event.get("ward_code") else "",
         source_url=_link(record.get("post_url"), record.get("source_url"), record.get("link")),

@@ -53,6 +53,7 @@ def source_health(db: sqlite_utils.Database, settings: dict, now, week_from: str
                             "coalesce(baseline, 0) = 0 and kind != 'source_failing'",
                             [source, week_from, until]).fetchone()[0]
         state, summary = _judge(last, healthy_at, events, to_datetime(now), _stale_after(settings, source))
+        summary += _resolved(last)
         frozen = (settings.get("frozen_sources") or {}).get(source)
         if frozen and healthy_at and state in ("stale", "failing"):
             state = "archived"
@@ -67,6 +68,17 @@ def source_health(db: sqlite_utils.Database, settings: dict, now, week_from: str
             coverage=_coverage(db, source, until) if healthy_at else "no data",
             events_this_week=events, link=table_link(base, "crawl_runs", source=source)))
     return out
+
+
+def _resolved(last: dict | None) -> str:
+    """Say how many disagreements between lists (or within a row) the latest crawl resolved, if any."""
+    try:
+        stats = json.loads((last or {}).get("stats") or "{}")
+    except ValueError:
+        return ""
+    n = sum(int(v) for k, v in stats.items() if k.startswith("resolved/") and isinstance(v, (int, float)))
+    return (f" {n} disagreement{'s' if n != 1 else ''} between lists resolved (the newest healthy list decides)."
+            if n else "")
 
 
 def _judge(last: dict | None, healthy_at: str | None, events: int, now, stale_after: timedelta) -> tuple[str, str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from html import escape
 
-COLOURS = {"closed": "#9a3412", "reopened": "#166534", "reported": "#1e40af", "new": "#64748b", "changed": "#a16207"}
+COLOURS = {"closed": "#9a3412", "announced": "#c2410c", "reopened": "#166534", "reported": "#1e40af", "new": "#64748b", "changed": "#a16207"}
 
 
 def timeline_svg(points: list[tuple[str, str, int]], width: int = 640, height: int = 220) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from db.postcode_directory import directory_ward
 from db.postcodes import normalise_postcode
 from monitor.web import wards as wq
 
@@ -91,6 +92,10 @@ async def find_wards(datasette, state, text: str, lookups: Lookups | None = None
         return Found([found] if found else [], "code")
     postcode = normalise_postcode(text)
     if postcode:
+        held, code = await db.execute_fn(lambda conn: directory_ward(conn, postcode))   # the local directory first
+        if held:
+            found = await db.execute_fn(lambda conn: wq.ward(conn, code)) if code else None
+            return Found([found] if found else [], "postcode")
         return await _ward_from(db, lookups, "postcode", postcode)
     named = await db.execute_fn(lambda conn: wq.wards_named(conn, text))
     if named:

@@ -1,6 +1,7 @@
 """Read-only questions the people's pages ask of the public database (a sqlite3 connection, no writes)."""
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -145,13 +146,16 @@ def events(conn: sqlite3.Connection, db_name: str, ward_code: str | None = None,
     where, params = ("e.ward_code = ?", [ward_code]) if ward_code else ("w.left_behind = 1", [])
     have = _columns(conn, "events")
     extra = "".join(f", e.{c}" if c in have else f", null as {c}" for c in ("backfill", "closed_on"))
-    rows = _rows(conn, f"""select e.id, e.kind, e.source, e.record_id, e.name, e.ward_code, e.at, w.name as ward_name
-                                  {extra}
+    rows = _rows(conn, f"""select e.id, e.kind, e.source, e.record_id, e.name, e.ward_code, e.at, w.name as ward_name,
+                                  e.evidence {extra}
                            from events e join wards w on w.code = e.ward_code
                            where {where} and coalesce(e.baseline, 0) = 0 and e.kind != 'changed'
                            order by e.at desc, e.id desc limit ?""", [*params, limit])
     for r in rows:
         r["label"] = event_label(r["kind"], bool(r["backfill"]), r["closed_on"])
+        if r["kind"] == "announced":   # a warning: say what was announced ("to close in 2024")
+            told = (json.loads(r["evidence"] or "{}") or {}).get("announced")
+            r["label"] += f" ({told})" if told else ""
         r["href"] = row_path(db_name, "events", r["id"])
         table = registry.tables().get(r["source"])
         r["record_href"] = row_path(db_name, table, r["record_id"]) if table and r["record_id"] else None

@@ -4,8 +4,12 @@
 "not_modified" / "same_content": the records the file gave in the last good crawl are still there: they are
 touched as seen in this crawl and counted in the scope's items, so health, closures and indicators treat them as
 listed (a file nobody re-read must not make its venues look absent). Validators are carried forward.
+"refused": the file is quarantined with its reason (the spider has made its scope unhealthy); its validators are
+not remembered, so the next crawl reads it again. Stats: file_state/quarantined.
 """
 from __future__ import annotations
+
+import json
 
 from db.items import FileState
 from spiders import download_state
@@ -19,7 +23,9 @@ class FileStatePipeline(StorePipeline):
         if not isinstance(item, FileState):
             return item
         db, crawl_id = self.store.db, self.store.crawl_id
-        if item.outcome == "not_modified":
+        if item.outcome == "refused":
+            self.quarantine(item)
+        elif item.outcome == "not_modified":
             self.touch(item)
             download_state.keep(db, item.url, crawl_id)
         elif item.outcome == "same_content":
@@ -30,6 +36,14 @@ class FileStatePipeline(StorePipeline):
             download_state.remember(db, item.url, item.etag, item.last_modified, item.version, crawl_id,
                                     item.records, item.content_hash, item.scope)
         return item
+
+    def quarantine(self, item: FileState) -> None:
+        raw = {"file": item.url, "version": item.version, "etag": item.etag, "last_modified": item.last_modified}
+        with self.store.db.conn:
+            self.store.db["quarantine"].insert({
+                "crawl_id": self.store.crawl_id, "source": item.source, "ref": item.url, "reason": item.reason,
+                "raw": json.dumps(raw, ensure_ascii=False), "at": self.store.now}, pk="id")
+        self.stats.inc_value("file_state/quarantined")
 
     def touch(self, item: FileState) -> int:
         table = self.crawler.spider.item_class.TABLE   # the crawling spider's records

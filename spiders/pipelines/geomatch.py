@@ -12,6 +12,7 @@ def resolve_items(items: list[Record], resolver: Resolver, stats=None, now=None)
     queries = [Query(ward_code=i.ward_code, lsoa_code=i.lsoa_code, lat=i.latitude, lng=i.longitude,
                      postcode=i.postcode, place=i.place) for i in items]
     counts: Counter[str] = Counter()
+    before = Counter({k: n for k, n in resolver.counts.items() if k.startswith("postcode/")})
     for item, answer in zip(items, resolver.resolve_many(queries, now)):
         item.ward_code = answer.ward_code
         item.geo_method = answer.method
@@ -23,6 +24,9 @@ def resolve_items(items: list[Record], resolver: Resolver, stats=None, now=None)
             counts[f"geo/unresolved/{answer.reason}"] += 1
             if UNAVAILABLE in (answer.reason or "") and getattr(item, "input_hash", None):
                 item.input_hash = None   # never skipped as unchanged: the lookup is tried again next crawl
+    # Which answered a postcode (the local directory or postcodes.io), and how it was placed.
+    after = Counter({k: n for k, n in resolver.counts.items() if k.startswith("postcode/")})
+    counts.update({f"geo/{k}": n for k, n in (after - before).items()})
     if stats is not None:   # once per batch: Scrapy's stats collector costs a few microseconds a call
         for key, n in counts.items():
             stats.inc_value(key, n)

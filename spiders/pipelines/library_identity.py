@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from db.items import Library, items_of
-from spiders.library_match import LibraryKey, known_libraries, match_refs, norm_postcode
+from db.items import Batch, Library, items_of
+from spiders.library_match import LibraryKey, known_libraries, match_refs, norm_postcode, replaced_rows
 from spiders.pipelines.context import StorePipeline
 
 
@@ -25,6 +25,13 @@ class LibraryIdentityPipeline(StorePipeline):
         counts: Counter = Counter()
         keys = [LibraryKey(name=r.name or "", authority=r.authority, postcode=r.postcode, uprn=r.uprn,
                            closed=r.status == "closed", source_id=r.ref or None) for r in rows]
+        moved = replaced_rows(keys)
+        if moved and isinstance(item, Batch):   # a move, not a closure: the old site's row is left out
+            dropped = {id(rows[i]) for i in moved}
+            item.items = [r for r in item.items if id(r) not in dropped]
+            rows = [r for i, r in enumerate(rows) if i not in moved]
+            keys = [k for i, k in enumerate(keys) if i not in moved]
+            self.stats.inc_value("resolved/replacement_is_a_move", len(moved))
         refs = match_refs(keys, known, counts)
         for key, n in counts.items():
             self.stats.inc_value(key, n)

@@ -57,7 +57,7 @@ class FhrsPubsSpider(SourceSpider):
     def parse(self, response):
         try:
             authorities = json.loads(response.text)["authorities"]
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, RecursionError) as e:   # RecursionError: JSON nested too deep
             self.seen(self.name)
             self.scope_error(self.name, f"cannot parse {response.url}: {e}")
             return
@@ -134,7 +134,7 @@ class FhrsPubsSpider(SourceSpider):
         try:
             data = json.loads(response.text)
             establishments, meta = data["establishments"], data.get("meta") or {}
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, RecursionError) as e:   # RecursionError: JSON nested too deep
             self.scope_error(scope, f"cannot parse {response.url}: {e}")
             return
         establishments = list(map(establishment_from_json, establishments))

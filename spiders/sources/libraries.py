@@ -14,6 +14,13 @@ from spiders.library_layouts import rows_of
 from spiders.tabular import FileSpider
 
 
+def status_of(f: dict) -> str:
+    """Return what the row says: 'closed', 'temporarily_closed' (announced, never counted closed) or 'open'."""
+    if f.get("temporary"):
+        return "temporarily_closed"
+    return "closed" if f["closed"] else "open"
+
+
 class LibrariesSpider(FileSpider):
     name = "libraries"
     default_start_url = ("https://raw.githubusercontent.com/LibrariesHacked/librarydata-db/main/data/schemas/"
@@ -41,6 +48,11 @@ class LibrariesSpider(FileSpider):
         stats.set_value("libraries/layout", layout)
         if layout == "taskforce_2016":   # an authority_id the derived lookup lacks leaves the row without one
             stats.set_value("libraries/authority_unknown", sum(not f["authority"] for f, _ in rows))
+        # What the list's words decided beyond a dated closure: counted, so source health shows them. A row that
+        # says it closed in one year and opened in a later one contradicts itself: resolved as reopened.
+        for key in ("closed_undated", "temporary"):
+            stats.set_value(f"libraries/{key}", sum(bool(f.get(key)) for f, _ in rows))
+        stats.set_value("resolved/reopened_by_own_years", sum(bool(f.get("reopened")) for f, _ in rows))
         yield Batch([self.library(f, raw, response.url) for f, raw in rows])
 
     def library(self, f: dict, raw: dict, url: str) -> Library:
@@ -50,5 +62,5 @@ class LibrariesSpider(FileSpider):
             address=f["address"], postcode=f["postcode"], uprn=uprn if uprn.isdigit() else None,
             latitude=f["latitude"], longitude=f["longitude"], statutory=f["statutory"],
             library_type=f["library_type"], year_opened=f["year_opened"], year_closed=f["year_closed"],
-            status="closed" if f["closed"] else "open", closed_at=f["year_closed"] if f["closed"] else None,
+            status=status_of(f), closed_at=f["year_closed"] if f["closed"] or f.get("temporary") else None,
             source_url=url, raw=raw))

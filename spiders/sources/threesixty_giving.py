@@ -23,6 +23,7 @@ import orjson
 from db.items import Batch, FileState, Grant, Known, Unbuilt
 from spiders import grant_fields as mapping
 from spiders.base import SourceSpider
+from spiders.file_download import DownloadRefused
 from spiders.grant_fields import grant_fields
 from spiders.grants_json import json_grants, keyed_grant_texts
 from spiders.grants_table import csv_grants, xlsx_grants
@@ -75,7 +76,7 @@ class ThreeSixtyGivingSpider(SourceSpider):
         self.seen(scope)
         try:
             datasets = json.loads(response.body)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:   # RecursionError: nested deeper than Python's json will go
             self.scope_error(scope, f"cannot parse the registry {response.url}: {e}")
             return
         for dataset in datasets if isinstance(datasets, list) else []:
@@ -99,10 +100,20 @@ class ThreeSixtyGivingSpider(SourceSpider):
         meta = {"scope": self.default_scope, "dataset": dataset, "to_disk": True,
                 "conditional": {"version": dataset.get("modified"), "labels": labels,
                                 "inputs": [Grant.TABLE, self.name]}}
-        return self.request(url, self.default_scope, callback=self.parse_file, meta=meta, dont_filter=True)
+        return self.request(url, self.default_scope, callback=self.parse_file, errback=self.file_error, meta=meta,
+                            dont_filter=True)
 
-    def file_state(self, response, outcome: str, records: int = 0) -> FileState:
-        return FileState(source=self.name, scope=self.default_scope, url=response.url, outcome=outcome,
+    def file_error(self, failure):
+        """Count a file's download error against the scope; quarantine a file refused at a size or time limit."""
+        self.on_error(failure)
+        if failure.check(DownloadRefused):
+            request = failure.request
+            yield FileState(source=self.name, scope=self.default_scope, url=request.url, outcome="refused",
+                            version=request.meta["dataset"].get("modified"),
+                            reason=failure.getErrorMessage()[:300])
+
+    def file_state(self, response, outcome: str, records: int = 0, reason: str = "") -> FileState:
+        return FileState(source=self.name, scope=self.default_scope, url=response.url, outcome=outcome, reason=reason,
                          etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
                          version=response.meta["dataset"].get("modified"),
                          content_hash=response.meta.get("file_content"), records=records,
@@ -145,8 +156,10 @@ class ThreeSixtyGivingSpider(SourceSpider):
                     batch, found = [], []
             if batch or found:
                 yield Batch([], batch, first, Known(Grant.TABLE, self.default_scope, build, found))
-        except Exception as e:   # ijson, csv and openpyxl each raise their own kinds for a broken file
-            self.scope_error(scope, f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}")
+        except Exception as e:   # ijson, csv and openpyxl each raise their own kinds; the guards raise ValueError
+            reason = f"cannot parse {response.url} as {kind}: {type(e).__name__}: {e}"
+            self.scope_error(scope, reason)
+            yield self.file_state(response, "refused", reason=reason[:300])
             return
         finally:
             if path:
