@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
+from monitor.delivery.text import DETAIL_LIMIT, clean_text
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -23,10 +25,14 @@ def atom(feed_id: str, title: str, self_url: str, page_url: str, events: list[di
          as_of: str | None = None) -> bytes:
     """Return the feed document, newest event first; each entry has id, title, updated and a link to its row.
 
-    The feed is as new as its newest event; a feed with none is as new as the data it was drawn from (`as_of`)."""
+    The feed is as new as its newest event; a feed with none is as new as the data it was drawn from (`as_of`).
+    Names from sources lose bidi and control characters (XML has no place for most), as in mail."""
+    def text(value: str) -> str:
+        return clean_text(value, DETAIL_LIMIT)
+
     feed = FeedGenerator()
     feed.id(feed_id)
-    feed.title(title)
+    feed.title(text(title))
     feed.link(href=self_url, rel="self", type="application/atom+xml")
     feed.link(href=page_url, rel="alternate", type="text/html")
     feed.author(name="Left-behind neighbourhoods monitor")
@@ -35,8 +41,8 @@ def atom(feed_id: str, title: str, self_url: str, page_url: str, events: list[di
     for e, when in zip(events, times):
         entry = feed.add_entry(order="append")
         entry.id(f"{feed_id.split(':feed')[0]}:event:{e['id']}")
-        entry.title(f"{e['label']}: {e['name'] or e['record_id']} ({e['ward_name']})")
+        entry.title(text(f"{e['label']}: {e['name'] or e['record_id']} ({e['ward_name']})"))
         entry.updated(when)
         entry.link(href=base_url + e["href"])
-        entry.summary(f"{e['label']} ({e['source']}) in {e['ward_name']} {e['ward_code']} on {e['at']}")
+        entry.summary(text(f"{e['label']} ({e['source']}) in {e['ward_name']} {e['ward_code']} on {e['at']}"))
     return feed.atom_str(pretty=False)

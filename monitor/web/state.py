@@ -12,12 +12,16 @@ from functools import cached_property
 from pathlib import Path
 
 import jinja2
+import markupsafe
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from core import config as config_mod
+from db.fields import http_url
+from monitor.delivery.text import strip_unsafe
 
+SHOWN_LIMIT = 2_000   # characters of one value on a page: a long name, a paragraph
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 
 
@@ -32,6 +36,18 @@ class RateLimiter:
         return self.strategy.hit(self.item, key)
 
 
+def shown(value):
+    """Return a value as a page shows it: without control or bidi characters (as in mail), at most SHOWN_LIMIT long.
+
+    Every `{{ ... }}` of the web templates passes here (Jinja's finalize), so a name with U+202E from a source
+    cannot reorder the words around it, and a 20 MB title put into the database by hand shows as its start."""
+    if isinstance(value, markupsafe.Markup) or not isinstance(value, str):
+        return value   # markup the code built (the chart), or a number
+    if len(value) > SHOWN_LIMIT:
+        value = value[: SHOWN_LIMIT - 1] + "…"
+    return strip_unsafe(value)
+
+
 class WebState:
     def __init__(self, environ=None, clock=None):
         environ = os.environ if environ is None else environ
@@ -42,7 +58,8 @@ class WebState:
         self.limiter = RateLimiter(int(self.settings["web_requests_per_minute"]),
                                    float(self.settings["web_rate_window_seconds"]))
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
-                                      undefined=jinja2.StrictUndefined)
+                                      undefined=jinja2.StrictUndefined, finalize=shown)
+        self.env.filters["http_url"] = http_url   # `{{ url | http_url }}`: a source URL only if it may be a link
 
     @property
     def base_url(self) -> str:
