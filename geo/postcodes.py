@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import sqlite_utils
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from core.errors import PostcodesError
 
@@ -32,6 +33,10 @@ RETRY_AFTER_MAX = 120   # a 429 asking for a longer wait fails the batch rather 
 POSTCODE_RE = re.compile(
     r"(GIR 0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]([0-9ABEHMNPRV-Y])?|[0-9][A-HJKPS-UW])"
     r" [0-9][ABD-HJLNP-UW-Z]{2})\Z")
+
+
+class _AskAgain(Exception):
+    """A failure a retry may mend: a dropped connection, a 429 or 5xx, a broken body."""
 
 
 def normalise_postcode(s: str | None) -> str | None:
@@ -215,34 +220,36 @@ class PostcodesClient:
 
         A Retry-After (429, 503) replaces the backoff when longer, and holds back every request of this client.
         """
-        url = self.base + path
-        problem = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self._count("http_retries")
-                self.sleep(self.backoff * 2 ** (attempt - 1))
-            self.limit.wait()
-            try:
-                resp = self.http.request(method, url, headers=self.headers, **kwargs)
-            except httpx.TransportError as e:
-                problem = f"{type(e).__name__}: {e}"
-                continue
-            if resp.status_code == 429 or resp.status_code >= 500:
-                problem = f"HTTP {resp.status_code}"
-                wait_for = retry_after_seconds(resp.headers.get("Retry-After"))
-                if wait_for is not None:
-                    if wait_for > RETRY_AFTER_MAX:
-                        raise PostcodesError(f"postcodes.io asked to wait {wait_for:.0f} s before {method} {path} "
-                                             f"(HTTP {resp.status_code} Retry-After); giving up")
-                    self.limit.hold(wait_for)
-                continue
-            if resp.status_code != 200:
-                raise PostcodesError(f"postcodes.io refused {method} {path}: HTTP {resp.status_code} {resp.text[:200]}")
-            try:
-                return resp.json()
-            except ValueError:
-                problem = "a response that is not JSON"
-        raise PostcodesError(f"postcodes.io failed {method} {path} after {self.retries + 1} attempts ({problem})")
+        attempts = Retrying(stop=stop_after_attempt(self.retries + 1), wait=wait_exponential(self.backoff),
+                            retry=retry_if_exception_type(_AskAgain), sleep=self.sleep,
+                            before_sleep=lambda _: self._count("http_retries"))
+        try:
+            return attempts(self._attempt, method, path, kwargs)
+        except RetryError as e:
+            raise PostcodesError(f"postcodes.io failed {method} {path} after {self.retries + 1} attempts "
+                                 f"({e.last_attempt.exception()})") from None
+
+    def _attempt(self, method: str, path: str, kwargs: dict):
+        """Send the request once: its JSON, or _AskAgain saying what went wrong that a retry may mend."""
+        self.limit.wait()
+        try:
+            resp = self.http.request(method, self.base + path, headers=self.headers, **kwargs)
+        except httpx.TransportError as e:
+            raise _AskAgain(f"{type(e).__name__}: {e}") from None
+        if resp.status_code == 429 or resp.status_code >= 500:
+            wait_for = retry_after_seconds(resp.headers.get("Retry-After"))
+            if wait_for is not None:
+                if wait_for > RETRY_AFTER_MAX:
+                    raise PostcodesError(f"postcodes.io asked to wait {wait_for:.0f} s before {method} {path} "
+                                         f"(HTTP {resp.status_code} Retry-After); giving up")
+                self.limit.hold(wait_for)
+            raise _AskAgain(f"HTTP {resp.status_code}")
+        if resp.status_code != 200:
+            raise PostcodesError(f"postcodes.io refused {method} {path}: HTTP {resp.status_code} {resp.text[:200]}")
+        try:
+            return resp.json()
+        except ValueError:
+            raise _AskAgain("a response that is not JSON") from None
 
     def _cached(self, table: str, key: str, wanted: list[str]) -> dict:
         found: dict = {}

@@ -20,22 +20,50 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 
 SCHEMES = ("http", "https")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")   # RFC 8215: a local translator, never public
+
+
+def embedded_ipv4(ip) -> list:
+    """Return the IPv4 addresses an IPv6 address carries: IPv4-mapped, IPv4-compatible (::a.b.c.d), NAT64
+    (64:ff9b::/96), 6to4 (2002::/16) and Teredo's server and client; an IPv4 address is its own."""
+    if ip.version == 4:
+        return [ip]
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if int(ip) >> 32 == 0 or ip in NAT64:    # ::a.b.c.d, and what a NAT64 gateway would connect to
+        found.append(low)
+    return [a for a in found if a is not None]
+
+
+def _refused_ip(ip) -> bool:
+    if not ip.is_global or ip.is_multicast or ip in LOCAL_NAT64:
+        return True
+    return any(not v4.is_global or v4.is_multicast for v4 in embedded_ipv4(ip))
 
 
 def address_refusal(host: str, resolve=socket.getaddrinfo) -> str | None:
-    """Return why a host is not to be fetched (a non-public address), or None when every address is public."""
+    """Return why a host is not to be fetched (a non-public address, or a name that does not resolve), or None.
+
+    A name is refused by itself, before any request, when it is a loopback name (`localhost`, `localhost.`,
+    `x.localhost`), percent-encoded (`127%2e0%2e0%2e1`: some resolvers decode it) or does not resolve here (the
+    downloader's resolver could answer otherwise); an IPv6 address when it embeds a refused IPv4 address."""
+    name = host.strip("[]")
     try:
-        addresses = {ipaddress.ip_address(host.strip("[]"))}
+        addresses = {ipaddress.ip_address(name)}
     except ValueError:
+        if "%" in name:
+            return "a percent-encoded host name"
+        if name.lower().rstrip(".") == "localhost" or name.lower().rstrip(".").endswith(".localhost"):
+            return "a private, loopback or link-local address"
         try:
             addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in resolve(host, None)}
-        except (OSError, UnicodeError):
-            return None   # unresolvable: the download itself fails with a DNS error, reported as such
-    for ip in addresses:
-        mapped = getattr(ip, "ipv4_mapped", None)
-        ip = mapped or ip
-        if not ip.is_global or ip.is_multicast:
-            return "a private, loopback or link-local address"
+        except (OSError, UnicodeError, ValueError):
+            return "a name that does not resolve"
+        if not addresses:
+            return "a name that does not resolve"
+    if any(_refused_ip(ip) for ip in addresses):
+        return "a private, loopback or link-local address"
     return None
 
 
@@ -102,7 +130,8 @@ class FetchPolicyMiddleware:
     def process_request(self, request, spider=None):
         reason = refusal(request.url, self.allow_private, self._resolve_cached)
         if reason:
-            kind = "scheme" if "only http" in reason else "address" if "address" in reason else "url"
+            kind = "scheme" if "only http" in reason else "address" if "address" in reason \
+                else "name" if "name" in reason else "url"
             self.stats.inc_value(f"fetch_policy/refused/{kind}")
             raise IgnoreRequest(reason)
         return None

@@ -82,3 +82,13 @@ def fhrs_replay(replay_server):
     server = replay_server(*fhrs.routes())
     server.clock, server.fhrs = clock, fhrs
     return server
+
+
+@pytest.fixture(autouse=True)
+def no_stop_left_set():
+    """Clear the scheduler's stop flag around each test: a test that signalled a loop to stop must not make the
+    next test's jobs in the same worker process skip their steps."""
+    from monitor.scheduling.stop import STOP
+    STOP.clear()
+    yield
+    STOP.clear()

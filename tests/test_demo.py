@@ -125,6 +125,26 @@ def test_one_digest_per_week_and_alerts_once_each(demo):
     assert outbox.execute("select count(*) from outbox").fetchone()[0] == len(messages)
 
 
+def _digest_headlines(directory) -> dict[str, str]:
+    """Return each weekly digest's "This week: ..." line from its text part, by the week in its subject."""
+    out = {}
+    for m in _messages(directory):
+        if "weekly digest" in m["Subject"].lower():
+            text = next(p for p in m.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+            week = re.search(r"week to (\d+ \w+ \d{4})", str(m["Subject"])).group(1)
+            out[week] = " ".join(re.search(r"This week: .*?\.\s*$", text, flags=re.M | re.S).group(0).split())
+    return out
+
+
+def test_announced_closures_head_the_week_they_are_announced_and_no_other(demo):
+    directory, _ = demo
+    headlines = _digest_headlines(directory)
+    # The 2023 list dates six libraries' closures in 2024 (and lists temporary closures): that week's digest warns of
+    # them; a week with none says nothing of announcements rather than "0 announced closures".
+    assert re.search(r"\d+ announced closures?", headlines["4 December 2023"])
+    assert all("announced" not in line for week, line in headlines.items() if week != "4 December 2023")
+
+
 def test_indicator_history_has_one_computation_per_week(demo):
     directory, _ = demo
     db = init_public(directory / "leftbehind.db")

@@ -42,6 +42,41 @@ def test_private_loopback_and_link_local_addresses_are_refused(url):
     assert "private, loopback or link-local" in refusal(url, allow_private=False, resolve=resolve)
 
 
+def unresolvable(host, port):    # a resolver seam: no name resolves
+    raise OSError(-2, "Name or service not known")
+
+
+@pytest.mark.parametrize("url", [
+    "http://[::127.0.0.1]/", "http://[::7f00:1]/",            # IPv4-compatible
+    "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b::10.0.0.1]/",   # NAT64
+    "http://[64:ff9b:1::8.8.8.8]/",                            # a local-use NAT64 prefix (RFC 8215)
+    "http://[2002:7f00:1::]/", "http://[2002:a9fe:a9fe::1]/",  # 6to4 of 127.0.0.1 and of the metadata address
+    "http://[::ffff:7f00:1]/", "http://[::ffff:169.254.169.254]/", "http://[::ffff:10.0.0.1]/",   # IPv4-mapped
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",          # Teredo whose client is 127.0.0.1 (obfuscated)
+])
+def test_ipv6_forms_embedding_a_refused_ipv4_address_are_refused_by_themselves(url):
+    assert "private, loopback or link-local" in refusal(url, allow_private=False, resolve=public)
+
+
+@pytest.mark.parametrize("url", ["http://[2002:5db8:d822::1]/", "http://[64:ff9b::5db8:d822]/",
+                                 "http://[2606:4700::1111]/"])
+def test_ipv6_forms_embedding_a_public_address_pass(url):
+    assert refusal(url, allow_private=False, resolve=public) is None
+
+
+@pytest.mark.parametrize("url, why", [
+    ("http://localhost./x", "private, loopback"), ("http://LOCALHOST../x", "private, loopback"),
+    ("http://api.localhost/x", "private, loopback"),
+    ("http://127%2e0%2e0%2e1/x", "percent-encoded"), ("http://localhost%2e/x", "percent-encoded"),
+    ("http://%6c%6f%63%61%6c%68%6f%73%74/x", "percent-encoded"),
+    ("http://no-such-host.invalid/x", "does not resolve"), ("http://127\u30020\u30020\u30021/x", "does not resolve"),
+])
+def test_loopback_encoded_and_unresolvable_names_are_refused_without_asking_the_downloader(url, why):
+    # The seam says every name is public: the refusal comes from the name itself, or from its not resolving.
+    resolve = unresolvable if "does not resolve" in why else public
+    assert why in refusal(url, allow_private=False, resolve=resolve)
+
+
 def test_a_name_that_resolves_to_a_private_address_is_refused_and_public_ones_pass():
     assert "private" in refusal("https://intranet.example.org/data.json", False, resolve=private)
     assert refusal("https://registry.threesixtygiving.org/data.json", False, resolve=public) is None

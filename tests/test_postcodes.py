@@ -123,6 +123,17 @@ def test_429_then_success_retries(client, server, fresh_db):
     assert client.counts["http_retries"] == 1
 
 
+def test_retries_back_off_doubling_from_http_backoff(server, fresh_db):
+    settings = load(environ={"LBM_POSTCODES_URL": server.url})
+    settings.update(http_backoff=0.25, http_retries=3, postcodes_rate_per_second=0)   # no pacing sleeps
+    waits: list[float] = []
+    server.set_fault("/postcodes", status=503, times=3)
+    client = PostcodesClient(fresh_db, settings, sleep=waits.append)
+    assert client.postcodes(["EX36 4AT"], now=NOW)["EX36 4AT"]["postcode"] == "EX36 4AT"
+    assert waits == [0.25, 0.5, 1.0]                  # 0.25 s, then doubled before each further attempt
+    assert [s for _, _, s in server.requests("/postcodes")] == [503, 503, 503, 200]
+
+
 def test_500_storm_raises_and_caches_nothing(client, server, fresh_db):
     server.set_fault("/postcodes", status=500)
     with pytest.raises(PostcodesError, match=r"failed POST /postcodes after 4 attempts \(HTTP 500\)"):

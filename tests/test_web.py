@@ -6,6 +6,7 @@ replayed locally.
 """
 from __future__ import annotations
 
+import re
 import urllib.parse
 from xml.etree import ElementTree as ET
 
@@ -124,8 +125,11 @@ def test_feeds_are_atom_with_the_events_newest_first(client, path):
         assert e.find(f"{ATOM}link").get("href").startswith("http://127.0.0.1:")
 
 
-def test_a_quiet_ward_has_a_feed_without_entries(client):
-    assert _feed(client, "/wards/E05008947.atom").findall(f"{ATOM}entry") == []
+def test_a_quiet_ward_has_a_feed_without_entries_as_new_as_its_data(client):
+    feed = _feed(client, "/wards/E05008947.atom")
+    assert feed.findall(f"{ATOM}entry") == []
+    as_of = re.search(r"Data as of (\d{4}-\d{2}-\d{2})", client.get("/wards/E05008947").text).group(1)
+    assert feed.find(f"{ATOM}updated").text.startswith(as_of)
 
 
 def test_private_database_and_its_path_are_unreachable(client, site):

@@ -13,6 +13,11 @@ NAME_LIMIT = 200
 DETAIL_LIMIT = 500
 
 
+def strip_unsafe(value: str) -> str:
+    """Return value with control, bidi and invisible characters replaced by spaces (line breaks kept)."""
+    return _UNSAFE.sub(lambda m: "\n" if "\n" in m.group() else " ", value)
+
+
 def clean_text(value, limit: int = NAME_LIMIT) -> str:
     """Return value on one line without control or bidi characters, cut to `limit` characters with an ellipsis."""
     cleaned = " ".join(_UNSAFE.sub(" ", str(value or "")).split())

@@ -103,7 +103,9 @@ def _headline(sections: list[EventSection]) -> str:
     closures_lb = sum(1 for s in sections if s.key == "closures" for line in s.lines if line.left_behind)
     parts = [f"{totals['closures']} closure{'s' if totals['closures'] != 1 else ''}"
              + (f" ({closures_lb} in left-behind wards)" if totals["closures"] else ""),
-             f"{totals['announced']} announced closure{'s' if totals['announced'] != 1 else ''}",
+             # an early warning is news when there is one; "0 announced closures" every week is not
+             *([f"{totals['announced']} announced closure{'s' if totals['announced'] != 1 else ''}"]
+               if totals["announced"] else []),
              f"{totals['reopenings']} reopening{'s' if totals['reopenings'] != 1 else ''}"]
     # Each source's new records, in its own words ("1 new mutual aid group"), where it gives a headline.
     for s in registry.ranked():

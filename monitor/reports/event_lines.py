@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 
 import sqlite_utils
 
+from db.fields import http_url
 from monitor.delivery.text import DETAIL_LIMIT, clean_text
 from spiders import registry
 
@@ -168,8 +169,13 @@ def event_line(db: sqlite_utils.Database, event: dict, base: str) -> EventLine:
         evidence=when(event) + _evidence(event.get("evidence")), amount=record.get("amount"),
         record_link=table_link(base, table, id=event["record_id"]),
         ward_link=table_link(base, "ward_profile", ward=event["ward_code"]) if event.get("ward_code") else "",
-        source_url=record.get("post_url") or record.get("source_url") or record.get("link") or "",
+        source_url=_link(record.get("post_url"), record.get("source_url"), record.get("link")),
         licence=record.get("licence") or (source.credit if source else ""))
+
+
+def _link(*urls) -> str:
+    """Return the first of urls that may become a link (http or https), or '': `javascript:` is never an href."""
+    return next((url for url in map(http_url, urls) if url), "")
 
 
 def sort_lines(lines: list[EventLine]) -> list[EventLine]:

@@ -1,6 +1,8 @@
 """The reading pages: ward search, a ward's page, and the Atom feeds."""
 from __future__ import annotations
 
+import sqlite3
+
 from datasette.utils.asgi import Response
 
 from monitor.web import chart, feeds, lookup
@@ -8,6 +10,22 @@ from monitor.web import wards as wq
 from monitor.web.state import get_state
 
 FEED_TAG = "tag:leftbehind-monitor,2024"
+STORED_VALUE_LIMIT = 1_000_000_000   # SQLite's own ceiling
+
+
+def stored(fn):
+    """Return fn to run with SQLite's length cap lifted to its ceiling for the time it runs.
+
+    Datasette's connections cap values at 32 MB (monitor/web/datasette_plugins/sqlite_limits.py) against queries that
+    build huge ones; these pages run only their own SQL, and a larger value put into the database by hand must
+    not break a ward page (the page shows its start)."""
+    def run(conn):
+        prior = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, STORED_VALUE_LIMIT)
+        try:
+            return fn(conn)
+        finally:
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, prior)
+    return run
 
 
 def html(state, template: str, status: int = 200, **context) -> Response:
@@ -47,7 +65,7 @@ async def _ward_of(datasette, request):
     state = get_state()
     code = request.url_vars["code"].upper()
     db = datasette.get_database()
-    ward = await db.execute_fn(lambda conn: wq.ward(conn, code)) if wq.WARD_CODE.match(code) else None
+    ward = await db.execute_fn(stored(lambda conn: wq.ward(conn, code))) if wq.WARD_CODE.match(code) else None
     return state, code, db, ward
 
 
@@ -69,7 +87,7 @@ async def ward_page(datasette, request):
                 "listed_at_start": wq.baseline_count(conn, code),
                 "timeline": wq.timeline(conn, code), "coverage": wq.coverage(conn)}
 
-    data = await db.execute_fn(gather)
+    data = await db.execute_fn(stored(gather))
     return html(state, "ward.html", ward=ward, db=db.name, groups=wq.AREA_GROUPS, group_labels=wq.GROUP_LABELS,
                 chart=chart.timeline_svg(data.pop("timeline")), ward_href=wq.row_path(db.name, "wards", code),
                 min_count=min_count, as_of=wq.data_as_of(data["coverage"]), **data)
@@ -83,16 +101,18 @@ async def ward_feed(datasette, request):
     state, code, db, ward = await _ward_of(datasette, request)
     if not ward:
         return _no_such_ward(state, request)
-    events = await db.execute_fn(lambda conn: wq.events(conn, db.name, ward_code=code))
+    events, as_of = await db.execute_fn(stored(lambda conn: (wq.events(conn, db.name, ward_code=code),
+                                                             wq.data_as_of(wq.coverage(conn)))))
     base = state.base_url
     return _atom(feeds.atom(f"{FEED_TAG}:feed:ward:{code}", f"{ward['name']} ({ward['lad_name']}): events",
-                            f"{base}/wards/{code}.atom", f"{base}/wards/{code}", events, base))
+                            f"{base}/wards/{code}.atom", f"{base}/wards/{code}", events, base, as_of))
 
 
 async def left_behind_feed(datasette, request):
     state = get_state()
     db = datasette.get_database()
-    events = await db.execute_fn(lambda conn: wq.events(conn, db.name, left_behind=True, limit=100))
+    events, as_of = await db.execute_fn(stored(lambda conn: (wq.events(conn, db.name, left_behind=True, limit=100),
+                                                             wq.data_as_of(wq.coverage(conn)))))
     base = state.base_url
     return _atom(feeds.atom(f"{FEED_TAG}:feed:left-behind", "Left-behind wards: events",
-                            f"{base}/left-behind.atom", f"{base}/wards", events, base))
+                            f"{base}/left-behind.atom", f"{base}/wards", events, base, as_of))

@@ -4,28 +4,38 @@ Loaded through monitor/web/datasette_plugins/ (the folder `run.py serve` hands t
 """
 from __future__ import annotations
 
+import re
+
 from datasette import hookimpl
 
 from monitor.web import pages, signup_views
 from monitor.web.state import get_state
 
 POST_PATHS = frozenset({"/subscribe", "/confirm", "/manage", "/unsubscribe"})
+ROUTES = [
+    (r"^/$", pages.search),                   # the site root is "Find a ward"
+    (r"^/-/data(\.(?P<format>jsono?))?$", pages.datasette_index),   # and Datasette's index one click on
+    (r"^/wards$", pages.search),
+    (r"^/wards/(?P<code>[^/]+)\.atom$", pages.ward_feed),
+    (r"^/wards/(?P<code>[^/.]+)$", pages.ward_page),
+    (r"^/left-behind\.atom$", pages.left_behind_feed),
+    (r"^/subscribe$", signup_views.subscribe),
+    (r"^/confirm$", signup_views.confirm),
+    (r"^/manage$", signup_views.manage),
+    (r"^/unsubscribe$", signup_views.unsubscribe),
+]
+# Datasette's index, though routed here, is one of Datasette's pages (it counts every table's rows).
+_PEOPLE_PAGES = [re.compile(pattern) for pattern, view in ROUTES if view is not pages.datasette_index]
+
+
+def is_people_page(path: str) -> bool:
+    """Say whether a path is one of the people's pages (not one of Datasette's own)."""
+    return any(pattern.match(path) for pattern in _PEOPLE_PAGES)
 
 
 @hookimpl
 def register_routes(datasette):
-    return [
-        (r"^/$", pages.search),                   # the site root is "Find a ward"
-        (r"^/-/data(\.(?P<format>jsono?))?$", pages.datasette_index),   # and Datasette's index one click on
-        (r"^/wards$", pages.search),
-        (r"^/wards/(?P<code>[^/]+)\.atom$", pages.ward_feed),
-        (r"^/wards/(?P<code>[^/.]+)$", pages.ward_page),
-        (r"^/left-behind\.atom$", pages.left_behind_feed),
-        (r"^/subscribe$", signup_views.subscribe),
-        (r"^/confirm$", signup_views.confirm),
-        (r"^/manage$", signup_views.manage),
-        (r"^/unsubscribe$", signup_views.unsubscribe),
-    ]
+    return ROUTES
 
 
 @hookimpl

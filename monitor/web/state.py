@@ -7,40 +7,45 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections import defaultdict, deque
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 import jinja2
+import markupsafe
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from core import config as config_mod
+from db.fields import http_url
+from monitor.delivery.text import strip_unsafe
 
+SHOWN_LIMIT = 2_000   # characters of one value on a page: a long name, a paragraph
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 
 
 class RateLimiter:
-    """At most `limit` hits per key in any `window` seconds (a sliding window kept in memory)."""
+    """At most `limit` hits per client in any `window` seconds: a moving window, kept in memory by `limits`."""
 
-    def __init__(self, limit: int, window: float = 60.0, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self.hits: dict[str, deque] = defaultdict(deque)
-        self.lock = threading.Lock()
+    def __init__(self, limit: int, window: float = 60.0):
+        self.item = RateLimitItemPerSecond(limit, max(1, round(window)))
+        self.strategy = MovingWindowRateLimiter(MemoryStorage())   # expires idle clients by itself
 
     def allow(self, key: str) -> bool:
-        now = self.clock()
-        with self.lock:
-            q = self.hits[key]
-            while q and q[0] <= now - self.window:
-                q.popleft()
-            if len(q) >= self.limit:
-                return False
-            q.append(now)
-            if len(self.hits) > 10_000:  # forget idle clients so memory stays bounded
-                for k in [k for k, v in self.hits.items() if not v]:
-                    del self.hits[k]
-            return True
+        return self.strategy.hit(self.item, key)
+
+
+def shown(value):
+    """Return a value as a page shows it: without control or bidi characters (as in mail), at most SHOWN_LIMIT long.
+
+    Every `{{ ... }}` of the web templates passes here (Jinja's finalize), so a name with U+202E from a source
+    cannot reorder the words around it, and a 20 MB title put into the database by hand shows as its start."""
+    if isinstance(value, markupsafe.Markup) or not isinstance(value, str):
+        return value   # markup the code built (the chart), or a number
+    if len(value) > SHOWN_LIMIT:
+        value = value[: SHOWN_LIMIT - 1] + "…"
+    return strip_unsafe(value)
 
 
 class WebState:
@@ -53,7 +58,8 @@ class WebState:
         self.limiter = RateLimiter(int(self.settings["web_requests_per_minute"]),
                                    float(self.settings["web_rate_window_seconds"]))
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
-                                      undefined=jinja2.StrictUndefined)
+                                      undefined=jinja2.StrictUndefined, finalize=shown)
+        self.env.filters["http_url"] = http_url   # `{{ url | http_url }}`: a source URL only if it may be a link
 
     @property
     def base_url(self) -> str:

@@ -19,6 +19,7 @@ import orjson
 import sqlite_utils
 
 from db import seen
+from db.fields import cut_long
 from spiders.items import Record
 
 _PLAIN = frozenset({str, int, float, type(None)})
@@ -223,9 +224,10 @@ class RecordStore:
         """
         raw = item.raw if item.raw is not None else item.to_row()
         with self.db.conn:
-            self.db["quarantine"].insert({
-                "crawl_id": self.crawl_id, "source": item.source, "ref": item.ref or "", "reason": reason,
-                "raw": json.dumps(raw, default=str, ensure_ascii=False), "at": self.now}, pk="id")
+            self.db["quarantine"].insert({   # long strings cut: a 20 MB title is never stored whole, even here
+                "crawl_id": self.crawl_id, "source": item.source, "ref": cut_long(item.ref or ""),
+                "reason": cut_long(reason), "raw": json.dumps(cut_long(raw), default=str, ensure_ascii=False),
+                "at": self.now}, pk="id")
             touched = 0
             if item.ref and self.db[item.TABLE].exists():
                 touched = seen.touch_where(self.db, item.TABLE, f"r.id = ? and {seen.last_crawl(item.TABLE)} != ?",

@@ -1,15 +1,21 @@
-"""Validate: a record that cannot be stored goes to quarantine with its raw row and the reason, and is counted."""
+"""Validate: a record that cannot be stored goes to quarantine with its raw row and the reason, and is counted.
+
+A text field over its cap (db/fields.py) is such a reason: the record is quarantined naming the field and its
+length, and counted as validate/oversized/<field>; the quarantine keeps its raw row with long strings cut.
+"""
 from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
+from db.fields import over_caps
 from spiders.items import Batch, Record
 from spiders.pipelines.context import StorePipeline
 
 
 def problems_of(item: Record) -> list[str]:
     """Return why the item cannot be stored (empty when it can)."""
-    problems = list(item.problems)
+    problems = [f"{name} is {length:,} characters long (cap {cap:,})" for name, length, cap in over_caps(vars(item))]
+    problems += item.problems
     if not item.ref:
         problems.append("no stable identifier")
     if not item.name:
@@ -40,6 +46,8 @@ class ValidatePipeline(StorePipeline):
             return True
         self.stats.inc_value("validate/quarantined")
         self.stats.inc_value(f"validate/reason/{problems[0].split(' ')[0]}")
+        for name, _, _ in over_caps(vars(record)):
+            self.stats.inc_value(f"validate/oversized/{name}")
         if self.store.quarantine(record, "; ".join(problems)):
             # A known record with one bad field: seen all the same, and counted in its scope's items for health.
             self.stats.inc_value("validate/quarantined_but_seen")

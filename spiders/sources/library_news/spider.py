@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 
 import scrapy
 
+from db.fields import http_url
 from spiders.base import SourceSpider
 from spiders.sources.library_news import records
 from spiders.sources.library_news.items import NewsMention
@@ -62,6 +63,9 @@ class LibraryNewsSpider(SourceSpider):
 
     def mentions(self, post):
         url = post.xpath("link/text()").get("").strip()
+        link = http_url(url)   # a feed's `javascript:` or `data:` link is never stored as a link
+        if url and not link:
+            self.crawler.stats.inc_value("library_news/link_refused")
         date = post.xpath("pubDate/text()").get()
         post_date = parsedate_to_datetime(date).date().isoformat() if date else None
         for index, item in enumerate(post_items(post.xpath("content:encoded/text()").get("")), 1):
@@ -73,5 +77,5 @@ class LibraryNewsSpider(SourceSpider):
             yield self.stamp(NewsMention(
                 source=self.name, ref=f"{url}#{index}", name=f"{place or item['section']}: {item['text'][:120]}",
                 authority=place, signal=signal,   # lad_code and library_id: the news-links pipeline
-                post_url=url, post_date=post_date, text=item["text"], place=None, source_url=url,
+                post_url=link, post_date=post_date, text=item["text"], place=None, source_url=link or self.start_url,
                 raw={"section": item["section"], **item}))
