@@ -7,12 +7,12 @@ import zipfile
 
 import pytest
 
-from spiders.replay.snapshots import DATA
 from spiders.sources.threesixty_giving.grants_table import xlsx_grants
+from spiders.sources.threesixty_giving.replay import HERE
 from spiders.xlsx_guard import Limits, check_xlsx
 from tests.crawling import replay_env
 
-REAL = DATA / "threesixty_giving" / "360giving-sample.xlsx"
+REAL = HERE / "360giving-sample.xlsx"
 
 
 def workbook_with_shared_strings(n: int, declare: bool = True) -> bytes:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from spiders.replay.server import Request, Response
 
-DATA = Path(__file__).parent / "data"
-
 
 @dataclass
 class Snapshot:
