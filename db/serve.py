@@ -1,7 +1,7 @@
 """Serve the public database with Datasette, read-only, with the metadata and settings in db/datasette/.
 
-The plugins (the people's pages and the read-only and limits hooks) are the caller's: monitor/web/ hands their
-folder in, so nothing here imports the layers above the store.
+The plugins (the people's pages and the read-only and limits hooks, monitor/web/datasette_plugins/) are found by
+Datasette itself, through the project's `datasette` entry points: nothing here imports the layers above the store.
 
 Only the public database file is handed to Datasette, so the private one has no URL at all. Datasette opens a
 file it may not change in read-only mode (`mode=ro`): it accepts only SELECT statements over HTTP, and SQLite
@@ -102,13 +102,11 @@ def check_servable(db_path: Path, private_db_path: Path | None = None) -> None:
 
 
 def datasette_argv(db_path: Path, metadata_path: Path, host: str, port: int, immutable: bool = False,
-                   settings: dict | None = None, plugins_dir: Path | None = None) -> list[str]:
+                   settings: dict | None = None) -> list[str]:
     """Return the command line that serves db_path alone with the given metadata and settings."""
     argv = [sys.executable, "-m", "datasette", "serve"]
     argv += ["-i", str(db_path)] if immutable else [str(db_path)]
     argv += ["--host", host, "--port", str(port), "--metadata", str(metadata_path)]
-    if plugins_dir:
-        argv += ["--plugins-dir", str(plugins_dir)]
     for name, value in (load_settings() if settings is None else settings).items():
         if isinstance(value, bool):
             value = "on" if value else "off"
@@ -153,8 +151,7 @@ def memory_ceiling(memory_mb: int):
 
 def start(db_path: Path, folder: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False,
           private_db_path: Path | None = None, memory_mb: int = 0, config_path: Path | None = None,
-          provenance: dict | None = None, fragments: dict | None = None, plugins_dir: Path | None = None,
-          **popen) -> subprocess.Popen:
+          provenance: dict | None = None, fragments: dict | None = None, **popen) -> subprocess.Popen:
     """Check the database, write the metadata into folder and start Datasette (with the people's pages)."""
     check_servable(db_path, private_db_path)
     if private_db_path:
@@ -162,7 +159,7 @@ def start(db_path: Path, folder: Path, host: str = "127.0.0.1", port: int = 8001
         init_private(private_db_path).close()  # the signup table exists before the first form is posted
     metadata_path = write_metadata(db_path, folder, provenance, fragments)
     popen.setdefault("env", web_env(db_path, private_db_path, config_path))
-    return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable, plugins_dir=plugins_dir),
+    return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable),
                             preexec_fn=memory_ceiling(memory_mb), **popen)
 
 

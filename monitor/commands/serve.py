@@ -14,7 +14,6 @@ import click
 from db.serve import start, wait_until_ready
 from monitor.commands.group import cli
 from monitor.indicators.definitions import ward_numerators_case
-from monitor.web.datasette_plugins import PLUGINS_DIR
 from spiders import registry
 
 
@@ -36,8 +35,7 @@ def serve(obj, port, host, immutable):
     with tempfile.TemporaryDirectory(prefix="lbm-datasette-") as folder:
         process = start(obj.db_path, Path(folder), host, port, immutable, obj.private_db_path,
                         memory_mb=obj.settings.get("serve_memory_mb", 0), config_path=obj.config_path,
-                        provenance=registry.table_provenance(), fragments=query_fragments(),
-                        plugins_dir=PLUGINS_DIR)
+                        provenance=registry.table_provenance(), fragments=query_fragments())
         url = f"http://{host}:{port}"
         try:
             wait_until_ready(process, url)

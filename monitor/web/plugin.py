@@ -1,6 +1,6 @@
 """The Datasette plugin that serves the people's pages beside Datasette, on the same port.
 
-Loaded through monitor/web/datasette_plugins/ (the folder `run.py serve` hands to Datasette).
+Loaded through monitor/web/datasette_plugins/people_pages.py, a `datasette` entry point of the project (pyproject.toml).
 """
 from __future__ import annotations
 

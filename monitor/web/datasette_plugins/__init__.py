@@ -1,4 +1,2 @@
-"""Datasette plugins: the folder `run.py serve` hands to Datasette as its plugins directory."""
-from pathlib import Path
-
-PLUGINS_DIR = Path(__file__).parent
+"""Datasette plugins: the people's pages and the read-only, limits and query-gate hooks, one module each,
+registered as `datasette` entry points in pyproject.toml."""
