@@ -1,12 +1,13 @@
 """The source registry: what the monitor knows of each source, read from the spider classes that declare it.
 
-Each spider in SPIDER_MODULES declares, next to its parsing, its item (and so its record table), how its health
-is scoped, how its records close, its licence and attribution, its label, and the words people use to subscribe to
-it (spiders/base.py lists the attributes). Closures, coverage, alerts, the digest, the subscription form and
-Datasette's metadata all read this registry, so adding a source is one spider module, its replay route and tests
-(docs/adding-a-source.md).
+Each spider in SPIDER_MODULES declares, next to its parsing, its item (and so its record table and its migrations),
+how its health is scoped, how its records close, its licence and attribution, its label, its indicators, its wording
+in the digest and on the ward pages, and the words people use to subscribe to it (spiders/base.py lists the
+attributes); its folder holds its replay routes and its Datasette metadata. The store, closures, coverage,
+indicators, alerts, the digest, the subscription form, the web pages and Datasette all read this registry, so adding
+a source is one folder and its tests (docs/adding-a-source.md).
 
-LBM_SPIDER_MODULES (comma-separated module names) adds spider modules kept outside spiders/sources
+LBM_SPIDER_MODULES (comma-separated package names) adds source folders kept outside spiders/sources
 (spiders/settings.py).
 """
 from __future__ import annotations
