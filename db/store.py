@@ -20,7 +20,13 @@ REFERENCE_TABLES = {
     "ward_aliases": ("ward_aliases.csv", "code"),
 }
 _INT = {"population", "left_behind", "most_deprived_10pc", "other_deprived", "imd_decile"}
-BUSY_TIMEOUT_MS = 30000   # how long a write waits for another process's write lock before giving up
+BUSY_SECONDS = 30   # how long a write waits for another process's write lock before giving up (LBM_DB_BUSY_SECONDS)
+
+
+def busy_seconds() -> int:
+    """Return how long a write waits for a lock: LBM_DB_BUSY_SECONDS when set to a whole number of seconds."""
+    value = os.environ.get("LBM_DB_BUSY_SECONDS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else BUSY_SECONDS
 _FLOAT = {"imd_score", "cni_score", "civic_assets_score", "connectedness_score", "engaged_community_score"}
 
 
@@ -35,7 +41,7 @@ def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
     _check_file(path, create)
     try:
         db = sqlite_utils.Database(path)
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA busy_timeout = {busy_seconds() * 1000}")
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")   # with WAL: safe from corruption, no fsync on every commit
@@ -72,7 +78,7 @@ def store_error(e: sqlite3.Error, path: str | Path | None = None) -> StoreError:
                           "nothing more was saved, free some space and run the command again")
     if "locked" in text or "busy" in text:
         return StoreError(f"{what} is locked: another process held its write lock for over "
-                          f"{BUSY_TIMEOUT_MS // 1000} s, so nothing was written; run the command again when it ends")
+                          f"{busy_seconds()} s, so nothing was written; run the command again when it ends")
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return StoreError(f"{what} cannot be used: {_unwritable(Path(path)) if path else 'it is read-only'}")
     if "not a database" in text:
