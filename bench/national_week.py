@@ -1,6 +1,6 @@
 """A national week, simulated with planted truth: every English authority's register, a full 360Giving registry.
 
-Run: python -m bench.national_week --scale S --out DIR [--weeks N] [--seed K] [--subscribers M]
+Run: python -m bench.national_week --scale S --out DIR [--weeks N] [--seed K] [--subscribers M] [--pages N]
 At scale 1: about 500,000 establishments (50,000 pubs, bars and clubs) in 326 authorities' files in proportion to
 the real 2018 pub counts, each pub in its own authority's wards; about 250 publishers' files holding 1,000,000
 real grants under new ids; the real library and mutual aid lists. Each week's files are written under
@@ -8,7 +8,8 @@ DIR/sources/week-N/, served by the replay server, and run through the scheduler'
 DIR/leftbehind.db. Planted between weeks (bench/national/pubs_plan.py, grants.py): closures, changes of hands,
 renamings, openings, a file cut short and a renumbered one, a publisher leaving the registry, 1% of grants changed.
 Prints one JSON line: planted and found per kind, false and missed, seconds per stage, the peak RSS of the whole
-process tree, the store's size, and the open pubs stored against the pubs in the last week's files.
+process tree, the store's size, and the open pubs stored against the pubs in the last week's files; with --pages,
+the 95th percentile of the busiest left-behind ward's page and of the left-behind feed, served by `run.py serve`.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import numpy as np
 from bench.national.calendar import week_date
 from bench.national.grants import GrantsPlan
 from bench.national.measure import TreeRss
+from bench.national.pages import time_pages
 from bench.national.pubs_plan import PubsPlan
 from bench.national.serve import WeekReplay, week_server
 from bench.national.truth import Truth, compare
@@ -48,7 +50,7 @@ def store_mb(db_path: Path) -> float:
     return sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")) / 2**20
 
 
-def simulate(scale: float, out: Path, weeks: int, seed: int, subscribers: int | None) -> dict:
+def simulate(scale: float, out: Path, weeks: int, seed: int, subscribers: int | None, pages: int = 0) -> dict:
     rng, truth = np.random.default_rng(seed), Truth()
     started = time.perf_counter()
     pubs, grants = PubsPlan(scale, rng, truth), GrantsPlan(scale, rng, truth)
@@ -83,6 +85,8 @@ def simulate(scale: float, out: Path, weeks: int, seed: int, subscribers: int | 
     report["open_pubs_stored"], report["pubs_in_last_files"] = open_pubs_stored(ctx.db_path), pubs_in_files(last)
     report["store_mb"] = round(store_mb(ctx.db_path), 1)
     report["seconds"]["total"] = round(time.perf_counter() - started, 2)
+    if pages:
+        report["pages"] = time_pages(out, pages)
     report["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return report
 
@@ -94,6 +98,8 @@ def main(argv=None) -> int:
     p.add_argument("--weeks", type=int, default=3, help="simulated weeks (at least 3: a closure takes two)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--subscribers", type=int, help="people subscribed (default 2,000 at scale 1, at least 10)")
+    p.add_argument("--pages", type=int, default=0, metavar="N",
+                   help="afterwards, serve the store and time N requests of the busiest ward's page and the feed")
     p.add_argument("--force", action="store_true", help="empty --out first if it holds anything")
     a = p.parse_args(argv)
     out = Path(a.out).resolve()
@@ -104,7 +110,7 @@ def main(argv=None) -> int:
             p.error(f"{out} is not empty: give --force to replace it, or another --out")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    print(json.dumps(simulate(a.scale, out, a.weeks, a.seed, a.subscribers)), flush=True)
+    print(json.dumps(simulate(a.scale, out, a.weeks, a.seed, a.subscribers, a.pages)), flush=True)
     return 0
 
 
