@@ -36,6 +36,14 @@ def last_crawl(name: str, alias: str = "r") -> str:
             f"coalesce((select s.crawl_id from [{table(name)}] s where s.id = {alias}.id), 0))")
 
 
+def last_seen_at(name: str, alias: str = "r") -> str:
+    """Return SQL for when record `alias` of table `name` was last listed."""
+    if name not in APART:
+        return f"{alias}.last_seen_at"
+    return (f"coalesce((select s.seen_at from [{table(name)}] s where s.id = {alias}.id "
+            f"and s.crawl_id > coalesce({alias}.last_crawl_id, 0)), {alias}.last_seen_at)")
+
+
 def create(db: sqlite_utils.Database, name: str) -> None:
     db.execute(f"create table if not exists [{table(name)}] (id text primary key, crawl_id integer not null, "
                "seen_at text not null) without rowid")
