@@ -6,7 +6,8 @@ the real 2018 pub counts, each pub in its own authority's wards; about 250 publi
 real grants under new ids; the real library and mutual aid lists. Each week's files are written under
 DIR/sources/week-N/, served by the replay server, and run through the scheduler's crawl and digest jobs into
 DIR/leftbehind.db. Planted between weeks (bench/national/pubs_plan.py, grants.py): closures, changes of hands,
-renamings, openings, a file cut short and a renumbered one, a publisher leaving the registry, 1% of grants changed.
+renamings, openings, a file cut short and a renumbered one, a publisher leaving the registry, 1% of grants changed,
+libraries closed and closures announced in the real list (libraries_plan.py).
 Prints one JSON line: planted and found per kind, false and missed, seconds per stage, the peak RSS of the whole
 process tree, the store's size, and the open pubs stored against the pubs in the last week's files; with --pages,
 the 95th percentile of the busiest left-behind ward's page and of the left-behind feed, served by `run.py serve`.
@@ -26,12 +27,13 @@ import numpy as np
 
 from bench.national.calendar import week_date
 from bench.national.grants import GrantsPlan
+from bench.national.libraries_plan import LibrariesPlan
 from bench.national.measure import TreeRss
 from bench.national.pages import time_pages
 from bench.national.pubs_plan import PubsPlan
 from bench.national.serve import WeekReplay, week_server
 from bench.national.truth import Truth, compare
-from bench.national.weeks import open_pubs_stored, pubs_in_files, run_week, subscribe_people, write_week
+from bench.national.weeks import LIBRARIES, open_pubs_stored, pubs_in_files, run_week, subscribe_people, write_week
 from core.config import load
 from db.store import init_private, init_public
 from monitor.demo.run import write_config
@@ -54,6 +56,7 @@ def simulate(scale: float, out: Path, weeks: int, seed: int, subscribers: int | 
     rng, truth = np.random.default_rng(seed), Truth()
     started = time.perf_counter()
     pubs, grants = PubsPlan(scale, rng, truth), GrantsPlan(scale, rng, truth)
+    libs = LibrariesPlan(LIBRARIES, rng, truth)
     report = {"scale": scale, "weeks": weeks, "seed": seed, "authorities": len(pubs.registers),
               "pubs": pubs.pubs(), "establishments": sum(len(r.pubs) + r.others for r in pubs.registers.values()),
               "publishers": len(grants.publishers), "grants": grants.total,
@@ -72,7 +75,7 @@ def simulate(scale: float, out: Path, weeks: int, seed: int, subscribers: int | 
         crawl_weeks: dict[int, int] = {}
         for week in range(1, weeks + 1):
             t = time.perf_counter()
-            write_week(out, week, weeks, pubs, grants)
+            write_week(out, week, weeks, pubs, grants, libs)
             built = time.perf_counter() - t
             done = run_week(ctx, week, replay, server.url)
             crawl_weeks.update(done["crawls"])

@@ -33,6 +33,8 @@ def test_a_national_week_at_scale_0_002_finds_every_planted_change_and_nothing_e
     # One file cut short and one renumbered (week 2), one publisher gone: each planted once.
     assert report["planted"]["fhrs_pubs/unhealthy"] == 2
     assert report["planted"]["threesixty_giving/publisher_gone"] == 1
+    # Three library closures dated this year and three announced for next, in each of weeks 2 and 3.
+    assert report["planted"]["libraries/closed"] == report["planted"]["libraries/announced"] == 6
     assert all(report["planted"][f"fhrs_pubs/{kind}"] > 0 for kind in ("closed", "changed_hands", "changed", "new"))
     with open(ROOT / "bench/data/ons_pubs_2018_england_lads.csv", newline="", encoding="utf-8") as f:
         authorities = sum(1 for _ in csv.DictReader(f))

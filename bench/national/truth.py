@@ -5,7 +5,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 # Event kinds the monitor derives from records; baseline events (a scope's first healthy crawl) are not news.
-RECORD_EVENTS = ("new", "changed", "closed", "reopened", "changed_hands", "source_failing")
+RECORD_EVENTS = ("new", "changed", "closed", "reopened", "changed_hands", "announced", "source_failing")
+NAMED_BY_NAME = {"libraries"}   # sources whose refs the identity pipeline assigns: planted and found by name
 
 
 @dataclass
@@ -21,9 +22,10 @@ class Truth:
 
 def found_events(db, weeks: dict[int, int]) -> set[tuple[str, str, str, int]]:
     """Return the monitor's news events as (kind, source, ref, week); weeks maps crawl id -> week."""
-    rows = db.execute(f"""select kind, source, ref, crawl_id from events where coalesce(baseline, 0) = 0
+    rows = db.execute(f"""select kind, source, ref, name, crawl_id from events where coalesce(baseline, 0) = 0
                           and kind in ({",".join("?" * len(RECORD_EVENTS))})""", RECORD_EVENTS).fetchall()
-    return {(kind, source, str(ref), weeks.get(crawl_id, 0)) for kind, source, ref, crawl_id in rows}
+    return {(kind, source, str(name if source in NAMED_BY_NAME else ref), weeks.get(crawl_id, 0))
+            for kind, source, ref, name, crawl_id in rows}
 
 
 def found_unhealthy(db, weeks: dict[int, int]) -> set[tuple[str, str, int]]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 
 from bench.national.calendar import week_date
 from bench.national.grants import GrantsPlan
+from bench.national.libraries_plan import LibrariesPlan
 from bench.national.pubs_plan import PubsPlan
 from bench.national.serve import WeekReplay
 from db.store import init_public
@@ -25,14 +25,16 @@ CRAWLS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, 
           "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "LBM_ALLOW_PRIVATE_ADDRESSES": True}
 
 
-def write_week(out: Path, week: int, weeks: int, pubs: PubsPlan, grants: GrantsPlan) -> dict[str, int]:
+def write_week(out: Path, week: int, weeks: int, pubs: PubsPlan, grants: GrantsPlan,
+               libs: LibrariesPlan) -> dict[str, int]:
     """Plant the week's changes and write its files under out/sources/week-N; return pubs listed per authority."""
     folder, previous = out / "sources" / f"week-{week}", out / "sources" / f"week-{week - 1}"
     folder.mkdir(parents=True)
     listed = pubs.write(folder, previous if week > 1 else None, week_date(week), pubs.plant(week, weeks))
     grants.write(folder, previous if week > 1 else None, grants.plant(week))
-    for source, name in ((LIBRARIES, "libraries.csv"), (MUTUAL_AID, "mutual_aid.csv")):
-        os.link(source, folder / name) if week > 1 else (folder / name).write_bytes(source.read_bytes())
+    libs.plant(week, int(week_date(week)[:4]))
+    libs.write(folder / "libraries.csv")
+    (folder / "mutual_aid.csv").write_bytes(MUTUAL_AID.read_bytes())
     return listed
 
 
