@@ -11,18 +11,22 @@ class TreeRss:
 
     def __init__(self, every: float = 0.1):
         self.peak = 0
+        self.peak_children = 0   # the crawl child processes alone, at their largest
         self.every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> int:
         me = psutil.Process()
-        total = 0
+        total = children = 0
         for p in [me, *me.children(recursive=True)]:
             try:
-                total += p.memory_info().rss
+                rss = p.memory_info().rss
             except psutil.Error:   # a child that ended between listing and reading
-                pass
+                continue
+            total += rss
+            children += rss if p.pid != me.pid else 0
+        self.peak_children = max(self.peak_children, children)
         return total
 
     def _run(self) -> None:
