@@ -19,7 +19,7 @@ REFERENCE_TABLES = {
     "ward_aliases": ("ward_aliases.csv", "code"),
 }
 _INT = {"population", "left_behind", "most_deprived_10pc", "other_deprived", "imd_decile"}
-SQLITE_HEADER = b"SQLite format 3\x00"
+_FLOAT = {"imd_score", "cni_score", "civic_assets_score", "connectedness_score", "engaged_community_score"}
 BUSY_SECONDS = 30   # how long a write waits for another process's write lock before giving up (LBM_DB_BUSY_SECONDS)
 
 
@@ -27,7 +27,6 @@ def busy_seconds() -> int:
     """Return how long a write waits for a lock: LBM_DB_BUSY_SECONDS when set to a whole number of seconds."""
     value = os.environ.get("LBM_DB_BUSY_SECONDS", "")
     return int(value) if value.isdigit() and int(value) > 0 else BUSY_SECONDS
-_FLOAT = {"imd_score", "cni_score", "civic_assets_score", "connectedness_score", "engaged_community_score"}
 
 
 def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
@@ -47,6 +46,8 @@ def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
         db.execute("PRAGMA synchronous = NORMAL")   # with WAL: safe from corruption, no fsync on every commit
         db.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as e:
+        if "not a database" in str(e):
+            raise StoreError(f"{path} is not an SQLite database") from None
         raise store_error(e, path) from None
     return db
 
@@ -60,13 +61,11 @@ def _check_file(path: Path, create: bool) -> None:
                          "`run.py init`")
     if path.is_dir():
         raise StoreError(f"database {path} is a folder, not a file")
-    try:
-        with open(path, "rb") as f:
-            head = f.read(len(SQLITE_HEADER))
-    except OSError as e:
-        raise StoreError(f"database {path} cannot be read: {e.strerror}") from None
-    if head and head != SQLITE_HEADER:
-        raise StoreError(f"{path} is not an SQLite database")
+    # Never open the file here: closing any descriptor of it would cancel the POSIX locks this process's open
+    # connections hold on it, and another process could then delete the WAL under them (tests/test_store_locks.py).
+    # SQLite itself says when a file is not a database.
+    if not os.access(path, os.R_OK):
+        raise StoreError(f"database {path} cannot be read: Permission denied")
 
 
 def store_error(e: sqlite3.Error, path: str | Path | None = None) -> StoreError:
