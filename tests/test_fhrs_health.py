@@ -87,3 +87,24 @@ def test_a_list_of_the_right_length_but_other_records_is_unhealthy(replay, db_pa
     assert result.status == "failed"
     assert "only 51 of the 81 open venues known in Halton were listed" in result.reason   # 81 - 30 = 51
     assert db.execute("select count(*) from pubs where missing_count > 0").fetchone()[0] == 0
+
+
+def test_the_week_after_a_renumbered_file_the_real_one_is_healthy_and_the_stray_ids_are_gone(replay, db_path,
+                                                                                            tmp_path):
+    config = write_config(tmp_path / "c.toml", fhrs_authorities=["Halton"])
+    crawl("fhrs_pubs", db_path, replay, "2024-01-01T05:00:00", config)
+    count = [0]
+
+    def renumber(d):                                           # all 81 under ids never seen before
+        count[0] += 1
+        d.find("FHRSID").text = "9" + d.findtext("FHRSID")
+    replay.fhrs.override["902"] = edited(HALTON, renumber)
+    bad, _, _ = crawl("fhrs_pubs", db_path, replay, "2024-01-08T05:00:00", config)
+    assert bad.status == "failed" and count[0] == 81
+    del replay.fhrs.override["902"]                            # the register's own file again, two weeks running
+    for day in ("2024-01-15", "2024-01-22"):
+        result, db, new_events = crawl("fhrs_pubs", db_path, replay, f"{day}T05:00:00", config)
+        assert result.status == "ok", result.reason
+        assert new_events == []
+    assert db.execute("select count(*) from pubs").fetchone()[0] == 81       # the 81 stray ids were only provisional
+    assert db.execute("select count(*) from pubs where status = 'open'").fetchone()[0] == 81

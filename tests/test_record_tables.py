@@ -9,7 +9,7 @@ OLD_PUBLIC = ("m001_reference", "m002_crawls", "m003_records", "m004_events_indi
               "m016_grants_input_hash", "m017_download_state_content_hash", "m018_orjson_content_hashes",
               "m019_drop_redundant_grant_index", "m020_download_state_scope", "m021_partial_covid_grant_index",
               "m022_grants_seen", "m023_unresolved_grants_unhashed", "m024_provisional_index",
-              "m025_observation_windows", "m026_postcode_directory")
+              "m025_observation_windows", "m026_postcode_directory", "m027_news_events_index")
 
 
 def schema(db) -> list[tuple]:

@@ -39,21 +39,3 @@ def test_missing_config_is_one_line_error(tmp_path):
     assert result.exit_code != 0
     assert "config file not found" in result.output
     assert "Traceback" not in result.output
-
-
-
-def test_opening_the_database_again_keeps_this_process_s_hold_on_its_wal(tmp_path):
-    import subprocess
-    import sys
-
-    from db.store import connect
-    path = tmp_path / "x.db"
-    first = init_public(path)
-    again = connect(path)                      # a second connection in the same process, the first still open
-    # Another process opens and closes it: it may checkpoint and delete the WAL only if no one else has the
-    # database open. Had opening it again dropped this process's locks, it would delete it under both.
-    subprocess.run([sys.executable, "-c", "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("
-                    "'select count(*) from events').fetchone()", str(path)], check=True)
-    assert path.with_name("x.db-wal").exists()
-    assert first.execute("select count(*) from events").fetchone() == again.execute(
-        "select count(*) from events").fetchone() == (0,)

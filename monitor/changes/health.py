@@ -97,9 +97,13 @@ def _overlap_reason(db, source: str, scope: str, crawl_id: int, share: float) ->
     table = table_for(db, source)
     if not (registered and registered.overlap_checked) or not db[table].exists():
         return ""
+    # Records only an unhealthy crawl ever wrote (a renumbered file's ids) were never known: counted, they would
+    # keep the scope unhealthy for good once its real file is back (monitor/changes/crawl.py mark_provisional).
+    never_confirmed = ("and not (r.provisional is not null and r.first_crawl_id = r.provisional)"
+                       if "provisional" in db[table].columns_dict else "")
     known, listed = db.execute(
         f"select count(*), coalesce(sum({seen.last_crawl(table)} = ?), 0) from [{table}] r where r.source = ? "
-        "and r.scope = ? and coalesce(r.status, 'open') = 'open' and r.first_crawl_id < ?",
+        f"and r.scope = ? and coalesce(r.status, 'open') = 'open' and r.first_crawl_id < ? {never_confirmed}",
         [crawl_id, source, scope, crawl_id]).fetchone()
     if known >= 5 and listed < share * known:
         return f"only {listed} of the {known} open venues known in {scope} were listed (under {share:.0%})"

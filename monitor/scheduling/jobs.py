@@ -5,6 +5,7 @@ module; this file only orders them.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from db.store import init_private, init_public
@@ -31,23 +32,40 @@ class CrawlJobResult:
 
 
 def crawl_job(settings: dict, db_path, private_db_path, source: str, now: str, start_url: str | None = None,
-              config_path=None, send: bool = True, transport=None, extra_env: dict | None = None) -> CrawlJobResult:
-    """Crawl one source, then derive events and closures, recompute the indicators and send alerts."""
+              config_path=None, send: bool = True, transport=None, extra_env: dict | None = None,
+              timings: dict | None = None) -> CrawlJobResult:
+    """Crawl one source, then derive events and closures, recompute the indicators and send alerts.
+
+    timings, when given, gets the seconds of each step (crawl, closures, indicators, alerts).
+    """
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal started
+        now_ = time.perf_counter()
+        timings[step] = now_ - started
+        started = now_
+
     # SIGTERM lets the current step finish, then stops. A crawl whose closures were not applied is harmless:
     # the next crawl of the source applies its own, and records first seen here get their `new` event then.
     crawl = run_crawl(source, db_path, settings, now, start_url=start_url, config_path=config_path,
                       extra_env=extra_env)
+    lap("crawl")
     result = CrawlJobResult(crawl)
     if stop_requested():
         return result
     db = init_public(db_path)
     result.events = closures.apply_crawl(db, crawl.crawl_id, settings, now)
+    lap("closures")
     if stop_requested():
         return result
     result.indicators = len(indicators.compute_and_store(db, now, settings))
+    lap("indicators")
     if send and not stop_requested():
         result.alerts = alerts.send_alerts(db, init_private(private_db_path), settings, crawl.crawl_id, now,
                                            transport=transport)
+        lap("alerts")
     return result
 
 
