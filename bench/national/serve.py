@@ -36,7 +36,7 @@ class WeekReplay:
         path = self.week_dir / "fhrs" / f"FHRS{req.match['code']}en-GB.xml"
         if not path.exists():
             return Response(404, b"Not Found", {"Content-Type": "text/plain"})
-        return Response(200, path.read_bytes(), {"Content-Type": XML})
+        return Response(200, headers={"Content-Type": XML}, file=path)
 
     def registry(self, req: Request) -> Response:
         datasets = json.loads((self.week_dir / "registry.json").read_bytes())
@@ -54,7 +54,7 @@ class WeekReplay:
 
     def plain(self, name: str, content_type: str):
         def handle(req: Request) -> Response:
-            return Response(200, (self.week_dir / name).read_bytes(), {"Content-Type": content_type})
+            return Response(200, headers={"Content-Type": content_type}, file=self.week_dir / name)
         return handle
 
     def routes(self) -> list:

@@ -7,11 +7,13 @@ Faults can be switched on per path prefix: a status code, a delay, a truncated b
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -34,6 +36,13 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    file: Path | None = None        # a file sent from disk in chunks instead of `body` (a 1 GB file is not held)
+
+    def length(self) -> int:
+        return self.file.stat().st_size if self.file is not None else len(self.body)
+
+    def bytes(self) -> bytes:
+        return self.file.read_bytes() if self.file is not None else self.body
 
 
 Handler = Callable[[Request], Response]
@@ -122,7 +131,8 @@ class ReplayServer:
         else:
             resp = Response(404, b"Not Found", {"Content-Type": "text/plain"})
         if fault and fault.truncate is not None:
-            resp = Response(resp.status, resp.body[: int(len(resp.body) * fault.truncate)], resp.headers)
+            whole = resp.bytes()
+            resp = Response(resp.status, whole[: int(len(whole) * fault.truncate)], resp.headers)
         return resp
 
     def _handler_class(self):
@@ -147,11 +157,15 @@ class ReplayServer:
                 self.send_response(resp.status)
                 for k, v in resp.headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(resp.body)))
+                self.send_header("Content-Length", str(resp.length()))
                 self.end_headers()
                 if self.command != "HEAD":
                     try:
-                        self.wfile.write(resp.body)
+                        if resp.file is not None:
+                            with open(resp.file, "rb") as f:
+                                shutil.copyfileobj(f, self.wfile, 1 << 20)
+                        else:
+                            self.wfile.write(resp.body)
                     except (BrokenPipeError, ConnectionResetError):
                         pass
 

@@ -71,7 +71,7 @@ def file_handler(f: PublisherFile):
         headers["Content-Type"] = f.content_type
         if f.disposition:
             headers["Content-Disposition"] = f.disposition
-        return Response(200, f.path.read_bytes(), headers)
+        return Response(200, headers=headers, file=f.path)
     return handle
 
 
