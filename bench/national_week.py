@@ -84,6 +84,7 @@ def simulate(scale: float, out: Path, weeks: int, seed: int, subscribers: int | 
             print(f"week {week}: {json.dumps(report['seconds']['weeks'][-1])}", file=sys.stderr, flush=True)
         report["peak_rss_mb"] = round(rss.peak / 2**20)
         report["peak_rss_children_mb"] = round(rss.peak_children / 2**20)
+        report["peak_rss_parent_mb"] = round(rss.peak_self / 2**20)
     report.update(compare(init_public(ctx.db_path), truth, crawl_weeks))
     last = out / "sources" / f"week-{weeks}"
     report["open_pubs_stored"], report["pubs_in_last_files"] = open_pubs_stored(ctx.db_path), pubs_in_files(last)

@@ -12,6 +12,7 @@ class TreeRss:
     def __init__(self, every: float = 0.1):
         self.peak = 0
         self.peak_children = 0   # the crawl child processes alone, at their largest
+        self.peak_self = 0       # this process alone: the simulator and the jobs' in-process steps
         self.every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -27,6 +28,7 @@ class TreeRss:
             total += rss
             children += rss if p.pid != me.pid else 0
         self.peak_children = max(self.peak_children, children)
+        self.peak_self = max(self.peak_self, total - children)
         return total
 
     def _run(self) -> None:
