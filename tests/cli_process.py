@@ -27,6 +27,10 @@ def run_cli(folder: Path, *args: str, env: dict | None = None, as_nobody: bool =
         environment.pop(name, None)
     command = [sys.executable, str(RUN), *args]
     if as_nobody and IS_ROOT:
+        reach = subprocess.run([*AS_NOBODY, sys.executable, "-c", f"open({str(RUN)!r}).close()"], capture_output=True)
+        assert reach.returncode == 0, (f"`nobody` cannot read {RUN}: the permission tests run the command as that "
+                                       "user, so every folder above the checkout and its .venv must be open to others "
+                                       "(chmod o+rx)")
         command = AS_NOBODY + command
     return subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True, timeout=timeout)
 
