@@ -120,6 +120,27 @@ def test_send_digest_over_smtp_once_per_week(fresh_db, private_db, tmp_path):
     assert f"unsubscribe?token={ann.token}" in html and "You get this because ann@example.org" in html
 
 
+def test_digests_go_into_the_outbox_a_batch_at_a_time_each_once(fresh_db, private_db, tmp_path, monkeypatch):
+    from monitor.delivery import outbox
+    from monitor.reports import digest
+
+    seed_week(fresh_db)
+    people = [f"p{i}@example.org" for i in range(5)]
+    for email in people:
+        subscriptions.subscribe(private_db, fresh_db, email, left_behind=True, now=NOW)
+    batches: list[int] = []
+    enqueue = outbox.enqueue
+    monkeypatch.setattr(digest, "QUEUE_BATCH", 2)
+    monkeypatch.setattr(outbox, "enqueue", lambda db, messages, now: batches.append(len(messages)) or enqueue(
+        db, messages, now))
+    s = settings(tmp_path)
+    assert send_digest(fresh_db, private_db, s, NOW) == 5
+    assert batches == [2, 2, 1]                          # 5 digests: never more than 2 held before they are written
+    assert send_digest(fresh_db, private_db, s, NOW) == 0   # the same week again: each person has theirs already
+    rows = private_db.execute("select recipient, status from outbox where kind = 'digest' order by recipient")
+    assert rows.fetchall() == [(email, "sent") for email in sorted(people)]
+
+
 def test_preview_command_sends_nothing(db_path, private_db_path, fresh_db, tmp_path):
     seed_week(fresh_db)
     out = tmp_path / "digest.html"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import time
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def subscribe_people(public_db, private_db, n: int, rng: np.random.Generator, no
                                 lads=[lads[int(rng.integers(len(lads)))]], kinds=None)
 
 
+def parent_peak_mb() -> int:
+    """Return this process's peak RSS so far (the kernel's high-water mark): read after each stage, it shows which
+    stage raised it."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 def run_week(ctx, week: int, replay: WeekReplay, server_url: str) -> dict:
     """Run one week's crawls (each through crawl_job) and the digest; return the stage seconds and crawl ids."""
     replay.week_dir = ctx.out / "sources" / f"week-{week}"
@@ -62,9 +69,11 @@ def run_week(ctx, week: int, replay: WeekReplay, server_url: str) -> dict:
         crawls[result.crawl.crawl_id] = week
         seconds[source] = {k: round(v, 2) for k, v in timings.items()}
         seconds[source]["status"] = result.crawl.status
+        seconds[source]["parent_peak_mb"] = parent_peak_mb()
     started = time.perf_counter()
     digest_job(ctx.settings, ctx.db_path, ctx.private_db_path, f"{day}T07:00:00+00:00")
     seconds["digest"] = round(time.perf_counter() - started, 2)
+    seconds["digest_parent_peak_mb"] = parent_peak_mb()
     return {"seconds": seconds, "crawls": crawls}
 
 

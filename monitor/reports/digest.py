@@ -155,6 +155,9 @@ def render_digest(db: sqlite_utils.Database, settings: dict, now) -> tuple[str, 
     return ctx.subject, html.replace(f"cid:{CHART_CID}", data_url), text, png
 
 
+QUEUE_BATCH = 50   # digests composed before they are written to the outbox (each is ~0.5 MB with its chart)
+
+
 def send_digest(db, private_db, settings: dict, now, transport=None, stats: Counter | None = None) -> int:
     """Queue this week's digest for every active subscriber and deliver what is due; return messages sent."""
     stats = Counter() if stats is None else stats
@@ -174,6 +177,9 @@ def send_digest(db, private_db, settings: dict, now, transport=None, stats: Coun
                                    images={CHART_CID: png} if ctx.chart_cid else None, stats=stats)
         messages.append({"message_id": message_id, "dedupe_key": key, "kind": "digest", "recipient": sub.email,
                          "subject": ctx.subject, "message": data})
+        if len(messages) == QUEUE_BATCH:   # into the ledger a batch at a time: memory stays one batch deep
+            stats["digest/queued"] += outbox.enqueue(private_db, messages, now)
+            messages = []
     stats["digest/queued"] += outbox.enqueue(private_db, messages, now)
     sent = outbox.deliver_due(private_db, transport or transport_from_settings(settings), settings, now,
                               stats=stats)
