@@ -53,6 +53,16 @@ class SourceSpider(scrapy.Spider):
     subscription_kinds: ClassVar[dict[str, tuple[str, ...]]] = {}   # `subscribe --kinds` word -> venue kinds
     scopes_setting: str = ""             # the setting naming the scopes one crawl covers (crawl_runs.scope)
     schedule: str = "0 6 * * *"          # when the scheduler crawls it (cron); the `schedule` setting overrides
+    # Its own item pipelines (import path -> order), added to the project's ITEM_PIPELINES for its crawls only:
+    # e.g. the libraries' identity pipeline (50) runs before the shared normalise (100) and validate (200).
+    pipelines: ClassVar[dict[str, int]] = {}
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        """Add its own pipelines to the project's (Scrapy calls this before the crawl's settings are frozen)."""
+        super().update_settings(settings)
+        if cls.pipelines:
+            settings.set("ITEM_PIPELINES", {**settings.getdict("ITEM_PIPELINES"), **cls.pipelines}, priority="spider")
 
     def __init__(self, start_url: str | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -54,9 +54,7 @@ LBM_ALLOW_PRIVATE_ADDRESSES = False
 ITEM_PIPELINES = {
     "spiders.pipelines.file_state.FileStatePipeline": 40,
     "spiders.pipelines.unchanged.UnchangedPipeline": 45,
-    "spiders.pipelines.library_identity.LibraryIdentityPipeline": 50,
     "spiders.pipelines.normalise.NormalisePipeline": 100,
-    "spiders.pipelines.news_links.NewsLinksPipeline": 150,
     "spiders.pipelines.validate.ValidatePipeline": 200,
     "spiders.pipelines.batch.BatchPipeline": 300,
 }

@@ -27,3 +27,24 @@ def test_no_module_imports_one_that_imports_it_back():
             if chain:
                 cycles.add(" -> ".join((module, *chain)))
     assert not cycles, "\n".join(sorted(cycles))
+
+
+def test_a_sources_own_pipelines_run_in_its_crawls_only():
+    from scrapy.crawler import Crawler
+    from scrapy.utils.conf import build_component_list
+
+    from spiders.registry import scrapy_settings, spider_loader
+
+    def pipelines(source: str) -> list[str]:
+        crawler = Crawler(spider_loader().load(source), scrapy_settings())
+        return build_component_list(crawler.settings.get_component_priority_dict_with_base("ITEM_PIPELINES"))
+
+    assert not [p for p in scrapy_settings().getdict("ITEM_PIPELINES") if p.startswith("spiders.sources.")]
+    identity, links = ("spiders.sources.libraries.pipelines.LibraryIdentityPipeline",
+                       "spiders.sources.library_news.pipelines.NewsLinksPipeline")
+    libraries = pipelines("libraries")
+    # identity (50) after the file's unchanged check (45), before the shared normalise (100)
+    assert libraries.index("spiders.pipelines.unchanged.UnchangedPipeline") < libraries.index(identity) \
+        < libraries.index("spiders.pipelines.normalise.NormalisePipeline")
+    assert links in pipelines("library_news") and links not in libraries
+    assert identity not in pipelines("fhrs_pubs") and links not in pipelines("threesixty_giving")

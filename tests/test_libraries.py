@@ -7,7 +7,10 @@ from collections import Counter
 
 import pytest
 
-from spiders.library_match import (
+from spiders.replay.catalogue import replay_server, start_urls
+from spiders.replay.snapshots import ReplayClock
+from spiders.sources.libraries.library_layouts import closed_year, keys_of, rows_of
+from spiders.sources.libraries.library_match import (
     LibraryKey,
     match_refs,
     name_likeness,
@@ -16,9 +19,6 @@ from spiders.library_match import (
     norm_uprn,
     replaced_rows,
 )
-from spiders.replay.catalogue import replay_server, start_urls
-from spiders.replay.snapshots import ReplayClock
-from spiders.sources.libraries.library_layouts import closed_year, keys_of, rows_of
 from spiders.sources.libraries.replay import DATES, SNAPSHOTS
 from spiders.tabular import decode
 from tests.replay_crawl import crawl, events

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from spiders.pipelines.news_links import library_id, load_places
+from spiders.sources.library_news.pipelines import library_id, load_places
 
 LIBRARIES = [("libraries:a", "Pelsall Village Library", "Walsall"), ("libraries:b", "Woodseats", "Sheffield"),
              ("libraries:c", "Central Library", "Walsall"), ("libraries:d", "Pelsall", "Walsall")]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spiders.library_match import norm_authority, norm_postcode
+from spiders.place_names import norm_authority, norm_postcode
 from spiders.sources.libraries.library_layouts import LOOKUP, rows_of
 from spiders.sources.libraries.replay import SNAPSHOTS
 from spiders.tabular import csv_records, decode

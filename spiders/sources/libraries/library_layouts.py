@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from spiders.library_match import LibraryKey
+from spiders.sources.libraries.library_match import LibraryKey
 from spiders.tabular import csv_records
 
 LOOKUP = Path(__file__).parent / "reference" / "library_authorities_2016.csv"

@@ -3,8 +3,8 @@
 The three layouts are told apart by their header. One scope: the whole source. A closed year (or the 2016
 list's XL/XLR/XLT code) is the source saying the library closed. The 2016 list names its authority by a number
 only: spiders/sources/libraries/reference/library_authorities_2016.csv (derived, see spiders/sources/libraries/library_authorities.py) names it. A row's
-ref becomes the stored library it is in a pipeline (spiders/pipelines/library_identity.py, by the rule of
-spiders/library_match.py: UPRN, else postcode and name, else authority and name), so a library keeps one record
+ref becomes the stored library it is in a pipeline (spiders/sources/libraries/pipelines.py, by the rule of
+spiders/sources/libraries/library_match.py: UPRN, else postcode and name, else authority and name), so a library keeps one record
 across layouts and years.
 """
 from __future__ import annotations
@@ -47,9 +47,10 @@ class LibrariesSpider(FileSpider):
     dated_by_first_missing = True   # lists years apart: a library closed when the first list without it appeared
     subscription_kinds = {"library": ()}
     schedule = "30 5 * * *"   # daily, although the lists change once a year or so
+    pipelines = {"spiders.sources.libraries.pipelines.LibraryIdentityPipeline": 50}
 
     def items_from(self, text, response):
-        """Yield the file's rows as one Batch: library identity (spiders/pipelines/library_identity.py) matches a
+        """Yield the file's rows as one Batch: library identity (spiders/sources/libraries/pipelines.py) matches a
         whole file against the stored libraries at once. A row's ref is the source's own id, if any, until then."""
         layout, rows = rows_of(text)
         stats = self.crawler.stats

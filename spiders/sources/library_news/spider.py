@@ -1,6 +1,6 @@
 """Public Libraries News: closures, threatened closures and reopenings reported per place, as news mentions.
 
-These are REPORTED signals, never counted as closures; spiders/pipelines/news_links.py links each to a local
+These are REPORTED signals, never counted as closures; spiders/sources/library_news/pipelines.py links each to a local
 authority (and a library when its name is in the item). Pages: /feed?paged=N until a page is missing (404) or has no items.
 """
 from __future__ import annotations
@@ -35,6 +35,7 @@ class LibraryNewsSpider(SourceSpider):
     closure_rule = "reports"      # news of closures, not closures
     subscription_kinds = {"news": ()}
     schedule = "0 6 * * *"   # daily
+    pipelines = {"spiders.sources.library_news.pipelines.NewsLinksPipeline": 150}
 
     def first_requests(self):
         yield self.page(1)

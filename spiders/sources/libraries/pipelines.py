@@ -1,6 +1,6 @@
 """Library identity as a pipeline: each library row of a file takes the ref of the stored library it is.
 
-The rule is spiders/library_match.py's; it needs the whole file at once (each stored library is claimed by at
+The rule is spiders/sources/libraries/library_match.py's; it needs the whole file at once (each stored library is claimed by at
 most one row), so the libraries spider hands its rows down as one Batch. A row arrives with the source's own id
 as its ref, if it has one (used for a library seen for the first time). A row without coordinates keeps the
 stored library's, when it is at the same postcode.
@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections import Counter
 
 from spiders.items import Batch, items_of
-from spiders.library_match import LibraryKey, known_libraries, match_refs, norm_postcode, replaced_rows
 from spiders.pipelines.context import StorePipeline
 from spiders.sources.libraries.items import Library
+from spiders.sources.libraries.library_match import (
+    LibraryKey,
+    known_libraries,
+    match_refs,
+    norm_postcode,
+    replaced_rows,
+)
 
 
 class LibraryIdentityPipeline(StorePipeline):

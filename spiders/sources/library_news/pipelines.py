@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from spiders.items import items_of
-from spiders.library_match import name_words, norm_authority
 from spiders.pipelines.context import crawl_context
+from spiders.place_names import name_words, norm_authority
 from spiders.sources.library_news.items import NewsMention
 
 
