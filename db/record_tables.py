@@ -55,6 +55,7 @@ class RecordTable:
     place_kind: str = ""          # its rows with coordinates are in the places view as this kind ("" = not)
     venue_kind: str = "null"      # SQL (over alias r) for a place's venue kind
     legacy: str | None = None     # the set its steps were recorded in before each table had its own ("public")
+    seen_apart: bool = False      # its seen marks are kept in a side table (db/seen.py)
 
     def migrations(self) -> Migrations:
         """Return its migration set: the table and its item's columns first, then its own steps and the rest of

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db import seen
+
 
 def within(column: str, lo: str, hi: str) -> str:
     """SQL: the date in `column` lies in [lo, hi], compared at the column's own precision (a bare year counts)."""
@@ -33,6 +35,15 @@ class Indicator:
     dated_by: str = ""      # the record column a windowed indicator's dates come from
     noun: str = "records"   # what an empty window holds none of
     more_is_worse: bool = False   # closures: a left-behind rate above England's is the bad gap
+    # Only records the latest healthy crawl listed count (:crawl_id): a list re-published whole, where a record it
+    # no longer lists must not count as open for ever.
+    listed_in_latest: bool = False
+
+    def where(self, table: str) -> str:
+        """Return SQL over the record r of `table`: the indicator's condition, with the latest-crawl test if any."""
+        if not self.listed_in_latest:
+            return self.condition
+        return f"{self.condition} AND {seen.last_crawl(table)} = :crawl_id"
 
 
 CLOSED_IN_WINDOW = within("r.closed_at", ":window_from", ":window_to")

@@ -37,6 +37,8 @@ class Record:
     problems: list[str] = field(default_factory=list, repr=False)  # why it cannot be stored, if anything
 
     TABLE: ClassVar[str] = ""
+    # Its table keeps the "listed again unchanged" marks in a narrow side table (db/seen.py): for many wide rows.
+    SEEN_APART: ClassVar[bool] = False
     NUMBER_FIELDS: ClassVar[tuple[str, ...]] = ("latitude", "longitude")
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ()
     # Fields left out of the content hash, so that a re-crawl with the same content is "unchanged".

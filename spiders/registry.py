@@ -94,7 +94,8 @@ def record_table(cls) -> RecordTable:
     """Return the record table a spider's item declares, with the migrations the spider names."""
     schema = cls.schema
     return RecordTable(cls.item_class.TABLE, columns(cls.item_class), tuple(schema.steps) if schema else (),
-                       cls.place_kind, cls.venue_kind_sql, schema.legacy if schema else None)
+                       cls.place_kind, cls.venue_kind_sql, schema.legacy if schema else None,
+                       seen_apart=cls.item_class.SEEN_APART)
 
 
 @cache

@@ -41,7 +41,7 @@ def test_a_table_not_kept_apart_is_marked_in_its_rows(fresh_db):
     fresh_db["pubs"].insert({"id": "fhrs_pubs:1", "source": "fhrs_pubs", "last_crawl_id": 1}, alter=True)
     with fresh_db.conn:
         seen.touch(fresh_db, "pubs", ["fhrs_pubs:1"], 2, "crawl 2")
-    assert "pubs" not in seen.APART and not fresh_db["pubs_seen"].exists()
+    assert seen.apart("grants") and not seen.apart("pubs") and not fresh_db["pubs_seen"].exists()
     assert fresh_db.execute("select last_crawl_id, last_seen_at from pubs").fetchone() == (2, "crawl 2")
 
 

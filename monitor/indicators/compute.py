@@ -202,7 +202,7 @@ def latest_dates(db: sqlite_utils.Database) -> dict[str, str | None]:
             if db[table].exists() and ind.dated_by in db[table].columns_dict:
                 try:
                     out[ind.name] = db.execute(f"select max(r.{ind.dated_by}) from [{table}] r where r.source = "
-                                               f":source and {ind.condition}",
+                                               f":source and {ind.where(table)}",
                                                dict(ALL_DATES, source=ind.source)).fetchone()[0]
                 except sqlite3.OperationalError:   # a column a fresh table does not have yet: nothing recorded
                     out[ind.name] = None

@@ -41,7 +41,7 @@ BY_NAME: Mapping[str, Indicator] = _ByName()
 def _ward_where(ind: Indicator, table: str, ward: str, window_from: str, window_to: str) -> str:
     """Return the FROM and WHERE of the records that count towards the indicator in one ward."""
     after = f"date({window_to}, '+1 day')"
-    condition = (ind.condition.replace(":crawl_id", f"(select max(crawl_id) from scope_runs where source = "
+    condition = (ind.where(table).replace(":crawl_id", f"(select max(crawl_id) from scope_runs where source = "
                                                     f"'{ind.source}' and healthy = 1)")
                  .replace(":window_from", window_from).replace(":since", window_from)
                  .replace(":window_end", after).replace(":window_to", window_to))

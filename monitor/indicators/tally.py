@@ -36,7 +36,7 @@ def tally_source(db: sqlite_utils.Database, source: Source, cov: Coverage, param
     scoped = " AND r.scope IN (SELECT value FROM json_each(:scopes))" if cov.record_scopes is not None else ""
     by_condition: dict[str, list] = {}
     for ind in indicators:
-        by_condition.setdefault(ind.condition, []).append(ind)
+        by_condition.setdefault(ind.where(source.table), []).append(ind)
     tallies = {}
     for condition, inds in by_condition.items():
         sql = tally_query(source, condition, inds, scoped)

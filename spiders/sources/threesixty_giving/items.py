@@ -26,6 +26,7 @@ class Grant(Record):
     geo_input: str | None = None               # which input located it: beneficiary_location, recipient_postcode...
     input_hash: str | None = None              # of its raw input and the mapping's version (pipelines/unchanged.py)
     TABLE: ClassVar[str] = "grants"
+    SEEN_APART: ClassVar[bool] = True   # a million ~1 KB rows, nearly all listed again unchanged every week
     NUMBER_FIELDS: ClassVar[tuple[str, ...]] = Record.NUMBER_FIELDS + ("amount",)
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("award_date",)
     VOLATILE: ClassVar[tuple[str, ...]] = Record.VOLATILE + ("geo_input", "input_hash")
