@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.config import DEFAULTS
+from core.config import defaults
 from db.store import init_public
 from monitor.indicators.compute import compute_and_store
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         times = []
         for k in range(args.repeat):
             t = time.perf_counter()
-            out = compute_and_store(db, f"2024-06-30T07:00:{k:02d}", DEFAULTS)
+            out = compute_and_store(db, f"2024-06-30T07:00:{k:02d}", defaults())
             times.append(time.perf_counter() - t)
         best, median = min(times), statistics.median(times)
         print(f"compute_and_store: {len(out)} rows; best {best:.3f} s, median {median:.3f} s over {args.repeat} runs")

@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from core.config import DEFAULTS, load
+from core.config import defaults, load
 from db.schema import public
 from db.store import connect
 from geo.postcodes import PostcodesClient, normalise_postcode
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--postcodes", type=int, default=20000)
     p.add_argument("--latency", type=float, default=0.15, help="seconds the emulator waits before each answer")
     p.add_argument("--pairs", type=int, default=3)
-    p.add_argument("--concurrency", type=int, default=DEFAULTS["postcodes_concurrency"])
-    p.add_argument("--rate", type=float, default=DEFAULTS["postcodes_rate_per_second"],
+    p.add_argument("--concurrency", type=int, default=defaults()["postcodes_concurrency"])
+    p.add_argument("--rate", type=float, default=defaults()["postcodes_rate_per_second"],
                    help="requests per second (0 = no limit)")
     p.add_argument("--compare", choices=("directory", "concurrency"), default="directory",
                    help="the local directory against the service (default), or the client one request at a time "

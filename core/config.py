@@ -1,6 +1,8 @@
 """Settings: one table of defaults with help text, overridden by a TOML file, then by the environment.
 
-Secrets (the SMTP password) are read only from the environment, never from the file.
+The monitor's own settings are here; each source declares its own beside its spider (`options`, e.g. the FSA
+authorities to crawl), and the source registry (spiders/registry.py) hands them in through `provide`. Both are read
+from the same file, by name. Secrets (the SMTP password) are read only from the environment, never from the file.
 """
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import difflib
 import os
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +72,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("response_max_mb", 100,
             "Largest response body a crawl holds in memory, in MiB, before and after decoding: keep it well under "
             "crawl_memory_mb.", low=1),
-    Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all English."),
-    Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API).",
-            choices=("xml", "json")),
-    Setting("grants_window_days", 365, "Grants indicators cover this many days before now."),
+    Setting("grants_window_days", 365,
+            "Windowed indicators (grants, pub and club closures) cover this many days before now."),
     Setting("min_reliable_count", 20,
             "A rate from fewer records than this is marked 'too few to say' (not reliable), whatever its value."),
-    Setting("library_closures_since", "2010-01-01", "Library closures are counted from this date.", kind="date"),
     Setting("datasette_url", "http://127.0.0.1:8001", "Base URL of the Datasette that links in emails point to."),
     Setting("mail_from", "Left-behind monitor <monitor@localhost>", "From address of alerts and digests."),
     Setting("smtp_host", "", "SMTP server; empty means write mail to the Maildir instead.", env="LBM_SMTP_HOST"),
@@ -110,12 +109,37 @@ SETTINGS: tuple[Setting, ...] = (
             low=1),
     Setting("misfire_grace_seconds", 21600, "A scheduled job missed by more than this (machine off) waits for its "
                                             "next time; within it, missed runs are coalesced into one."),
-    Setting("notable_grant_amount", 10000, "Grants of at least this many pounds into left-behind wards are listed "
-                                           "in the digest."),
 )
 
-DEFAULTS = {s.name: s.default for s in SETTINGS}
 SECRET_ENV = {"smtp_password": "LBM_SMTP_PASSWORD"}
+_provider: Callable[[], Iterable[tuple[str, Setting]]] | None = None
+
+
+def provide(settings: Callable[[], Iterable[tuple[str, Setting]]]) -> None:
+    """Tell the settings where the sources' own come from: (source name, Setting) pairs (the registry calls this)."""
+    global _provider
+    _provider = settings
+
+
+def source_settings() -> list[tuple[str, Setting]]:
+    """Return each source's own settings, as (source name, Setting), in source order."""
+    if _provider is None:
+        raise ConfigError("the sources' settings are unknown: import the source registry (spiders.registry) first")
+    pairs = list(_provider())
+    names = [s.name for s in SETTINGS] + [s.name for _, s in pairs]
+    if clash := sorted({n for n in names if names.count(n) > 1}):
+        raise ConfigError(f"setting {clash[0]!r} is declared twice (by the monitor or by two sources)")
+    return pairs
+
+
+def all_settings() -> tuple[Setting, ...]:
+    """Return every setting: the monitor's, then each source's own."""
+    return SETTINGS + tuple(s for _, s in source_settings())
+
+
+def defaults() -> dict[str, Any]:
+    """Return every setting's default, by name."""
+    return {s.name: s.default for s in all_settings()}
 
 
 def load(path: str | os.PathLike | None = None, environ: dict | None = None,
@@ -123,7 +147,8 @@ def load(path: str | os.PathLike | None = None, environ: dict | None = None,
     """Return the settings: defaults, then the TOML file, then the environment, each value checked."""
     environ = os.environ if environ is None else environ
     warn = warn or (lambda message: print(f"Warning: {message}", file=sys.stderr))
-    values = dict(DEFAULTS)
+    table = all_settings()
+    values = {s.name: s.default for s in table}
     if path:
         p = Path(path)
         if not p.exists():
@@ -137,13 +162,13 @@ def load(path: str | os.PathLike | None = None, environ: dict | None = None,
         for name, env in SECRET_ENV.items():
             if name in data:
                 raise ConfigError(f"unknown setting {name} in {p}: it is read only from the environment ({env})")
-        for name in sorted(set(data) - set(DEFAULTS)):
-            near = difflib.get_close_matches(name, DEFAULTS, n=1)
+        for name in sorted(set(data) - set(values)):
+            near = difflib.get_close_matches(name, values, n=1)
             warn(f"unknown setting {name!r} in {p} is ignored" + (f" (did you mean {near[0]}?)" if near else ""))
-        for s in SETTINGS:
+        for s in table:
             if s.name in data:
                 values[s.name] = check(s, data[s.name], f"{s.name} = {shown(_toml_value(data[s.name]))} in {p}")
-    for s in SETTINGS:
+    for s in table:
         if s.env and environ.get(s.env):
             raw = environ[s.env]
             values[s.name] = check(s, from_text(s, raw), f"{s.env}={shown(raw)} (setting {s.name})")
@@ -154,15 +179,25 @@ def load(path: str | os.PathLike | None = None, environ: dict | None = None,
 
 
 def markdown_table() -> str:
-    """Return the settings as a Markdown table, for the README."""
+    """Return the settings as Markdown: the monitor's table, then each source's own (docs/configuration.md)."""
+    lines = _table(SETTINGS)
+    lines.append("| (secret) `smtp_password` | | `LBM_SMTP_PASSWORD` | SMTP password, only from the environment. |")
+    by_source: dict[str, list[Setting]] = {}
+    for source, setting in source_settings():
+        by_source.setdefault(source, []).append(setting)
+    for source, settings in by_source.items():
+        lines += ["", f"Settings of the `{source}` source (declared beside its spider):", "", *_table(settings)]
+    return "\n".join(lines)
+
+
+def _table(settings) -> list[str]:
     lines = ["| setting | default | environment | what it does |", "|---|---|---|---|"]
-    for s in SETTINGS:
+    for s in settings:
         default = s.default
         if isinstance(default, dict):
             default = ", ".join(f"{k}: {v}" for k, v in default.items()) or "{}"
         lines.append(f"| `{s.name}` | `{default}` | {('`' + s.env + '`') if s.env else ''} | {s.help} |")
-    lines.append("| (secret) `smtp_password` | | `LBM_SMTP_PASSWORD` | SMTP password, only from the environment. |")
-    return "\n".join(lines)
+    return lines
 
 
 def _toml_value(value) -> str:
@@ -183,18 +218,17 @@ def example_toml() -> str:
              "# Copy this file, change what you need, and pass it with --config (or LBM_CONFIG).",
              "# The SMTP password is never read from here: set LBM_SMTP_PASSWORD in the environment.", ""]
     tables = []
-    for s in SETTINGS:
+    owner = {s.name: source for source, s in source_settings()}
+    for s in all_settings():
         if isinstance(s.default, dict):
             tables.append(s)
             continue
-        lines += [f"# {s.help}" + (f" (environment: {s.env})" if s.env else ""), f"{s.name} = {_toml_value(s.default)}", ""]
+        about = (f"# The {owner[s.name]} source: " if s.name in owner else "# ") + s.help \
+            + (f" (environment: {s.env})" if s.env else "")
+        lines += [about, f"{s.name} = {_toml_value(s.default)}", ""]
     for s in tables:
         lines += [f"# {s.help}", f"[{s.name}]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in s.default.items()]
         lines.append("")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":
-    import sys
-    print(example_toml() if sys.argv[1:] == ["--example"] else markdown_table())

@@ -56,6 +56,9 @@ class SourceSpider(scrapy.Spider):
     # Its own item pipelines (import path -> order), added to the project's ITEM_PIPELINES for its crawls only:
     # e.g. the libraries' identity pipeline (50) runs before the shared normalise (100) and validate (200).
     pipelines: ClassVar[dict[str, int]] = {}
+    # Its own settings (core.setting_values.Setting), read from the same config file as the monitor's, by name;
+    # the spider reads them with self.option(name, default), the monitor from its settings dict.
+    options: ClassVar[tuple] = ()
 
     @classmethod
     def update_settings(cls, settings) -> None:

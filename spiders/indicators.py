@@ -30,7 +30,8 @@ class Indicator:
     condition: str          # SQL over record alias r: which records count
     measure: str = "1"      # SQL: what a counted record adds to the numerator
     excluded: str = ""      # SQL: counted records left out of the numerator (reported as excluded_non_gbp)
-    window: str = ""        # "window" (from..to) or "since" (library_closures_since..to); stored with the row
+    window: str = ""        # "window" (grants_window_days before now..now) or "since" (a date..now); stored with the row
+    since: str = ""         # a "since" indicator's setting giving its first date (its source declares it)
     unit: str = "count"     # "gbp" for money
     dated_by: str = ""      # the record column a windowed indicator's dates come from
     noun: str = "records"   # what an empty window holds none of

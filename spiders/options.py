@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from core.config import load
+from spiders import registry  # noqa: F401  (the settings learn the sources' own from it)
 
 
 def monitor_settings(scrapy_settings) -> dict:

@@ -21,6 +21,8 @@ import yaml
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
+from core import config
+from core.setting_values import Setting
 from db import record_tables
 from db.record_tables import RecordTable
 from spiders import settings as spider_settings
@@ -55,6 +57,7 @@ class Source:
     venue_kind_nouns: dict     # venue kind -> its noun, in alerts and the digest
     ward_profile: tuple        # its records on the ward_profile page: SQL for section, item, date, detail
     ward_section: dict         # its records on the people's ward page: heading and rank
+    options: tuple             # its own settings (core.setting_values.Setting)
 
     @property
     def closes_by_absence(self) -> bool:
@@ -87,7 +90,8 @@ def from_spider(cls) -> Source:
                   schedule=cls.schedule, record_table=record_table(cls),
                   indicators=tuple(cls.indicators), rank=cls.rank,
                   digest_section=dict(cls.digest_section), venue_kind_nouns=dict(cls.venue_kind_nouns),
-                  ward_profile=tuple(cls.ward_profile), ward_section=dict(cls.ward_section))
+                  ward_profile=tuple(cls.ward_profile), ward_section=dict(cls.ward_section),
+                  options=tuple(cls.options))
 
 
 def record_table(cls) -> RecordTable:
@@ -142,7 +146,13 @@ def record_table_names() -> tuple[str, ...]:
     return tuple(t.name for t in tables_of_sources())
 
 
+def source_settings() -> list[tuple[str, Setting]]:
+    """Return each source's own settings, as (source name, Setting), in the order sources are shown."""
+    return [(s.name, setting) for s in ranked() for setting in s.options]
+
+
 record_tables.provide(tables_of_sources)   # the store learns its record tables from the sources
+config.provide(source_settings)            # and the settings their own
 
 
 def source_folders() -> list:

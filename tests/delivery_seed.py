@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from core.config import DEFAULTS
+from core.config import defaults
 
 LB_WARD = "E05000028"        # Becontree, Barking and Dagenham: left behind
 LB_WARD_2 = "E05000652"      # Breightmet, Bolton: left behind
@@ -12,7 +12,7 @@ HOSTILE = "<script>alert(1)</script>\r\nBcc: victim@example.net"
 
 
 def settings(tmp_path, **over) -> dict:
-    base = {**DEFAULTS, "smtp_password": "", "maildir": str(tmp_path / "mail"),
+    base = {**defaults(), "smtp_password": "", "maildir": str(tmp_path / "mail"),
             "datasette_url": "http://127.0.0.1:8001", "unsubscribe_url": "http://127.0.0.1:8001/unsubscribe"}
     base.update(over)
     return base

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-from core.config import DEFAULTS
+from core.config import defaults
 from db.store import init_private
 from monitor.delivery.mailer import MaildirTransport, SMTPTransport
 from monitor.delivery.outbox import deliver_due
@@ -27,7 +27,7 @@ def main(argv: list[str]) -> None:
         if crash and (step, row_id) == crash:
             os._exit(3)
 
-    sent = deliver_due(init_private(private), transport, dict(DEFAULTS), NOW, on_step=on_step)
+    sent = deliver_due(init_private(private), transport, dict(defaults()), NOW, on_step=on_step)
     print(sent)
 
 

@@ -3,7 +3,7 @@ from click.testing import CliRunner
 import run
 
 EXPECTED = {"init", "resolve", "crawl", "events", "indicators", "subscribe", "unsubscribe", "subscriptions",
-            "digest", "schedule", "serve", "serve-unsubscribe", "demo", "status"}
+            "digest", "schedule", "serve", "serve-unsubscribe", "demo", "status", "settings"}
 
 
 def test_every_command_module_is_registered():

@@ -6,7 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from core.config import DEFAULTS
+from core.config import defaults
 from monitor.indicators.compute import compute_and_store
 from run import cli
 from tests.indicator_records import DE_BRUCE, JESMOND, LEFT_BEHIND_POP, crawl, record
@@ -17,7 +17,7 @@ def stored(fresh_db, db_path, private_db_path):
     """Two stored computations a week apart: one group in a left-behind ward, then two."""
     c = crawl(fresh_db, "mutual_aid", {"mutual_aid": True})
     record(fresh_db, "mutual_aid", DE_BRUCE, c)
-    compute_and_store(fresh_db, "2024-06-01T07:00:00", DEFAULTS)
+    compute_and_store(fresh_db, "2024-06-01T07:00:00", defaults())
     c2 = crawl(fresh_db, "mutual_aid", {"mutual_aid": True})
     fresh_db.execute("UPDATE groups SET last_crawl_id = ?", [c2])
     record(fresh_db, "mutual_aid", JESMOND, c2)
@@ -28,7 +28,7 @@ def stored(fresh_db, db_path, private_db_path):
     record(fresh_db, g, "E05000027", c3, amount=3_037_779.0, currency="GBP", award_date="2020-05-01", covid=1)
     record(fresh_db, g, "E05000026", c3, amount=30_404_530.0, currency="GBP", award_date="2020-05-01", covid=1)
     fresh_db.conn.commit()
-    compute_and_store(fresh_db, "2024-06-08T07:00:00", DEFAULTS)
+    compute_and_store(fresh_db, "2024-06-08T07:00:00", defaults())
     return ["--db", str(db_path), "--private-db", str(private_db_path)]
 
 

@@ -1,7 +1,7 @@
 """An empty window's note names that indicator's own latest record: a social club's closure, not any venue's."""
 from __future__ import annotations
 
-from core.config import DEFAULTS
+from core.config import defaults
 from monitor.indicators.compute import compute
 from tests.indicator_records import DE_BRUCE, JESMOND, by_key, crawl, record
 
@@ -17,7 +17,7 @@ def register_with_a_pub_closed_last_month(db) -> int:
 
 def test_no_social_club_ever_closed_is_said_so(fresh_db):
     register_with_a_pub_closed_last_month(fresh_db)
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS))
+    rows = by_key(compute(fresh_db, NOW, defaults()))
     note = rows[("social_club_closures_per_100k", "england")]["note"]
     assert note == "no social club closures recorded in the window (none ever recorded)"
     assert rows[("pub_closures_per_100k", "england")]["numerator"] == 1        # the pub's closure is in the window
@@ -27,6 +27,6 @@ def test_the_latest_is_the_social_clubs_own_not_the_pubs(fresh_db):
     c = register_with_a_pub_closed_last_month(fresh_db)
     record(fresh_db, "fhrs_pubs", JESMOND, c, scope="Hartlepool", venue_kind="members_club", status="closed",
            closed_at="2021-03-01")                                               # before the window
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS))
+    rows = by_key(compute(fresh_db, NOW, defaults()))
     note = rows[("social_club_closures_per_100k", "left_behind")]["note"]
     assert note == "no social club closures recorded in the window (latest: 2021-03-01)"

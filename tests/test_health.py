@@ -1,4 +1,4 @@
-from core.config import DEFAULTS
+from core.config import defaults
 from monitor.changes import health
 
 
@@ -11,7 +11,7 @@ def _history(db, source, scope, counts):
 
 
 def _judge(db, stats, crawl_id, error=None, source="fhrs_pubs"):
-    return {v.scope: v for v in health.judge(db, source, crawl_id, stats, DEFAULTS, error)}
+    return {v.scope: v for v in health.judge(db, source, crawl_id, stats, defaults(), error)}
 
 
 def test_scope_counts_reads_items_errors_reasons():
@@ -66,7 +66,7 @@ def test_failure_event_raised_once_per_streak(fresh_db):
     for i in range(1, 6):
         fresh_db["crawl_runs"].insert({"id": i, "source": "libraries", "status": "failed", "reason": f"HTTP 500 #{i}"},
                                       pk="id")
-        raised.append(health.raise_failure_event(fresh_db, "libraries", i, DEFAULTS, f"2020-01-0{i}"))
+        raised.append(health.raise_failure_event(fresh_db, "libraries", i, defaults(), f"2020-01-0{i}"))
     assert raised == [False, False, True, False, False]
     event = next(fresh_db["events"].rows)
     assert event["kind"] == "source_failing" and "3 failed crawls" in event["name"]

@@ -1,7 +1,7 @@
 """Indicator history: past computations are queries over the stored rows."""
 from __future__ import annotations
 
-from core.config import DEFAULTS
+from core.config import defaults
 from monitor.indicators import history
 from monitor.indicators.compute import INDICATORS, compute_and_store
 from tests.indicator_records import DE_BRUCE, LEFT_BEHIND_POP, crawl, record
@@ -10,9 +10,9 @@ from tests.indicator_records import DE_BRUCE, LEFT_BEHIND_POP, crawl, record
 def _two_weeks(db):
     c = crawl(db, "mutual_aid", {"mutual_aid": True})
     record(db, "mutual_aid", DE_BRUCE, c)
-    compute_and_store(db, "2024-06-01T07:00:00", DEFAULTS)
+    compute_and_store(db, "2024-06-01T07:00:00", defaults())
     record(db, "mutual_aid", DE_BRUCE, c)
-    compute_and_store(db, "2024-06-08T07:00:00", DEFAULTS)
+    compute_and_store(db, "2024-06-08T07:00:00", defaults())
 
 
 def test_latest_computation_at_a_date_or_instant(fresh_db):

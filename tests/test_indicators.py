@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import DEFAULTS
+from core.config import defaults
 from monitor.indicators.compute import BY_NAME, INDICATORS, compute, compute_and_store, measure, rate, within
 from monitor.indicators.coverage import counted_sources
 from monitor.indicators.tally import tally_query
@@ -67,7 +67,7 @@ def test_mutual_aid_groups_in_latest_healthy_crawl(fresh_db):
     record(fresh_db, "mutual_aid", None, c)                     # unresolved: in coverage, in no numerator
     record(fresh_db, "mutual_aid", JESMOND, old)                # not listed in the latest crawl
     record(fresh_db, "mutual_aid", JESMOND, c, status="closed")
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS))
+    rows = by_key(compute(fresh_db, NOW, defaults()))
     lb = rows[("mutual_aid_groups_per_100k", "left_behind")]
     assert (lb["numerator"], lb["population"]) == (2, LEFT_BEHIND_POP)
     assert lb["value"] == pytest.approx(per100k(2, LEFT_BEHIND_POP))
@@ -86,7 +86,7 @@ def test_an_unhealthy_latest_crawl_keeps_the_last_good_one(fresh_db):
     good = crawl(fresh_db, "mutual_aid", {"mutual_aid": True})
     record(fresh_db, "mutual_aid", DE_BRUCE, good)
     crawl(fresh_db, "mutual_aid", {"mutual_aid": False})
-    lb = by_key(compute(fresh_db, NOW, DEFAULTS))[("mutual_aid_groups_per_100k", "left_behind")]
+    lb = by_key(compute(fresh_db, NOW, defaults()))[("mutual_aid_groups_per_100k", "left_behind")]
     assert lb["numerator"] == 1
     assert f"crawl {good}:" in lb["coverage"]["note"]
 
@@ -94,7 +94,7 @@ def test_an_unhealthy_latest_crawl_keeps_the_last_good_one(fresh_db):
 def test_no_healthy_crawl_is_no_data_never_zero(fresh_db):
     c = crawl(fresh_db, "mutual_aid", {"mutual_aid": False})
     record(fresh_db, "mutual_aid", DE_BRUCE, c)
-    rows = compute(fresh_db, NOW, DEFAULTS)
+    rows = compute(fresh_db, NOW, defaults())
     for r in rows:
         if r["indicator"] in ("mutual_aid_groups_per_100k", "pubs_per_100k"):
             assert (r["numerator"], r["population"], r["value"]) == (None, None, None)
@@ -118,7 +118,7 @@ def _grants(db):
 
 def test_grants_in_the_default_window(fresh_db):
     _grants(fresh_db)
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS))   # 365 days before 2024-06-30: from 2023-07-01
+    rows = by_key(compute(fresh_db, NOW, defaults()))   # 365 days before 2024-06-30: from 2023-07-01
     gbp = rows[("grants_gbp_per_100k", "left_behind")]
     assert gbp["numerator"] == pytest.approx(1500.5)             # the USD grant is not in the £ figure
     assert gbp["value"] == pytest.approx(per100k(1500.5, LEFT_BEHIND_POP))
@@ -134,14 +134,14 @@ def test_grants_in_the_default_window(fresh_db):
 
 def test_grants_in_a_chosen_window(fresh_db):
     _grants(fresh_db)
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS, window_from="2022-01-01", window_to="2022-12-31"))
+    rows = by_key(compute(fresh_db, NOW, defaults(), window_from="2022-01-01", window_to="2022-12-31"))
     assert rows[("grants_gbp_per_100k", "other_deprived")]["numerator"] == 300
     assert rows[("grants_count_per_100k", "left_behind")]["numerator"] == 0
 
 
 def test_covid_grants_any_date_gbp_only(fresh_db):
     _grants(fresh_db)
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS))
+    rows = by_key(compute(fresh_db, NOW, defaults()))
     lb, od = rows[("covid_grants_gbp_per_100k", "left_behind")], rows[("covid_grants_gbp_per_100k", "other_deprived")]
     assert lb["value"] == pytest.approx(per100k(10_000, LEFT_BEHIND_POP))
     assert od["numerator"] == 4_000 and od["coverage"]["excluded_non_gbp"] == 1
@@ -159,7 +159,7 @@ def test_pubs_over_healthy_authorities_only(fresh_db):
     record(fresh_db, p, VICTORIA, c, scope="Hartlepool", status="closed", closed_at="2020-01-01")
     record(fresh_db, p, KINGSWOOD, c, scope="Corby")           # its authority's crawl was unhealthy
     record(fresh_db, p, KINGSWOOD, c, scope="Corby")
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS))
+    rows = by_key(compute(fresh_db, NOW, defaults()))
     lb, od, eng = (rows[("pubs_per_100k", g)] for g in ("left_behind", "other_deprived", "england"))
     assert (lb["numerator"], lb["population"]) == (3, HARTLEPOOL_LB_POP)
     assert lb["value"] == pytest.approx(per100k(3, HARTLEPOOL_LB_POP))
@@ -182,14 +182,14 @@ def test_libraries_whole_source_and_closures_since_2010(fresh_db):
         record(fresh_db, lib, ward, c)
     for ward, closed in ((JESMOND, "2012"), (JESMOND, "2010"), (JESMOND, "2009"), (BURN_VALLEY, "2015-05-01")):
         record(fresh_db, lib, ward, c, status="closed", closed_at=closed)
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS))
+    rows = by_key(compute(fresh_db, NOW, defaults()))
     assert rows[("libraries_per_100k", "left_behind")]["value"] == pytest.approx(per100k(1, LEFT_BEHIND_POP))
     assert rows[("libraries_per_100k", "england")]["numerator"] == 3
     assert rows[("library_closures_per_100k", "left_behind")]["numerator"] == 2      # 2009 is before 2010
     assert rows[("library_closures_per_100k", "other_deprived")]["numerator"] == 1
     assert rows[("library_closures_per_100k", "england")]["value"] == pytest.approx(per100k(3, ENGLAND_POP))
     assert rows[("library_closures_per_100k", "england")]["window_from"] == "2010-01-01"
-    later = by_key(compute(fresh_db, NOW, dict(DEFAULTS, library_closures_since="2011-01-01")))
+    later = by_key(compute(fresh_db, NOW, dict(defaults(), library_closures_since="2011-01-01")))
     assert later[("library_closures_per_100k", "left_behind")]["numerator"] == 1
 
 
@@ -198,7 +198,7 @@ def test_open_libraries_are_those_the_latest_healthy_list_names(fresh_db):
     record(fresh_db, "libraries", DE_BRUCE, first)          # an older row the later list no longer names
     latest = crawl(fresh_db, "libraries", {"libraries": True})
     record(fresh_db, "libraries", JESMOND, latest)
-    rows = by_key(compute(fresh_db, NOW, DEFAULTS))
+    rows = by_key(compute(fresh_db, NOW, defaults()))
     assert rows[("libraries_per_100k", "left_behind")]["numerator"] == 1
 
 
@@ -206,7 +206,7 @@ def test_ward_rows_give_one_wards_figures(fresh_db):
     c = crawl(fresh_db, "fhrs_pubs", {"Hartlepool": True})
     record(fresh_db, "fhrs_pubs", DE_BRUCE, c, scope="Hartlepool")
     record(fresh_db, "fhrs_pubs", DE_BRUCE, c, scope="Hartlepool")
-    m = measure(fresh_db, NOW, DEFAULTS)
+    m = measure(fresh_db, NOW, defaults())
     mine = {r["indicator"]: r for r in ward_rows(m, DE_BRUCE)}
     assert mine["pubs_per_100k"]["value"] == pytest.approx(per100k(2, 8_895))
     assert mine["mutual_aid_groups_per_100k"]["value"] is None
@@ -218,12 +218,12 @@ def test_ward_rows_give_one_wards_figures(fresh_db):
 def test_history_across_two_computations(fresh_db):
     c = crawl(fresh_db, "mutual_aid", {"mutual_aid": True})
     record(fresh_db, "mutual_aid", DE_BRUCE, c)
-    first = compute_and_store(fresh_db, "2024-06-01T07:00:00", DEFAULTS)
+    first = compute_and_store(fresh_db, "2024-06-01T07:00:00", defaults())
     c2 = crawl(fresh_db, "mutual_aid", {"mutual_aid": True})
     fresh_db.execute("UPDATE groups SET last_crawl_id = ?", [c2])
     record(fresh_db, "mutual_aid", JESMOND, c2)
-    compute_and_store(fresh_db, "2024-06-08T07:00:00", DEFAULTS)
-    compute_and_store(fresh_db, "2024-06-08T07:00:00", DEFAULTS)    # same instant again: replaced, not doubled
+    compute_and_store(fresh_db, "2024-06-08T07:00:00", defaults())
+    compute_and_store(fresh_db, "2024-06-08T07:00:00", defaults())    # same instant again: replaced, not doubled
     assert len(first) == len(INDICATORS) * 3
     assert fresh_db["indicators"].count == 2 * len(INDICATORS) * 3
     values = fresh_db.execute("""SELECT computed_at, numerator, value FROM indicators
@@ -239,7 +239,7 @@ def test_record_in_an_unknown_ward_counts_outside_coverage(fresh_db):
     c = crawl(fresh_db, "mutual_aid", {"mutual_aid": True})
     record(fresh_db, "mutual_aid", DE_BRUCE, c)
     record(fresh_db, "mutual_aid", "W05000001", c)            # a Welsh ward: no English area group
-    eng = by_key(compute(fresh_db, NOW, DEFAULTS))[("mutual_aid_groups_per_100k", "england")]
+    eng = by_key(compute(fresh_db, NOW, defaults()))[("mutual_aid_groups_per_100k", "england")]
     assert eng["numerator"] == 1
     assert (eng["coverage"]["records"], eng["coverage"]["outside_coverage"]) == (2, 1)
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from scipy.stats import chi2
 
-from core.config import DEFAULTS
+from core.config import defaults
 from monitor.indicators.compute import compute
 from monitor.indicators.intervals import money_interval, overlaps, poisson_interval
 from run import cli
@@ -47,7 +47,7 @@ def test_rows_carry_intervals_and_small_numbers_are_too_few_to_say(fresh_db):
     for _ in range(3):   # three COVID grants of £1,000 in one left-behind ward
         record(fresh_db, g, DE_BRUCE, c, amount=1000.0, currency="GBP", award_date="2020-05-01", covid=1)
     fresh_db.conn.commit()
-    rows = {(r["indicator"], r["area_group"]): r for r in compute(fresh_db, "2020-06-01T00:00:00", DEFAULTS)}
+    rows = {(r["indicator"], r["area_group"]): r for r in compute(fresh_db, "2020-06-01T00:00:00", defaults())}
     lb = rows[("covid_grants_gbp_per_100k", "left_behind")]
     assert lb["value"] == pytest.approx(3000 * 1e5 / LEFT_BEHIND_POP)
     half = 1.959964 * math.sqrt(3 * 1000 ** 2) * 1e5 / LEFT_BEHIND_POP
@@ -66,7 +66,7 @@ def test_an_empty_window_is_no_data_with_the_latest_date_not_zero(fresh_db):
     c = crawl(fresh_db, g, {g: True})
     record(fresh_db, g, DE_BRUCE, c, amount=1000.0, currency="GBP", award_date="2020-05-01", covid=1)
     fresh_db.conn.commit()
-    rows = {(r["indicator"], r["area_group"]): r for r in compute(fresh_db, "2024-06-01T00:00:00", DEFAULTS)}
+    rows = {(r["indicator"], r["area_group"]): r for r in compute(fresh_db, "2024-06-01T00:00:00", defaults())}
     for group in ("left_behind", "england"):
         row = rows[("grants_gbp_per_100k", group)]
         assert row["value"] is None and row["numerator"] is None and row["reliable"] is False

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from core.config import DEFAULTS
+from core.config import defaults
 from monitor.delivery import outbox
 from monitor.delivery.mailer import MaildirTransport, SMTPTransport, compose
 from tests.smtp_server import SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2024-03-05T06:00:00+00:00"
-SETTINGS = {**DEFAULTS, "mail_retry_seconds": 60, "mail_max_attempts": 5}
+SETTINGS = {**defaults(), "mail_retry_seconds": 60, "mail_max_attempts": 5}
 
 
 def queue(private_db, n: int) -> list[str]:

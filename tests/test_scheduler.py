@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.config import DEFAULTS
+from core.config import defaults
 from core.errors import LockError
 from db.store import init_private
 from monitor.scheduling.scheduler import build_scheduler, scheduler_lock
@@ -31,7 +31,7 @@ class Recorder:
         return {name: (lambda now, name=name: self.calls.append((name, now))) for name in names}
 
 
-SETTINGS = {**DEFAULTS, "schedule": {"fhrs_pubs": "0 5 * * *", "libraries": "30 5 * * *",
+SETTINGS = {**defaults(), "schedule": {"fhrs_pubs": "0 5 * * *", "libraries": "30 5 * * *",
                                      "mutual_aid": "30 4 * * 0", "digest": "0 7 * * 1"},
             "misfire_grace_seconds": 3600}
 NAMES = ("fhrs_pubs", "libraries", "mutual_aid", "digest")

@@ -88,7 +88,7 @@ def test_an_unknown_setting_is_warned_and_the_command_goes_on(folder):
 
 
 def test_every_default_passes_its_own_check():
-    for s in config.SETTINGS:
+    for s in config.all_settings():
         assert config.check(s, s.default, s.name) == s.default, s.name
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import DEFAULTS
+from core.config import defaults
 from db.schema import migrate
 from monitor.delivery import subscriptions
 from monitor.delivery.mailer import MaildirTransport
@@ -65,7 +65,7 @@ def test_pub_indicators_count_pubs_and_bars_and_clubs_apart(fresh_db):
     record(fresh_db, "fhrs_pubs", ward, c, venue_kind="members_club", status="closed", closed_at="2024-05-01")
     record(fresh_db, "fhrs_pubs", ward, c, venue_kind="bar", status="closed", closed_at="2024-05-02")
     record(fresh_db, "fhrs_pubs", ward, c, venue_kind="sports_club", status="closed", closed_at="2024-05-03")
-    rows = by_key(compute(fresh_db, "2024-06-01T07:00:00", DEFAULTS))
+    rows = by_key(compute(fresh_db, "2024-06-01T07:00:00", defaults()))
     # Counted by hand from the list above: 2 pubs + 1 bar open; 2 members' clubs open; 1 bar and 1 club closed.
     assert rows[("pubs_per_100k", "england")]["numerator"] == 3
     assert rows[("social_clubs_per_100k", "england")]["numerator"] == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy.stats import chi2
 
-from core.config import DEFAULTS
+from core.config import defaults
 from monitor.indicators.compute import measure
 from monitor.indicators.definitions import BY_NAME
 from monitor.indicators.ward_figure import ward_figure, ward_rows
@@ -43,7 +43,7 @@ def test_nothing_recorded_has_no_rate_and_no_interval():
 def test_the_cli_ward_rows_give_no_pound_zero_interval(fresh_db):
     c = crawl(fresh_db, "threesixty_giving", {"threesixty_giving": True})
     record(fresh_db, "threesixty_giving", DE_BRUCE, c, amount=1000.0, currency="GBP", award_date="2024-05-01")
-    m = measure(fresh_db, "2024-06-01T06:00:00", DEFAULTS)
+    m = measure(fresh_db, "2024-06-01T06:00:00", defaults())
     jesmond = {r["indicator"]: r for r in ward_rows(m, JESMOND)}["grants_gbp_per_100k"]
     assert (jesmond["value"], jesmond["ci_low"], jesmond["ci_high"]) == (None, None, None)
     assert jesmond["note"] == "no grants recorded in this ward"

@@ -12,6 +12,7 @@ from monitor.commands import (  # noqa: F401
     resolve,
     schedule,
     serve,
+    settings,
     status,
 )
 from monitor.commands.group import cli

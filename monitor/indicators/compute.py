@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 import sqlite_utils
 
+from core.errors import ConfigError
 from monitor.indicators.area_groups import AREA_GROUPS, Ward, group_totals, load_wards
 from monitor.indicators.coverage import Coverage, counted_sources, source_coverage
 from monitor.indicators.definitions import BY_NAME, INDICATORS, Indicator, within  # noqa: F401  (re-exported)
@@ -30,6 +31,7 @@ class Measurement:
     """Everything one computation found: per-indicator tallies and per-source coverage."""
     computed_at: str
     window: dict[str, str]
+    since: dict[str, str]         # each "since" setting the indicators name -> its date
     wards: dict[str, Ward]
     coverage: dict[str, Coverage]
     tallies: dict[str, Tally]
@@ -57,8 +59,8 @@ def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     now = as_datetime(now)
     dflt_from, dflt_to = default_window(now, settings)
     window = {"window_from": as_day(window_from) if window_from else dflt_from,
-              "window_to": as_day(window_to) if window_to else dflt_to,
-              "since": as_day(settings["library_closures_since"])}
+              "window_to": as_day(window_to) if window_to else dflt_to}
+    since = {i.since: as_day(settings[i.since]) for i in INDICATORS if i.window == "since"}
     window["window_end"] = as_day(date.fromisoformat(window["window_to"]) + timedelta(days=1))
     wards = load_wards(db)
     by_lad: dict[str, set[str]] = defaultdict(set)
@@ -67,8 +69,12 @@ def measure(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     coverage, tallies = {}, {}
     for source in counted_sources().values():
         coverage[source.name] = cov = source_coverage(db, source, by_lad)
-        tallies.update(tally_source(db, source, cov, window, [i for i in INDICATORS if i.source == source.name]))
-    return Measurement(now.isoformat(timespec="seconds"), window, wards, coverage, tallies)
+        own = [i for i in INDICATORS if i.source == source.name]
+        dates = {since[i.since] for i in own if i.window == "since"}   # one :since parameter per source's queries
+        if len(dates) > 1:
+            raise ConfigError(f"the {source.name} source's 'since' indicators start on different dates: {sorted(dates)}")
+        tallies.update(tally_source(db, source, cov, dict(window, since=dates.pop() if dates else "0000"), own))
+    return Measurement(now.isoformat(timespec="seconds"), window, since, wards, coverage, tallies)
 
 
 def rate(numerator: float | None, population: int | None) -> float | None:
@@ -140,7 +146,7 @@ def indicator_rows(m: Measurement, ind: Indicator, totals: dict[str, tuple[int, 
     sums = numerators_by_group(m, cov, tally)
     records = sum(tally.records.values())
     resolved = records - tally.records.get(None, 0)
-    win_from = {"window": m.window["window_from"], "since": m.window["since"]}.get(ind.window)
+    win_from = {"window": m.window["window_from"], "since": m.since.get(ind.since)}.get(ind.window)
     empty = bool(ind.window) and cov.has_data and records == 0
     rows = []
     for g in AREA_GROUPS:

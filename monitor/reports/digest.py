@@ -38,30 +38,30 @@ def section_sources(which: str) -> tuple[str, ...]:
     return tuple(name for name, s in registry.sources().items() if wanted(s))
 
 
-# key, title, intro, event kind, sources, left-behind wards only, records of at least notable_grant_amount only
-# (an SQL condition over the event e with one parameter, the amount); each source's own section of new records,
-# if it has one, follows these (all_sections()).
+# key, title, intro, event kind, sources, left-behind wards only, notable records only (an SQL condition over the
+# event e with one parameter: the value of the setting its source names, e.g. notable_grant_amount); each source's
+# own section of new records, if it has one, follows these (all_sections()).
 SECTIONS = (
     ("closures", "Closures", "Closures in left-behind wards first. A venue is closed when its source says so or "
-     "when it was missing from consecutive healthy crawls.", "closed", VENUES, False, False),
+     "when it was missing from consecutive healthy crawls.", "closed", VENUES, False, ("", "")),
     ("changed_hands", "Changed hands", "Not closures: the venue is listed again at the same address under a new "
      "registration (a new operator). Where a closure was reported earlier, this corrects it.", "changed_hands",
-     VENUES, False, False),
+     VENUES, False, ("", "")),
     ("announced", "Announced closures", "Warnings, not closures: the list dates a closure after this week, or "
      "lists a temporary closure. Never counted as closed; a later list that shows the place closed makes it one.",
-     "announced", VENUES, False, False),
+     "announced", VENUES, False, ("", "")),
     ("older", "Newly reported older closures", "Closures the source dates months or years ago, or that happened "
      "between two lists years apart, first listed this week: counted at their own date, not news of this week.",
-     "closed", VENUES, False, False),
+     "closed", VENUES, False, ("", "")),
     ("reopenings", "Reopenings", "Closures retracted: the venue is listed again.", "reopened",
-     VENUES, False, False),
+     VENUES, False, ("", "")),
 )
 
 
 def all_sections() -> tuple:
     """Return the digest's sections: the venues' news, then each source's new records as the source words them."""
     own = tuple((d.get("key", s.name), d["title"], d.get("intro", ""), "new", (s.name,), bool(d.get("left_behind_only")),
-                 d.get("notable", ""))
+                 (d["notable"], d["notable_setting"]) if d.get("notable") else ("", ""))
                 for s in registry.ranked() if (d := s.digest_section))
     return SECTIONS + own
 
@@ -83,11 +83,11 @@ def _section_sql(kind: str, sources: tuple, left_behind_only: bool, notable: str
 def event_sections(db: sqlite_utils.Database, settings: dict, week_from: str, until: str,
                    base: str) -> list[EventSection]:
     """Return the week's events by section, most important first, each capped with a link to the rest."""
-    amount = float(settings.get("notable_grant_amount", 10000))
     sections = []
-    for key, title, intro, kind, which, lb_only, notable in all_sections():
+    for key, title, intro, kind, which, lb_only, (notable, setting) in all_sections():
         sources = which if isinstance(which, tuple) else section_sources(which)
         sql, params = _section_sql(kind, sources, lb_only, notable, backfill=key == "older")
+        amount = float(settings[setting]) if notable else 0.0
         params = [week_from, until, *params] + ([amount] if notable else [])
         total = db.execute(f"select count(*) {sql}", params).fetchone()[0]
         rows = list(db.query(f"select e.* {sql} order by coalesce(w.left_behind, 0) desc, e.at desc, e.id "

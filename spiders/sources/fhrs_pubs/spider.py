@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import scrapy
 
+from core.setting_values import Setting
 from spiders.base import SourceSpider
 from spiders.items import FileState
 from spiders.options import monitor_settings
@@ -62,6 +63,12 @@ class FhrsPubsSpider(SourceSpider):
                           "nightclub": ("nightclub",), "hotel_bar": ("hotel",), "restaurant": ("restaurant",),
                           "other_venue": ("other",)}
     schedule = "0 5 * * *"   # daily: closures are judged over consecutive crawls
+    options = (
+        Setting("fhrs_authorities", [], "FSA authorities to crawl (names or LocalAuthorityIdCode); empty = all "
+                "English."),
+        Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API).",
+                choices=("xml", "json")),
+    )
 
     def option(self, name: str, default):
         return monitor_settings(self.settings).get(name, default)

@@ -10,5 +10,6 @@ INDICATORS: tuple[Indicator, ...] = (
               "r.status = 'open'", listed_in_latest=True, noun="libraries"),
     Indicator("library_closures_per_100k", "Library closures", "libraries",
               "r.status = 'closed' AND " + within("r.closed_at", ":since", ":window_to"), window="since",
+              since="library_closures_since",
               dated_by="closed_at", noun="library closures", more_is_worse=True),
 )

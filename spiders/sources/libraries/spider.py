@@ -9,6 +9,7 @@ across layouts and years.
 """
 from __future__ import annotations
 
+from core.setting_values import Setting
 from spiders.items import Batch
 from spiders.sources.libraries import indicators, records
 from spiders.sources.libraries.items import Library
@@ -48,6 +49,8 @@ class LibrariesSpider(FileSpider):
     subscription_kinds = {"library": ()}
     schedule = "30 5 * * *"   # daily, although the lists change once a year or so
     pipelines = {"spiders.sources.libraries.pipelines.LibraryIdentityPipeline": 50}
+    options = (Setting("library_closures_since", "2010-01-01", "Library closures are counted from this date.",
+                       kind="date"),)
 
     def items_from(self, text, response):
         """Yield the file's rows as one Batch: library identity (spiders/sources/libraries/pipelines.py) matches a

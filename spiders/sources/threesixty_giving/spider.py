@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from core.setting_values import Setting
 from spiders.base import SourceSpider
 from spiders.file_download import DownloadRefused
 from spiders.items import Batch, FileState, Known, Unbuilt
@@ -68,7 +69,10 @@ class ThreeSixtyGivingSpider(SourceSpider):
     digest_section = {"key": "grants", "title": "Notable grants into left-behind wards",
                       "intro": "New grants of at least {amount} to recipients in left-behind wards.",
                       "headline": ("notable grant into left-behind wards", "notable grants into left-behind wards"),
-                      "left_behind_only": True, "notable": "e.record_id in (select id from grants where amount >= ?)"}
+                      "left_behind_only": True, "notable": "e.record_id in (select id from grants where amount >= ?)",
+                      "notable_setting": "notable_grant_amount"}
+    options = (Setting("notable_grant_amount", 10000, "Grants of at least this many pounds into left-behind wards "
+                       "are listed in the digest."),)
     indicators = indicators.INDICATORS
     label = "Grants (360Giving)"
     noun = "grant"
