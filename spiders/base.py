@@ -15,6 +15,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 
 from spiders.fetch_policy import shown_url
+from spiders.options import monitor_settings
 
 
 class SourceSpider(scrapy.Spider):
@@ -70,6 +71,10 @@ class SourceSpider(scrapy.Spider):
     def __init__(self, start_url: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.start_url = start_url or self.default_start_url
+
+    def option(self, name: str, default=None):
+        """Return one of the monitor's settings (its own `options` among them) as this crawl was given them."""
+        return monitor_settings(self.settings).get(name, default)
 
     @property
     def default_scope(self) -> str:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from core import config
+from core.errors import ConfigError
 from db import serve
 from monitor.delivery import subscriptions
 from monitor.delivery.mailer import MaildirTransport
@@ -65,6 +67,7 @@ def m001_open_pantries_index(db) -> None:
 """Community pantries: one JSON list of pantries, each with its 2017 ward code."""
 import json
 
+from core.setting_values import Setting
 from spiders.indicators import Indicator
 from spiders.tabular import FileSpider
 from toy_pantries import records
@@ -90,9 +93,13 @@ class PantriesSpider(FileSpider):
                       "headline": ("new pantry", "new pantries")}
     ward_section = {"heading": "Community pantries", "rank": 60}
     ward_profile = ("'pantry'", "name", "first_seen_at", "coalesce(opening_hours, '')")
+    options = (Setting("pantries_left_out", [], "Pantries (by the network's id) not to monitor."),)
 
     def items_from(self, text, response):
+        left_out = set(self.option("pantries_left_out", []))
         for row in json.loads(text):
+            if row["id"] in left_out:
+                continue
             yield self.stamp(Pantry(source=self.name, ref=row["id"], name=row["name"], ward_code=row["ward"],
                                     opening_hours=row.get("hours"), source_url=response.url, raw=row))
 ''',
@@ -167,6 +174,23 @@ def test_the_registry_reads_what_the_toy_spider_declares(toy_source):
     assert (pantries["source"], pantries["license"]) == ("The toy pantry network", "CC0 1.0")
     assert pantries["columns"]["opening_hours"] == "When the pantry is open, as the network words it"
     assert pantries["columns"]["ward_code"] == tables["groups"]["columns"]["ward_code"]
+
+
+def test_the_toy_sources_own_setting_is_listed_checked_and_read_by_its_spider(toy_source, pantry_server, db_path,
+                                                                            tmp_path):
+    listed = subprocess.run([sys.executable, "run.py", "settings"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout
+    assert "Settings of the `toy_pantries` source" in listed and "| `pantries_left_out` | `[]` |" in listed
+    cfg = tmp_path / "toy.toml"
+    cfg.write_text('pantries_left_out = ["p2", "p7"]\n', encoding="utf-8")
+    result, db, _ = crawl("toy_pantries", db_path, pantry_server, "2024-03-01T06:00:00+00:00", config_path=cfg,
+                          start_url=pantry_server.url + "/pantries.json")
+    assert result.status == "ok"
+    assert sorted(r["ref"] for r in db["pantries"].rows) == sorted(p["id"] for p in PANTRIES
+                                                                   if p["id"] not in ("p2", "p7"))
+    cfg.write_text('pantries_left_out = "p2"\n', encoding="utf-8")    # checked against its declaration: a list
+    with pytest.raises(ConfigError, match="pantries_left_out"):
+        config.load(cfg, environ={})
 
 
 def test_a_toy_pantry_missing_from_two_healthy_crawls_closes_and_is_alerted(toy_source, pantry_server, db_path,

@@ -18,7 +18,6 @@ import scrapy
 from core.setting_values import Setting
 from spiders.base import SourceSpider
 from spiders.items import FileState
-from spiders.options import monitor_settings
 from spiders.sources.fhrs_pubs import indicators, records
 from spiders.sources.fhrs_pubs.fhrs_xml import (
     PUB_BUSINESS_TYPE,
@@ -69,9 +68,6 @@ class FhrsPubsSpider(SourceSpider):
         Setting("fhrs_route", "xml", "FSA route: 'xml' (bulk open-data files) or 'json' (paged Establishments API).",
                 choices=("xml", "json")),
     )
-
-    def option(self, name: str, default):
-        return monitor_settings(self.settings).get(name, default)
 
     def first_requests(self):
         yield scrapy.Request(self.start_url.rstrip("/") + "/Authorities", headers=API_HEADERS,
