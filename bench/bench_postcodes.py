@@ -31,6 +31,7 @@ from core.config import defaults, load
 from db.schema import public
 from db.store import connect
 from geo.postcodes import PostcodesClient, normalise_postcode
+from spiders import registry  # noqa: F401  (the settings learn the sources' own from it)
 from spiders.replay import postcodes_io
 from spiders.replay.server import ReplayServer
 

@@ -12,6 +12,7 @@ from core.config import defaults
 from db.store import init_private
 from monitor.delivery.mailer import MaildirTransport, SMTPTransport
 from monitor.delivery.outbox import deliver_due
+from spiders import registry  # noqa: F401  (the settings learn the sources' own from it)
 
 NOW = "2024-03-05T06:00:00+00:00"
 
