@@ -14,7 +14,8 @@ import time_machine
 from core.config import DEFAULTS
 from core.errors import LockError
 from db.store import init_private
-from monitor.scheduling.scheduler import build_scheduler, scheduler_lock
+from monitor.scheduling.lock import scheduler_lock
+from monitor.scheduling.scheduler import build_scheduler
 
 LONDON = ZoneInfo("Europe/London")
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,5 +187,5 @@ def test_sigterm_finishes_the_running_job_then_exits(private_db_path):
     ("0 5 * * *", "0 5 * * *"), ("0 5 * * 1-5", "0 5 * * mon-fri"), ("0 5 * * 1,3", "0 5 * * mon,wed"),
     ("0 5 * * mon", "0 5 * * mon")])
 def test_cron_day_numbers_mean_what_cron_means(cron, expected):
-    from monitor.scheduling.scheduler import crontab_days_as_names
+    from monitor.scheduling.cron import crontab_days_as_names
     assert crontab_days_as_names(cron) == expected

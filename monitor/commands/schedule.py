@@ -5,7 +5,8 @@ import click
 
 from db.store import init_private
 from monitor.commands.group import cli
-from monitor.scheduling.scheduler import build_scheduler, scheduler_lock
+from monitor.scheduling.lock import scheduler_lock
+from monitor.scheduling.scheduler import build_scheduler
 
 
 @cli.command()

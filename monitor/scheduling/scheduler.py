@@ -11,12 +11,10 @@ job_runs as `missed`. Both read the wall clock, which the tests move with time-m
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,11 +27,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from core.errors import ConfigError, LockError
 from db.store import connect, init_private, init_public
 from monitor.delivery.mailer import transport_from_settings
 from monitor.delivery.operator import notify_operator
 from monitor.delivery.outbox import deliver_due
+from monitor.scheduling.cron import cron_trigger
 from monitor.scheduling.jobs import crawl_job, digest_job
 from monitor.scheduling.stop import STOP, stop_requested
 from spiders import registry
@@ -73,58 +71,6 @@ def _has_healthy_crawl(db_path, source: str) -> bool:
     db = connect(db_path)
     return db["scope_runs"].exists() and db.execute(
         "select 1 from scope_runs where source = ? and healthy = 1 limit 1", [source]).fetchone() is not None
-
-
-def cron_of(settings: dict, name: str) -> str:
-    """Return the cron expression of a job (outbox retries every 15 minutes unless configured)."""
-    found = registry.cron(settings, name)
-    if found:
-        return found
-    if name == "outbox":
-        return "*/15 * * * *"
-    raise ConfigError(f"no schedule for job {name!r}: add it to the [schedule] table")
-
-
-_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def crontab_days_as_names(expr: str) -> str:
-    """Rewrite cron's numeric day-of-week (0 or 7 = Sunday) as names: APScheduler 3 counts 0 as Monday."""
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ConfigError(f"a cron expression has 5 fields (minute hour day month day-of-week): {expr!r}")
-    parts = []
-    for part in fields[4].split(","):
-        base, slash, step = part.partition("/")
-        if base.replace("-", "").isdigit():
-            try:
-                base = "-".join(_DAY_NAMES[int(n)] for n in base.split("-"))
-            except IndexError:
-                raise ConfigError(f"day of week out of range in {expr!r}") from None
-        parts.append(base + slash + step)
-    return " ".join(fields[:4] + [",".join(parts)])
-
-
-@contextmanager
-def scheduler_lock(private_db_path: str | os.PathLike) -> Iterator[None]:
-    """Hold an exclusive lock next to the private database; raise LockError when another scheduler has it."""
-    path = Path(f"{private_db_path}.scheduler.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            pid = f.read().strip() or "?"
-            raise LockError(f"another scheduler is running on {private_db_path} (pid {pid})") from None
-        f.seek(0)
-        f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 class OnePassScheduler(BaseScheduler):
@@ -178,23 +124,17 @@ class Loop:
         return [r[0] for r in db.execute("select job from job_runs where status = 'failed' and started_at >= ? "
                                          "order by id", [started.isoformat()]).fetchall()]
 
-    def trigger(self, name: str) -> CronTrigger:
-        expr = cron_of(self.settings, name)
-        try:
-            return CronTrigger.from_crontab(crontab_days_as_names(expr), timezone=self.tz)
-        except ValueError as e:
-            raise ConfigError(f"bad cron expression for {name!r}: {expr!r} ({e})") from None
-
     def start(self) -> dict[str, datetime]:
         """Start APScheduler paused, make its stored jobs match the configuration; return their next runs."""
-        triggers = {name: self.trigger(name) for name in self.jobs}   # a bad cron stops us before anything starts
+        triggers = {name: cron_trigger(self.settings, name, self.tz) for name in self.jobs}   # bad cron: stop here
         self.scheduler.start(paused=True)
         self._sync(triggers)
         return self.next_runs()
 
     def _sync(self, triggers: dict[str, CronTrigger]) -> None:
         # add_job(replace_existing=True) would compute every next-run time afresh from now and so forget the runs
-        # missed while no scheduler ran: a stored job is rescheduled only when its cron changed.
+        # missed while no scheduler ran: a stored job is rescheduled only when its cron changed, and a changed grace
+        # is set on it without touching its next run.
         for name, trigger in triggers.items():
             old = self.scheduler.get_job(name, jobstore="default")
             if old is None:
@@ -203,7 +143,7 @@ class Loop:
             if str(old.trigger) != str(trigger) or str(old.trigger.timezone) != str(self.tz):
                 self.scheduler.reschedule_job(name, jobstore="default", trigger=trigger)
             if any(getattr(old, key) != value for key, value in self.options.items()):
-                self.scheduler.modify_job(name, jobstore="default", **self.options)   # keeps its next run
+                self.scheduler.modify_job(name, jobstore="default", **self.options)
         for job in self.scheduler.get_jobs(jobstore="default"):
             if job.id not in triggers:
                 self.scheduler.remove_job(job.id, jobstore="default")
@@ -213,6 +153,8 @@ class Loop:
 
     def run_once(self) -> list[str]:
         """Run what is due now, as APScheduler's loop would; wait for it, shut down, and return the jobs run."""
+        if not isinstance(self.scheduler, OnePassScheduler):
+            raise TypeError("run_once needs a Loop built with once=True")
         self.scheduler.resume()
         # APScheduler 3 has no public "process the due jobs once"; _process_jobs is its loop's single pass: it
         # picks the due jobs, coalesces their missed times, submits them and stores their next-run times. The
