@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -122,6 +123,15 @@ def test_subscribing_takes_the_csrf_token(plain, sites):
     assert answer.status_code == 200 and "Check your email" in words(answer.text)
     [message] = mails_to(sites[0]["maildir"], "plain@example.org")      # the maildir of site.toml
     assert link_in(message, "/confirm").startswith(sites[0]["url"])       # web_url of site.toml
+
+
+def test_the_docs_name_the_settings_run_py_serve_adds():
+    from datasette.app import DEFAULT_SETTINGS
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "web.md").read_text(encoding="utf-8")
+    named = dict(re.findall(r"--setting (\w+) (\w+)", docs))
+    changed = {k: v for k, v in serve_mod.load_settings().items() if DEFAULT_SETTINGS[k] != v}
+    assert named == {k: str(v) for k, v in changed.items()}
 
 
 # ---- in process: a user's own metadata, the plugin's configuration ----
