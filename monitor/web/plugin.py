@@ -39,7 +39,8 @@ def is_people_page(path: str) -> bool:
 
 @hookimpl
 def startup(datasette):
-    get_state(datasette)   # a bad plugin configuration or settings file stops Datasette now, not at the first page
+    if public_database(datasette) is not None:   # a Datasette of no file (--memory) has no pages to serve
+        get_state(datasette)   # a bad plugin configuration or settings file stops Datasette now, not at a page
 
 
 @hookimpl
@@ -53,7 +54,7 @@ def get_metadata(datasette, key, database, table):
     if served is None:
         return None
     metadata = site_metadata(served.name)
-    del metadata["databases"][served.name]["queries"]   # given by canned_queries below
+    metadata["databases"][served.name].pop("queries", None)   # given by canned_queries below
     return metadata   # Datasette lays the --metadata file over it: what that says wins
 
 
