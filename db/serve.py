@@ -1,7 +1,10 @@
-"""Serve the public database with Datasette, read-only, with the metadata and settings in db/datasette/.
+"""Serve the public database with Datasette, read-only, with the settings in db/datasette/settings.json.
 
-The plugins (the people's pages and the read-only and limits hooks, monitor/web/datasette_plugins/) are found by
-Datasette itself, through the project's `datasette` entry points: nothing here imports the layers above the store.
+The plugins (the people's pages, the site's metadata and canned queries, the read-only and limits hooks,
+monitor/web/datasette_plugins/) are found by Datasette itself, through the project's `datasette` entry points:
+nothing here imports the layers above the store. The plugin builds its metadata with `build_metadata` below; all
+`run.py serve` hands it is its configuration (the private database and settings file), in the metadata file's
+`plugins:` section.
 
 Only the public database file is handed to Datasette, so the private one has no URL at all. Datasette opens a
 file it may not change in read-only mode (`mode=ro`): it accepts only SELECT statements over HTTP, and SQLite
@@ -10,7 +13,6 @@ itself would refuse a write. `--immutable` is for a published copy no one writes
 from __future__ import annotations
 
 import json
-import os
 import re
 import resource
 import socket
@@ -30,6 +32,7 @@ CONFIG_DIR = Path(__file__).parent / "datasette"
 METADATA_KEY = "leftbehind"  # the database key as written in metadata.yml
 CANNED_QUERIES = ("recent_closures", "indicator_history", "ward_profile", "grants_by_funder", "source_health")
 PRIVATE_TABLES = {"subscriptions", "outbox"}
+PLUGIN = "leftbehind-monitor"   # the project's key under the metadata's `plugins:`
 
 
 def _fill_placeholders(value, db_name: str):
@@ -103,7 +106,7 @@ def check_servable(db_path: Path, private_db_path: Path | None = None) -> None:
 
 def datasette_argv(db_path: Path, metadata_path: Path, host: str, port: int, immutable: bool = False,
                    settings: dict | None = None) -> list[str]:
-    """Return the command line that serves db_path alone with the given metadata and settings."""
+    """Return the command line that serves db_path alone with the given metadata file and settings."""
     argv = [sys.executable, "-m", "datasette", "serve"]
     argv += ["-i", str(db_path)] if immutable else [str(db_path)]
     argv += ["--host", host, "--port", str(port), "--metadata", str(metadata_path)]
@@ -114,12 +117,20 @@ def datasette_argv(db_path: Path, metadata_path: Path, host: str, port: int, imm
     return argv
 
 
-def write_metadata(db_path: Path, folder: Path, provenance: dict | None = None,
-                   fragments: dict | None = None) -> Path:
-    """Write the metadata for db_path into folder and return its path."""
+def plugin_metadata(private_db_path: Path | None = None, config_path: Path | None = None) -> dict:
+    """Return the metadata that configures the project's plugin: the private database and the settings file."""
+    options = {}
+    if private_db_path:
+        options["private_database"] = str(Path(private_db_path).resolve())
+    if config_path:
+        options["config"] = str(Path(config_path).resolve())
+    return {"plugins": {PLUGIN: options}}
+
+
+def write_metadata(folder: Path, private_db_path: Path | None = None, config_path: Path | None = None) -> Path:
+    """Write the plugin's configuration as a metadata file into folder and return its path."""
     path = Path(folder) / "metadata.json"
-    metadata = build_metadata(Path(db_path).stem, provenance=provenance, fragments=fragments)
-    path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(plugin_metadata(private_db_path, config_path), indent=2), encoding="utf-8")
     return path
 
 
@@ -128,16 +139,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
-
-
-def web_env(db_path: Path, private_db_path: Path | None, config_path: Path | None) -> dict:
-    """Return the environment that tells the people's pages (a plugin in the child) where things are."""
-    env = dict(os.environ, LBM_DB=str(Path(db_path).resolve()))
-    if private_db_path:
-        env["LBM_PRIVATE_DB"] = str(Path(private_db_path).resolve())
-    if config_path:
-        env["LBM_CONFIG"] = str(Path(config_path).resolve())
-    return env
 
 
 def memory_ceiling(memory_mb: int):
@@ -151,14 +152,13 @@ def memory_ceiling(memory_mb: int):
 
 def start(db_path: Path, folder: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False,
           private_db_path: Path | None = None, memory_mb: int = 0, config_path: Path | None = None,
-          provenance: dict | None = None, fragments: dict | None = None, **popen) -> subprocess.Popen:
-    """Check the database, write the metadata into folder and start Datasette (with the people's pages)."""
+          **popen) -> subprocess.Popen:
+    """Check the database, write the plugin's configuration into folder and start Datasette (with the plugins)."""
     check_servable(db_path, private_db_path)
     if private_db_path:
         from db.store import init_private
         init_private(private_db_path).close()  # the signup table exists before the first form is posted
-    metadata_path = write_metadata(db_path, folder, provenance, fragments)
-    popen.setdefault("env", web_env(db_path, private_db_path, config_path))
+    metadata_path = write_metadata(folder, private_db_path, config_path)
     return subprocess.Popen(datasette_argv(db_path, metadata_path, host, port, immutable),
                             preexec_fn=memory_ceiling(memory_mb), **popen)
 

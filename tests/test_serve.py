@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.error
@@ -16,7 +15,7 @@ import sqlite_utils
 
 from db import serve as serve_mod
 from db.store import init_private, init_public
-from monitor.commands.serve import query_fragments
+from monitor.web.site_metadata import query_fragments
 from spiders import registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -403,29 +402,3 @@ def test_memory_bombs_are_refused_quickly_and_the_server_stays_small(served, sql
     assert datasette and datasette[0].memory_info().rss < 600 * 1024 * 1024
     assert fetch(f"{served['url']}/{served['db']}.json")[0] == 200   # and it still answers
 
-
-def test_plain_datasette_finds_the_plugins_through_the_entry_point(tmp_path):
-    """`datasette leftbehind.db`, with the project installed and no --plugins-dir: the same plugins are there."""
-    db_path = tmp_path / "leftbehind.db"
-    fill_sample(init_public(db_path), datetime.now(UTC))
-    init_private(tmp_path / "private.db").close()
-    port = serve_mod.free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LBM_")}   # the pages' defaults: ./*.db
-    process = subprocess.Popen([sys.executable, "-m", "datasette", "serve", "leftbehind.db", "--port", str(port)],
-                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        serve_mod.wait_until_ready(process, url)
-        status, plugins = fetch(url + "/-/plugins.json")
-        ours = [p for p in json.loads(plugins) if p["name"] == "leftbehind-monitor"]
-        # The five modules, by their hooks: the pages, read-only, the query gate, limits, safe responses.
-        assert len(ours) == 5
-        assert {"register_routes", "skip_csrf", "asgi_wrapper", "prepare_connection", "handle_exception"} == {
-            hook for p in ours for hook in p["hooks"]}
-        status, page = fetch(url + "/wards?q=Becontree")                  # the people's pages
-        assert status == 200 and "Becontree" in page and "Find a ward" in page
-        status, _ = fetch(url + "/leftbehind/wards", data=b"x=1")          # the read-only hook
-        assert status == 405
-    finally:
-        process.terminate()
-        process.wait(timeout=15)

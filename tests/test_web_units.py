@@ -1,11 +1,16 @@
 """The parts of the people's pages that need no server: name matching, the limiter, the chart, intervals."""
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 
+import jinja2
+import pytest
+from datasette.app import Datasette
+
 from monitor.web import chart, wards
-from monitor.web.state import RateLimiter, WebState
+from monitor.web.state import RateLimiter
 
 BECONTREE = "E05000028"
 
@@ -50,9 +55,30 @@ def test_ward_figures_carry_intervals_when_the_indicators_have_them(fresh_db, db
     pubs = figures["pubs_per_100k"]
     assert pubs["count"] == 1 and abs(pubs["ward_rate"] - 100_000 / population) < 1e-9
     assert (pubs["groups"]["england"]["ci_low"], pubs["groups"]["england"]["ci_high"]) == (9.0, 11.0)
-    html = WebState(environ={}).render(
-        "ward.html", ward=wards.ward(conn, BECONTREE), db="leftbehind", groups=wards.AREA_GROUPS,
+    html = render_page(
+        db_path, "people/ward.html", ward=wards.ward(conn, BECONTREE), db="leftbehind", groups=wards.AREA_GROUPS,
         group_labels=wards.GROUP_LABELS, chart="", ward_href="/x", figures=list(figures.values()),
         records=wards.ward_records(conn, BECONTREE, "leftbehind"), events=[], coverage=[], as_of=None,
         min_count=20, listed_at_start=0)
     assert "with its 95% interval beneath" in " ".join(html.split()) and "9.0–11.0" in html and "3.0–5.0" in html
+
+
+def render_page(db_path, template: str, **context) -> str:
+    """Render a template as the pages do: through the Datasette of db_path, with the project's plugin loaded."""
+    async def render():
+        datasette = Datasette([str(db_path)])
+        await datasette.invoke_startup()
+        return await datasette.render_template(template, context)
+    return asyncio.run(render())
+
+
+def test_people_pages_strip_bidi_and_cap_values_but_datasette_templates_are_untouched(fresh_db, db_path):
+    rlo, long = "\u202e", "x" * 5_000
+    page = render_page(db_path, "people/message.html", title=f"The {rlo}nuS{rlo} Arms", body=long)
+    assert "<h1>The  nuS  Arms</h1>" in page and rlo not in page           # replaced by spaces, as in mail
+    assert "x" * 1_999 + "…" in page and "x" * 2_000 not in page          # SHOWN_LIMIT: 2,000 characters
+    # Datasette's own error page, given the same values, shows them as they are.
+    page = render_page(db_path, "error.html", title="t", error=f"{rlo}{long}", status=400)
+    assert f"{rlo}{long}" in page
+    with pytest.raises(jinja2.UndefinedError):                            # a name the page was not given
+        render_page(db_path, "people/message.html", title="only a title")

@@ -5,9 +5,9 @@ import sqlite3
 
 from datasette.utils.asgi import Response
 
-from monitor.web import chart, feeds, lookup
+from monitor.web import chart, feeds, lookup, templating
 from monitor.web import wards as wq
-from monitor.web.state import get_state
+from monitor.web.state import get_state, public_database
 
 FEED_TAG = "tag:leftbehind-monitor,2024"
 STORED_VALUE_LIMIT = 1_000_000_000   # SQLite's own ceiling
@@ -28,14 +28,17 @@ def stored(fn):
     return run
 
 
-def html(state, template: str, status: int = 200, **context) -> Response:
-    return Response.html(state.render(template, **context), status=status)
+async def html(datasette, request, template: str, status: int = 200, **context) -> Response:
+    """Render the people's template (monitor/web/templates/people/) with Datasette, which adds its own context."""
+    body = await datasette.render_template(templating.PREFIX + template, context, request=request)
+    return Response.html(body, status=status)
 
 
-def too_many(state) -> Response:
-    return Response(state.render("message.html", title="Too many requests",
-                                 body="Too many requests from your address: wait a minute and try again."),
-                    status=429, headers={"Retry-After": "60"}, content_type="text/html; charset=utf-8")
+async def too_many(datasette, request) -> Response:
+    response = await html(datasette, request, "message.html", status=429, title="Too many requests",
+                          body="Too many requests from your address: wait a minute and try again.")
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def client_key(request) -> str:
@@ -50,33 +53,33 @@ async def datasette_index(datasette, request):
 
 
 async def search(datasette, request):
-    state = get_state()
+    state = get_state(datasette)
     q = request.args.get("q", "")
     if q.strip() and not state.limiter.allow(client_key(request)):
-        return too_many(state)
+        return await too_many(datasette, request)
     found = await lookup.find_wards(datasette, state, q)
     unavailable = lookup.UNAVAILABLE[found.how] if found.problem == "unavailable" else ""
-    return html(state, "search.html", q=q[:100], results=found.wards, how=found.how, searched=bool(q.strip()),
-                unavailable=unavailable)
+    return await html(datasette, request, "search.html", q=q[:100], results=found.wards, how=found.how,
+                      searched=bool(q.strip()), unavailable=unavailable)
 
 
 async def _ward_of(datasette, request):
     """Return (state, code, database, ward row or None) for a request to /wards/<code>..."""
-    state = get_state()
+    state = get_state(datasette)
     code = request.url_vars["code"].upper()
-    db = datasette.get_database()
+    db = public_database(datasette)
     ward = await db.execute_fn(stored(lambda conn: wq.ward(conn, code))) if wq.WARD_CODE.match(code) else None
     return state, code, db, ward
 
 
-def _no_such_ward(state, request):
-    return html(state, "not_found.html", status=404, q=request.url_vars["code"][:40])
+async def _no_such_ward(datasette, request):
+    return await html(datasette, request, "not_found.html", status=404, q=request.url_vars["code"][:40])
 
 
 async def ward_page(datasette, request):
     state, code, db, ward = await _ward_of(datasette, request)
     if not ward:
-        return _no_such_ward(state, request)
+        return await _no_such_ward(datasette, request)
 
     min_count = int(state.settings.get("min_reliable_count", 20))
 
@@ -88,9 +91,10 @@ async def ward_page(datasette, request):
                 "timeline": wq.timeline(conn, code), "coverage": wq.coverage(conn)}
 
     data = await db.execute_fn(stored(gather))
-    return html(state, "ward.html", ward=ward, db=db.name, groups=wq.AREA_GROUPS, group_labels=wq.GROUP_LABELS,
-                chart=chart.timeline_svg(data.pop("timeline")), ward_href=wq.row_path(db.name, "wards", code),
-                min_count=min_count, as_of=wq.data_as_of(data["coverage"]), **data)
+    return await html(datasette, request, "ward.html", ward=ward, db=db.name, groups=wq.AREA_GROUPS,
+                      group_labels=wq.GROUP_LABELS, chart=chart.timeline_svg(data.pop("timeline")),
+                      ward_href=wq.row_path(db.name, "wards", code), min_count=min_count,
+                      as_of=wq.data_as_of(data["coverage"]), **data)
 
 
 def _atom(body: bytes) -> Response:
@@ -100,7 +104,7 @@ def _atom(body: bytes) -> Response:
 async def ward_feed(datasette, request):
     state, code, db, ward = await _ward_of(datasette, request)
     if not ward:
-        return _no_such_ward(state, request)
+        return await _no_such_ward(datasette, request)
     events, as_of = await db.execute_fn(stored(lambda conn: (wq.events(conn, db.name, ward_code=code),
                                                              wq.data_as_of(wq.coverage(conn)))))
     base = state.base_url
@@ -109,8 +113,8 @@ async def ward_feed(datasette, request):
 
 
 async def left_behind_feed(datasette, request):
-    state = get_state()
-    db = datasette.get_database()
+    state = get_state(datasette)
+    db = public_database(datasette)
     events, as_of = await db.execute_fn(stored(lambda conn: (wq.events(conn, db.name, left_behind=True, limit=100),
                                                              wq.data_as_of(wq.coverage(conn)))))
     base = state.base_url

@@ -1,6 +1,9 @@
-"""The Datasette plugin that serves the people's pages beside Datasette, on the same port.
+"""The Datasette plugin that serves the people's pages beside Datasette, on the same port, with the site's metadata.
 
-Loaded through monitor/web/datasette_plugins/people_pages.py, a `datasette` entry point of the project (pyproject.toml).
+Loaded through monitor/web/datasette_plugins/people_pages.py, a `datasette` entry point of the project (pyproject.toml),
+so any `datasette` process where the project is installed has it: configured by Datasette's plugin configuration
+(monitor/web/state.py), the pages rendered by Datasette's templates (monitor/web/templating.py), the titles,
+provenance and canned queries given to the database file it serves (monitor/web/site_metadata.py).
 """
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ import re
 
 from datasette import hookimpl
 
-from monitor.web import pages, signup_views
-from monitor.web.state import get_state
+from monitor.web import pages, signup_views, templating
+from monitor.web.site_metadata import site_metadata
+from monitor.web.state import get_state, public_database
 
 POST_PATHS = frozenset({"/subscribe", "/confirm", "/manage", "/unsubscribe"})
 ROUTES = [
@@ -34,6 +38,37 @@ def is_people_page(path: str) -> bool:
 
 
 @hookimpl
+def startup(datasette):
+    if public_database(datasette) is not None:   # a Datasette of no file (--memory) has no pages to serve
+        get_state(datasette)   # a bad plugin configuration or settings file stops Datasette now, not at a page
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    templating.prepare(env)
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    served = public_database(datasette)
+    if served is None:
+        return None
+    metadata = site_metadata(served.name)
+    metadata["databases"][served.name].pop("queries", None)   # given by canned_queries below
+    return metadata   # Datasette lays the --metadata file over it: what that says wins
+
+
+@hookimpl
+def canned_queries(datasette, database, actor):
+    served = public_database(datasette)
+    if served is None or database != served.name:
+        return None
+    own = datasette.metadata("queries", database=database, fallback=False) or {}   # --metadata's queries win
+    queries = site_metadata(database)["databases"][database]["queries"]
+    return {name: query for name, query in queries.items() if name not in own}
+
+
+@hookimpl
 def register_routes(datasette):
     return ROUTES
 
@@ -50,7 +85,7 @@ def asgi_wrapper(datasette):
         async def capped(scope, receive, send):
             if scope["type"] != "http" or scope["method"] != "POST":
                 return await app(scope, receive, send)
-            limit = int(get_state().settings["web_max_body_bytes"])
+            limit = int(get_state(datasette).settings["web_max_body_bytes"])
             body, more = b"", True
             while more:  # read the whole body first, refusing as soon as it is too long
                 message = await receive()

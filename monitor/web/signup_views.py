@@ -21,13 +21,9 @@ def _csrf_missing(request, form) -> bool:
     return "ds_csrftoken" not in request.cookies or not form.get("csrftoken")
 
 
-def _refused(state):
-    return html(state, "message.html", status=403, title="Form expired",
-                body="This form could not be accepted: open the page again and resubmit it.")
-
-
-def _csrf(request):
-    return request.scope["csrftoken"]()
+async def _refused(datasette, request):
+    return await html(datasette, request, "message.html", status=403, title="Form expired",
+                      body="This form could not be accepted: open the page again and resubmit it.")
 
 
 async def _wards_and_kinds(datasette, state, form) -> tuple[list[str], list[str], list[str]]:
@@ -43,15 +39,16 @@ async def _wards_and_kinds(datasette, state, form) -> tuple[list[str], list[str]
 
 
 async def subscribe(datasette, request):
-    state = get_state()
+    state = get_state(datasette)
     if request.method != "POST":
-        return html(state, "subscribe.html", csrftoken=_csrf(request), kinds=sorted(subscription_kinds()), chosen=sorted(subscription_kinds()),
-                    wards=request.args.getlist("ward")[:MAX_WARDS] or [""], email="", errors=[])
+        return await html(datasette, request, "subscribe.html", kinds=sorted(subscription_kinds()),
+                          chosen=sorted(subscription_kinds()), wards=request.args.getlist("ward")[:MAX_WARDS] or [""],
+                          email="", errors=[])
     if not state.limiter.allow(client_key(request)):
-        return too_many(state)
+        return await too_many(datasette, request)
     form = await _form(request)
     if _csrf_missing(request, form):
-        return _refused(state)
+        return await _refused(datasette, request)
     wards, kinds, errors = await _wards_and_kinds(datasette, state, form)
     email = form.get("email", "").strip()[:254]
     try:
@@ -61,8 +58,8 @@ async def subscribe(datasette, request):
     if not wards and not errors:
         errors.append("Name at least one ward: its code, a postcode in it, or its name.")
     if errors:
-        return html(state, "subscribe.html", status=400, csrftoken=_csrf(request), kinds=sorted(subscription_kinds()), chosen=kinds,
-                    wards=form.getlist("ward")[:MAX_WARDS] or [""], email=email, errors=errors)
+        return await html(datasette, request, "subscribe.html", status=400, kinds=sorted(subscription_kinds()),
+                          chosen=kinds, wards=form.getlist("ward")[:MAX_WARDS] or [""], email=email, errors=errors)
     now = state.clock()
     private = state.private_db()
     try:
@@ -78,9 +75,9 @@ async def subscribe(datasette, request):
         private.close()
     if queued:
         await mail.send_now(state, now)
-    return html(state, "message.html", title="Check your email",
-                body="If that address can receive mail, a message with a confirmation link is on its way. "
-                     "Nothing else will be sent until the link is used.")
+    return await html(datasette, request, "message.html", title="Check your email",
+                      body="If that address can receive mail, a message with a confirmation link is on its way. "
+                           "Nothing else will be sent until the link is used.")
 
 
 async def _form(request):
@@ -91,9 +88,9 @@ async def _form(request):
     return MultiParams(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-async def _token_request(request):
+async def _token_request(datasette, request):
     """Return (state, form, token) of a confirm or manage request, or (state, None, "") when over the rate limit."""
-    state = get_state()
+    state = get_state(datasette)
     if not state.limiter.allow(client_key(request)):
         return state, None, ""
     form = await _form(request) if request.method == "POST" else request.args
@@ -101,17 +98,17 @@ async def _token_request(request):
 
 
 async def confirm(datasette, request):
-    state, form, token = await _token_request(request)
+    state, form, token = await _token_request(datasette, request)
     if form is None:
-        return too_many(state)
+        return await too_many(datasette, request)
     private = state.private_db()
     try:
         if request.method != "POST":
             found = signups.pending(private, token, state.clock())
-            return html(state, "confirm.html", status=200 if found else 404, valid=bool(found), token=token,
-                        csrftoken=_csrf(request))
+            return await html(datasette, request, "confirm.html", status=200 if found else 404, valid=bool(found),
+                              token=token)
         if _csrf_missing(request, form):
-            return _refused(state)
+            return await _refused(datasette, request)
         public = state.public_db()
         try:
             sub = signups.confirm(private, public, token, state.clock())
@@ -120,51 +117,52 @@ async def confirm(datasette, request):
     finally:
         private.close()
     if not sub:
-        return html(state, "confirm.html", status=404, valid=False, token="", csrftoken=_csrf(request))
-    return html(state, "message.html", title="Subscribed",
-                body="Your alerts are on. Each message has a link to change or stop them.",
-                link=f"/manage?token={sub.token}", link_text="Change what you get")
+        return await html(datasette, request, "confirm.html", status=404, valid=False, token="")
+    return await html(datasette, request, "message.html", title="Subscribed",
+                      body="Your alerts are on. Each message has a link to change or stop them.",
+                      link=f"/manage?token={sub.token}", link_text="Change what you get")
 
 
 async def manage(datasette, request):
-    state, form, token = await _token_request(request)
+    state, form, token = await _token_request(datasette, request)
     if form is None:
-        return too_many(state)
+        return await too_many(datasette, request)
     private = state.private_db()
     try:
         sub = signups.by_token(private, token)
         if not sub:
-            return html(state, "message.html", status=404, title="Link not valid",
-                        body="This link is not valid. Subscribe again from the ward's page.")
+            return await html(datasette, request, "message.html", status=404, title="Link not valid",
+                              body="This link is not valid. Subscribe again from the ward's page.")
         errors = []
         if request.method == "POST":
             if _csrf_missing(request, form):
-                return _refused(state)
+                return await _refused(datasette, request)
             wards, kinds, errors = await _wards_and_kinds(datasette, state, form)
             if not errors:
                 signups.update(private, sub, wards, kinds)
                 sub = signups.by_token(private, token)
-        return html(state, "manage.html", sub=sub, token=token, kinds=sorted(subscription_kinds()), csrftoken=_csrf(request),
-                    errors=errors, saved=request.method == "POST" and not errors)
+        return await html(datasette, request, "manage.html", sub=sub, token=token, kinds=sorted(subscription_kinds()),
+                          errors=errors, saved=request.method == "POST" and not errors)
     finally:
         private.close()
 
 
 async def unsubscribe(datasette, request):
-    state = get_state()
+    state = get_state(datasette)
     if not state.limiter.allow(client_key(request)):
-        return too_many(state)
+        return await too_many(datasette, request)
     token = request.args.get("token", "")[:100]
     private = state.private_db()
     try:
         sub = signups.by_token(private, token)
         if not sub:
-            return html(state, "message.html", status=404, title="Link not valid",
-                        body="This unsubscribe link is not valid.")
+            return await html(datasette, request, "message.html", status=404, title="Link not valid",
+                              body="This unsubscribe link is not valid.")
         if request.method != "POST":
-            return html(state, "unsubscribe.html", token=token)
+            return await html(datasette, request, "unsubscribe.html", token=token)
         await request.post_body()
         signups.leave(private, sub)
     finally:
         private.close()
-    return html(state, "message.html", title="Unsubscribed", body="You will get no more mail from the monitor.")
+    return await html(datasette, request, "message.html", title="Unsubscribed",
+                      body="You will get no more mail from the monitor.")

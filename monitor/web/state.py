@@ -1,28 +1,27 @@
-"""What the people's pages need at run time: settings, database paths, templates, and the per-client limits.
+"""What the people's pages need at run time: settings, database paths and the per-client limits, one per Datasette.
 
-`run.py serve` hands the paths and config file to the Datasette process in LBM_DB, LBM_PRIVATE_DB and LBM_CONFIG
-(the variables the command line reads too). The private path is only ever opened, never put in a page.
+Configured through Datasette's plugin configuration (`plugins: leftbehind-monitor:` in its metadata): `config`,
+the project's TOML settings file, and `private_database`, the private database's path (`{"$env": ...}` works
+there); without them LBM_CONFIG and LBM_PRIVATE_DB, as on the command line, else the defaults. The public database
+is the database file Datasette serves. The private path is only ever opened, never put in a page.
 """
 from __future__ import annotations
 
 import os
 import threading
+import weakref
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 
-import jinja2
-import markupsafe
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from core import config as config_mod
-from db.fields import http_url
-from monitor.delivery.text import strip_unsafe
+from core.errors import ConfigError
 
-SHOWN_LIMIT = 2_000   # characters of one value on a page: a long name, a paragraph
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
+PLUGIN = "leftbehind-monitor"          # the project's name: its key under `plugins:`
+OPTIONS = {"config", "private_database"}
 
 
 class RateLimiter:
@@ -36,37 +35,18 @@ class RateLimiter:
         return self.strategy.hit(self.item, key)
 
 
-def shown(value):
-    """Return a value as a page shows it: without control or bidi characters (as in mail), at most SHOWN_LIMIT long.
-
-    Every `{{ ... }}` of the web templates passes here (Jinja's finalize), so a name with U+202E from a source
-    cannot reorder the words around it, and a 20 MB title put into the database by hand shows as its start."""
-    if isinstance(value, markupsafe.Markup) or not isinstance(value, str):
-        return value   # markup the code built (the chart), or a number
-    if len(value) > SHOWN_LIMIT:
-        value = value[: SHOWN_LIMIT - 1] + "…"
-    return strip_unsafe(value)
-
-
 class WebState:
-    def __init__(self, environ=None, clock=None):
-        environ = os.environ if environ is None else environ
-        self.settings = config_mod.load(environ.get("LBM_CONFIG") or None, environ)
-        self.db_path = Path(environ.get("LBM_DB") or "./leftbehind.db")
-        self.private_db_path = Path(environ.get("LBM_PRIVATE_DB") or "./private.db")
+    def __init__(self, settings: dict, db_path: Path, private_db_path: Path, clock=None):
+        self.settings = settings
+        self.db_path = Path(db_path)
+        self.private_db_path = Path(private_db_path)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.limiter = RateLimiter(int(self.settings["web_requests_per_minute"]),
                                    float(self.settings["web_rate_window_seconds"]))
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
-                                      undefined=jinja2.StrictUndefined, finalize=shown)
-        self.env.filters["http_url"] = http_url   # `{{ url | http_url }}`: a source URL only if it may be a link
 
     @property
     def base_url(self) -> str:
         return self.settings["web_url"].rstrip("/")
-
-    def render(self, name: str, **context) -> str:
-        return self.env.get_template(name).render(**context)
 
     def private_db(self):
         from db.store import init_private
@@ -76,19 +56,33 @@ class WebState:
         import sqlite_utils
         return sqlite_utils.Database(self.db_path)
 
-    @cached_property
-    def resolver(self):
-        from geo.resolver import Resolver
-        return Resolver(self.public_db(), self.settings)
+
+def public_database(datasette):
+    """Return the database file Datasette serves (the first one named), or None when it serves none."""
+    return next((db for name, db in datasette.databases.items() if name != "_internal" and db.path), None)
 
 
-_state: WebState | None = None
+def state_from(datasette, environ=None) -> WebState:
+    """Return the pages' state from Datasette's plugin configuration, the environment and the defaults."""
+    environ = os.environ if environ is None else environ
+    options = datasette.plugin_config(PLUGIN) or {}
+    if not isinstance(options, dict) or set(options) - OPTIONS:
+        raise ConfigError(f"plugins.{PLUGIN} takes only {', '.join(sorted(OPTIONS))}; it has {options!r}")
+    database = public_database(datasette)
+    if database is None:
+        raise ConfigError("Datasette serves no database file: give it the public database, e.g. leftbehind.db")
+    settings = config_mod.load(options.get("config") or environ.get("LBM_CONFIG") or None, environ)
+    private = options.get("private_database") or environ.get("LBM_PRIVATE_DB") or "./private.db"
+    return WebState(settings, Path(database.path), Path(private))
+
+
+_states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def get_state() -> WebState:
-    global _state
+def get_state(datasette) -> WebState:
+    """Return the pages' state of this Datasette, made on first use."""
     with _lock:
-        if _state is None:
-            _state = WebState()
-        return _state
+        if datasette not in _states:
+            _states[datasette] = state_from(datasette)
+        return _states[datasette]

@@ -1,7 +1,8 @@
 """Datasette plugin: no file path in any answer, and an error page for any unknown path.
 
 - `/-/databases.json` lists the databases without their `path` (the absolute path of the file on the server);
-  `pragma_database_list` reads NULL for it too (db/datasette/sql_functions.py).
+  `pragma_database_list` reads NULL for it too (db/datasette/sql_functions.py). `/-/metadata.json` leaves out
+  this project's plugin configuration (the private database's and the settings file's paths).
 - Datasette 0.65's default error handler prints the exception with `rich` when it is installed, which fails when
   it is not called inside an `except` block, as for a path no route matches (`/wards/../../etc/passwd`,
   `/a/b/c/d`): a 404 became a 500. (It also printed every local variable, a 20 MB value included, to the log.)
@@ -15,6 +16,9 @@ import sqlite3
 from datasette import handle_exception as default_handler
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+from datasette.views.special import JsonDataView
+
+from monitor.web.state import PLUGIN
 
 default_handler.rich = None   # see above: Datasette's handler without rich
 
@@ -25,9 +29,17 @@ async def databases(datasette):
                           for name, d in datasette.databases.items() if name != "_internal"])
 
 
+async def metadata(datasette, request):
+    def public():
+        shown = dict(datasette.metadata())
+        shown["plugins"] = {k: v for k, v in (shown.get("plugins") or {}).items() if k != PLUGIN}
+        return shown
+    return await JsonDataView(datasette, "metadata.json", public).dispatch_request(request)
+
+
 @hookimpl
 def register_routes(datasette):
-    return [(r"^/-/databases(\.json)?$", databases)]
+    return [(r"^/-/databases(\.json)?$", databases), (r"^/-/metadata(\.(?P<format>json))?$", metadata)]
 
 
 @hookimpl(tryfirst=True)
