@@ -14,6 +14,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
+from spiders import registry
 from tests.web_server import web_server
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -88,6 +89,11 @@ def test_ward_page_shows_figures_groups_events_and_records_linked_to_their_rows(
                  "Long Gone Inn"):
         assert name in words
     assert soup.select_one("svg[role=img] title").get_text() == "Events in this ward per year"
+    # Sources as people know them, each declared by its spider (label), never the internal name alone.
+    sources = [a.get_text() for a in soup.select("#sources + div table a[href*='crawl_runs']")]
+    assert sources and set(sources) <= {s.label for s in registry.sources().values()}
+    assert "Pubs (FSA register)" in sources
+    assert "(Pubs (FSA register))" in words and "(fhrs_pubs)" not in words
     hrefs = [a["href"] for a in soup.select("main a[href^='/leftbehind/']")]
     expected = {"/leftbehind/pubs/fhrs_pubs~3Ap1", "/leftbehind/pubs/fhrs_pubs~3Ap2",
                 "/leftbehind/libraries/libraries~3Al1", "/leftbehind/groups/mutual_aid~3Ag1",

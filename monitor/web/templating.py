@@ -14,6 +14,7 @@ import markupsafe
 
 from db.fields import http_url
 from monitor.delivery.text import strip_unsafe
+from spiders import registry
 
 SHOWN_LIMIT = 2_000   # characters of one value on a page: a long name, a paragraph
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -30,6 +31,12 @@ def shown(value):
     if len(value) > SHOWN_LIMIT:
         value = value[: SHOWN_LIMIT - 1] + "…"
     return strip_unsafe(value)
+
+
+def source_label(name: str) -> str:
+    """Return a source as people see it named ("Pubs (FSA register)"), or its name if no source has it now."""
+    found = registry.source(name)
+    return found.label if found else name
 
 
 def finalize_for(prior):
@@ -49,3 +56,4 @@ def prepare(env: jinja2.Environment) -> None:
     env.loader = jinja2.ChoiceLoader([env.loader, jinja2.FileSystemLoader(TEMPLATES)])
     env.finalize = finalize_for(env.finalize)
     env.filters["http_url"] = http_url   # `{{ url | http_url }}`: a source URL only if it may be a link
+    env.filters["source_label"] = source_label
