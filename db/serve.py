@@ -12,6 +12,7 @@ itself would refuse a write. `--immutable` is for a published copy no one writes
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 import resource
@@ -30,7 +31,7 @@ from core.errors import ConfigError, InputError
 
 CONFIG_DIR = Path(__file__).parent / "datasette"
 METADATA_KEY = "leftbehind"  # the database key as written in metadata.yml
-CANNED_QUERIES = ("recent_closures", "indicator_history", "ward_profile", "grants_by_funder", "source_health")
+CANNED_QUERIES = ("recent_closures", "indicator_history", "ward_profile", "source_health")   # the site's own
 PRIVATE_TABLES = {"subscriptions", "outbox"}
 PLUGIN = "leftbehind-monitor"   # the project's key under the metadata's `plugins:`
 
@@ -47,14 +48,15 @@ def _fill_placeholders(value, db_name: str):
 
 
 def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR, provenance: dict | None = None,
-                   fragments: dict | None = None) -> dict:
+                   fragments: dict | None = None, extra: dict | None = None) -> dict:
     """Return Datasette metadata for a database named db_name, with each canned query's SQL from its file.
 
     provenance gives the metadata of the sources' tables (what each declares, with its source and licence keys;
     `record_columns: true` adds what the shared record columns mean);
-    fragments replace markers /*name*/...default.../*end*/ in the queries' SQL (the ward's numerators)."""
+    fragments replace markers /*name*/...default.../*end*/ in the queries' SQL (the ward's numerators);
+    extra are the sources' own canned queries (name -> title, description, sql), after the site's."""
     metadata = yaml.safe_load((config_dir / "metadata.yml").read_text(encoding="utf-8"))
-    metadata.pop("derived", None)  # a YAML anchor shared by the queries, not a Datasette key
+    derived = metadata.pop("derived", {})  # a YAML anchor shared by the queries, not a Datasette key
     shared_columns = metadata.pop("record_columns", {})   # what every record table's shared columns mean
     database = metadata["databases"].pop(METADATA_KEY)
     queries = database.get("queries", {})
@@ -65,6 +67,15 @@ def build_metadata(db_name: str, config_dir: Path = CONFIG_DIR, provenance: dict
     for name, query in queries.items():
         query["sql"] = _fill_fragments((config_dir / "queries" / f"{name}.sql").read_text(encoding="utf-8"),
                                        fragments or {})
+    for name, query in (extra or {}).items():   # a source's query says what it computes from, like the site's
+        if name in queries:
+            raise ConfigError(f"a source's canned query {name!r} has the name of one of the site's")
+        queries[name] = {**derived, **query, "sql": _fill_fragments(query["sql"], fragments or {})}
+    if queries:
+        database["queries"] = queries
+    links = ", ".join(f'<a href="/{{db}}/{name}">{html.escape(q.get("title") or name)}</a>'
+                      for name, q in queries.items())
+    metadata["description_html"] = metadata.get("description_html", "").replace("{queries}", links)
     for table, keys in (provenance or {}).items():
         keys = dict(keys)
         if keys.pop("record_columns", False):

@@ -22,6 +22,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
 from core import config
+from core.errors import ConfigError
 from core.setting_values import Setting
 from db import record_tables
 from db.record_tables import RecordTable
@@ -204,6 +205,23 @@ def table_provenance() -> dict[str, dict]:
                 out.setdefault(table, meta)
     for table, keys in _record_table_provenance().items():
         out.setdefault(table, {}).update(keys)
+    return out
+
+
+def source_queries() -> dict[str, dict]:
+    """Return the canned queries the sources declare: their folders' datasette.yml `queries`, each with its SQL from
+    the folder's queries/<name>.sql."""
+    out: dict[str, dict] = {}
+    for folder in source_folders():
+        base = Path(folder.__file__).parent
+        path = base / "datasette.yml"
+        declared = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("queries") or {} \
+            if path.exists() else {}
+        for name, meta in declared.items():
+            sql = base / "queries" / f"{name}.sql"
+            if not sql.is_file():
+                raise ConfigError(f"{path} declares the canned query {name!r} but {sql} is missing")
+            out.setdefault(name, {**meta, "sql": sql.read_text(encoding="utf-8")})
     return out
 
 

@@ -24,12 +24,15 @@ from datasette.app import Datasette
 from core.errors import ConfigError
 from db import serve as serve_mod
 from monitor.web.state import get_state
+from spiders import registry
 from tests.web_flow import csrf_of, link_in, mails_to
 from tests.web_server import web_server
 
 BECONTREE = "E05000028"
 PLUGIN = "leftbehind-monitor"
-QUERIES = sorted(p.stem for p in (Path(serve_mod.__file__).parent / "datasette" / "queries").glob("*.sql"))
+# The site's canned queries (db/datasette/queries/) and those the sources declare in their folders.
+QUERIES = sorted([p.stem for p in (Path(serve_mod.__file__).parent / "datasette" / "queries").glob("*.sql")]
+                 + [p.stem for p in (Path(registry.__file__).parent / "sources").glob("*/queries/*.sql")])
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +104,9 @@ def test_canned_queries_are_listed_and_run(plain, served):
     database = plain.get("/leftbehind.json").json()
     assert sorted(q["name"] for q in database["queries"]) == QUERIES
     assert 'href="/leftbehind/recent_closures"' in plain.get("/leftbehind").text
+    assert "grants_by_funder" in QUERIES    # the 360Giving source's, from its folder
+    funders = plain.get("/leftbehind/grants_by_funder.json?_shape=objects&since=").json()["rows"]
+    assert funders and funders == served.get("/leftbehind/grants_by_funder.json?_shape=objects&since=").json()["rows"]
     rows = plain.get("/leftbehind/recent_closures.json?_shape=objects").json()["rows"]
     # The sample's closures in left-behind wards: The Old Crown (10 days ago); the library's is the baseline
     # and Long Gone Inn's 200 days ago.

@@ -110,7 +110,13 @@ class PantriesSpider(FileSpider):
     columns:
       opening_hours: When the pantry is open, as the network words it
     record_columns: true
+queries:
+  open_pantries:
+    title: Open pantries by ward
+    description: How many pantries are open in each ward.
 """,
+    "queries/open_pantries.sql": "select ward_code, count(*) as pantries from pantries where status = 'open' "
+                                 "group by ward_code order by pantries desc\n",
 }
 
 # Ten pantries: a list one shorter is still healthy (a crawl under 80% of the usual count is not).
@@ -125,6 +131,7 @@ def toy_source(tmp_path, monkeypatch):
     folder = tmp_path / "toy"
     (folder / "toy_pantries").mkdir(parents=True)
     for name, text in TOY.items():
+        (folder / "toy_pantries" / name).parent.mkdir(exist_ok=True)
         (folder / "toy_pantries" / name).write_text(text, encoding="utf-8")
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.setenv("PYTHONPATH", str(folder))            # the crawl child finds it too
@@ -174,6 +181,11 @@ def test_the_registry_reads_what_the_toy_spider_declares(toy_source):
     assert (pantries["source"], pantries["license"]) == ("The toy pantry network", "CC0 1.0")
     assert pantries["columns"]["opening_hours"] == "When the pantry is open, as the network words it"
     assert pantries["columns"]["ward_code"] == tables["groups"]["columns"]["ward_code"]
+    # Its canned query, from its folder, beside the site's and with the same provenance keys.
+    site = serve.build_metadata("x", extra=registry.source_queries())
+    query = site["databases"]["x"]["queries"]["open_pantries"]
+    assert query["title"] == "Open pantries by ward" and "from pantries" in query["sql"] and query["license"]
+    assert '<a href="/x/open_pantries">Open pantries by ward</a>' in site["description_html"]
 
 
 def test_the_toy_sources_own_setting_is_listed_checked_and_read_by_its_spider(toy_source, pantry_server, db_path,

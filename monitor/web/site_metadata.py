@@ -15,7 +15,8 @@ from spiders import registry
 
 @cache
 def _metadata_json(db_name: str) -> str:
-    return json.dumps(build_metadata(db_name, provenance=registry.table_provenance(), fragments=query_fragments()))
+    return json.dumps(build_metadata(db_name, provenance=registry.table_provenance(), fragments=query_fragments(),
+                                     extra=registry.source_queries()))
 
 
 def site_metadata(db_name: str) -> dict:

@@ -5,14 +5,8 @@ select
     e.at as event_at,
     e.name,
     e.source,
-    -- The record's columns, from the places' tables (`run.py serve` writes this part from the sources' own).
-    /*closed_record*/(select venue_kind from pubs where id = e.record_id) as venue_kind,
-    coalesce((select closed_at from pubs where id = e.record_id),
-             (select closed_at from libraries where id = e.record_id),
-             (select closed_at from groups where id = e.record_id)) as closed_at,
-    coalesce((select closed_by from pubs where id = e.record_id),
-             (select closed_by from libraries where id = e.record_id),
-             (select closed_by from groups where id = e.record_id)) as closed_by,/*end*/
+    -- The record's columns, from the places' tables: the site's plugin writes this part from what the sources declare.
+    /*closed_record*/null as venue_kind, null as closed_at, null as closed_by,/*end*/
     e.ward_code,
     w.name as ward_name,
     w.lad_name,

@@ -41,25 +41,9 @@ profile as (
            n.lb_note, null
     from ward_numerators n, ward w
     union all
-    -- Each source's records in the ward, as the source words them (`run.py serve` writes this part from the
-    -- sources' own).
-    /*ward_records*/    select 2, 'group', name, status, first_seen_at, coalesce(location_name, postcode),
-           null, null, null, null, null, null, null, id
-    from groups where ward_code = :ward
-    union all
-    select 3, 'grant', coalesce(title, recipient_name, name), status, award_date,
-           coalesce(funder_name, funder_id, '') || ' to ' || coalesce(recipient_name, '?')
-             || coalesce(': £' || cast(round(amount) as integer), ''),
-           null, null, null, null, null, null, null, id
-    from grants where ward_code = :ward
-    union all
-    select 4, coalesce(venue_kind, 'pub'), name, status, coalesce(closed_at, first_seen_at),
-           coalesce(address, postcode), null, null, null, null, null, null, null, id
-    from pubs where ward_code = :ward
-    union all
-    select 5, 'library', name, status, coalesce(closed_at, first_seen_at), coalesce(address, postcode),
-           null, null, null, null, null, null, null, id
-    from libraries where ward_code = :ward/*end*/
+    -- Each source's records in the ward, as the source words them: the site's plugin writes this part from what
+    -- the sources declare (ward_profile on each spider).
+    /*ward_records*/select 2, null, null, null, null, null, null, null, null, null, null, null, null, null where 0/*end*/
     union all
     select 99, 'event', kind || case when baseline = 1 then ' (baseline)' else '' end || ': ' || coalesce(name, ''),
            null, at, evidence, null, null, null, null, null, null, null, record_id
