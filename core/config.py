@@ -53,6 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("changed_hands_weeks", 12,
             "A new registration at the address of a venue closed within this many weeks turns that closure into a "
             "change of hands (and a correction is sent)."),
+    Setting("stale_after_days", 8,
+            "`status` asks for a person when a source's last healthy crawl is older than this many days (a source "
+            "in frozen_sources never is).", low=1),
     Setting("failure_alert_after", 3, "Tell the operator after this many consecutive failed crawls of a source.",
             low=1),
     Setting("allow_private_addresses", False,

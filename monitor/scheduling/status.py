@@ -1,8 +1,9 @@
 """What needs a person: each job's last and next run, each source's health, the outbox, the operator's queue.
 
 `status(db, private_db, settings, now)` gathers it as plain data; `needs_attention` says why a person should look
-(a source whose last crawl failed, a job whose last run failed, mail that failed or has waited over an hour,
-operator news not yet sent). The `status` command prints it and exits 1 when there is any.
+(a source whose last crawl failed, or whose last healthy crawl is older than `stale_after_days`; a job whose last run
+failed, or that was due longer ago than the misfire grace and has not run, so no scheduler is running it; mail
+that failed or has waited over an hour; operator news not yet sent). The `status` command prints it and exits 1 when there is any.
 """
 from __future__ import annotations
 
@@ -46,6 +47,23 @@ def _sources(db, settings: dict) -> list[dict]:
     return out
 
 
+def stale(sources: list[dict], settings: dict, now: str) -> list[str]:
+    """Return why each source's data is old: no healthy crawl in `stale_after_days` (an archived source never is)."""
+    limit = outbox.to_datetime(now) - timedelta(days=int(settings["stale_after_days"]))
+    frozen = settings.get("frozen_sources") or {}
+    return [f"source {s['source']}: no healthy crawl since {(s['last_healthy'] or 'ever')[:10]}"
+            + ("" if s["last_healthy"] else " (never crawled healthy)")
+            for s in sources if s["source"] not in frozen and s["last_crawl"] is not None
+            and (s["last_healthy"] is None or outbox.to_datetime(s["last_healthy"]) < limit)]
+
+
+def overdue(jobs: list[dict], settings: dict, now: str) -> list[str]:
+    """Return the jobs due longer ago than the misfire grace: nothing has run them, so no scheduler is running."""
+    limit = outbox.to_datetime(now) - timedelta(seconds=int(settings["misfire_grace_seconds"]))
+    return [f"job {j['job']}: due at {j['next_run']} and not run: is the scheduler (or its cron line) running?"
+            for j in jobs if j["next_run"] and outbox.to_datetime(j["next_run"]) < limit]
+
+
 def status(db, private_db, settings: dict, now: str) -> dict:
     """Return the whole picture, with `needs_attention`: the reasons a person should look, empty when none."""
     jobs, sources = _jobs(private_db), _sources(db, settings)
@@ -56,7 +74,9 @@ def status(db, private_db, settings: dict, now: str) -> dict:
     events, failed_jobs = pending(db, private_db)
     reasons = [f"source {s['source']}: last crawl failed ({s['reason'][:120]})" for s in sources
                if s["last_status"] == "failed"]
+    reasons += stale(sources, settings, now)
     reasons += [f"job {j['job']}: last run failed" for j in jobs if j["last_status"] == "failed"]
+    reasons += overdue(jobs, settings, now)
     if counts.get("failed"):
         reasons.append(f"outbox: {counts['failed']} message(s) failed for good")
     if waiting:
