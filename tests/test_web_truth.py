@@ -23,6 +23,7 @@ HEADLAND = "E05008947"
 BECONTREE = "E05000028"
 POPULATION = 8_356            # Headland and Harbour: ONS mid-2019 LSOA estimates over the best-fit lookup
 Z95 = 1.959964                # the normal 97.5% point
+EMPTY_WINDOW = "no social club closures recorded in the window (none ever recorded)"
 
 
 def add_headland(db) -> None:
@@ -50,6 +51,10 @@ def add_headland(db) -> None:
         for group, value, low, high in (("left_behind", 21_182.0, 15_000.0, 27_000.0),
                                         ("other_deprived", 50_054.0, 45_000.0, 55_000.0),
                                         ("england", 60_312.0, 59_000.0, 61_600.0))])
+    # A window with nothing in it anywhere: no figure for any group, and the computation says why.
+    db["indicators"].insert_all([
+        {"computed_at": recent, "indicator": "social_club_closures_per_100k", "area_group": group, "value": None,
+         "reliable": 0, "note": EMPTY_WINDOW} for group in ("left_behind", "other_deprived", "england")])
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +98,11 @@ def test_a_ward_with_nothing_to_count_says_no_data_never_zero(client):
     assert "£0" not in mine
     becontree = figure_row(client.get(f"/wards/{BECONTREE}"), "Grants, £")[0]
     assert becontree.startswith("£") and "(£2,500)" in becontree        # its Youth club grant of 2021
+
+
+def test_an_empty_window_says_why_once_beside_its_no_data(client):
+    cells = figure_row(client.get(f"/wards/{HEADLAND}"), "Social club closures")
+    assert cells[1:] == ["no data", "no data", f"no data: {EMPTY_WINDOW}"]     # said once, under England
 
 
 def test_first_crawl_listings_are_not_new(client, site):
