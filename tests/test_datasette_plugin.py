@@ -166,3 +166,31 @@ def test_plugin_configuration_takes_env_and_refuses_unknown_keys(fresh_db, db_pa
     assert state.settings["web_requests_per_minute"] == 7
     with pytest.raises(ConfigError, match="private_db"):
         started(db_path, {"plugins": {PLUGIN: {"private_db": "x.db"}}})
+
+
+def test_behind_a_proxy_at_a_path_every_link_of_the_peoples_pages_keeps_the_prefix(sites):
+    """Datasette's base_url: the site answers at / (the proxy strips /monitor/) and every link says /monitor/."""
+    folder = sites[0]["folder"]
+    port = serve_mod.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LBM_")}
+    process = subprocess.Popen([sys.executable, "-m", "datasette", "serve", "leftbehind.db", "--port", str(port),
+                                "--metadata", "plugins.json", "--setting", "base_url", "/monitor/"], cwd=folder,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        serve_mod.wait_until_ready(process, url)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for path in ("/", f"/wards/{BECONTREE}", "/wards?q=Becontree", "/subscribe"):
+                page = client.get(path)
+                assert page.status_code == 200, path
+                soup = BeautifulSoup(page.text, "html.parser")
+                links = [a["href"] for a in soup.select("a[href], link[href]")] + \
+                        [f["action"] for f in soup.select("form[action]")]
+                local = [link for link in links if link.startswith("/")]
+                assert local and all(link.startswith("/monitor/") for link in local), (path, local)
+            ward = BeautifulSoup(client.get(f"/wards/{BECONTREE}").text, "html.parser")
+            assert ward.select_one(f"a[href='/monitor/subscribe?ward={BECONTREE}']")
+            assert ward.select_one("a[href^='/monitor/leftbehind/pubs/']")      # a record, in Datasette
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -45,7 +45,7 @@ def startup(datasette):
 
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
-    templating.prepare(env)
+    templating.prepare(env, datasette)
 
 
 @hookimpl

@@ -51,9 +51,12 @@ def finalize_for(prior):
     return finalize
 
 
-def prepare(env: jinja2.Environment) -> None:
-    """Add the people's templates (after Datasette's own dirs), their finalize and the `http_url` filter to env."""
+def prepare(env: jinja2.Environment, datasette=None) -> None:
+    """Add the people's templates (after Datasette's own dirs), their finalize and filters to env: `http_url`,
+    `source_label`, and `site`, which puts a path of the site under Datasette's base_url (a site served behind a
+    proxy at /monitor/ links to /monitor/wards)."""
     env.loader = jinja2.ChoiceLoader([env.loader, jinja2.FileSystemLoader(TEMPLATES)])
     env.finalize = finalize_for(env.finalize)
     env.filters["http_url"] = http_url   # `{{ url | http_url }}`: a source URL only if it may be a link
     env.filters["source_label"] = source_label
+    env.filters["site"] = datasette.urls.path if datasette is not None else (lambda path: path)
