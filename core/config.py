@@ -41,11 +41,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Who runs this monitor: gets failing sources and failed jobs by mail, through the outbox (empty = nobody)."),
     Setting("operator_alert_hours", 6,
             "At most one mail to the operator in this many hours; what happens meanwhile waits for the next one."),
-    Setting("frozen_sources",
-            {"mutual_aid": {"archive_url": "https://github.com/Covid-Mutual-Aid/mutual-aid-wiki",
-                            "last_listing": "2020-06-28"}},
-            "Sources whose publisher stopped (archive URL, date of the last listing): crawled once or on demand, "
-            "never reported failing; their figures say 'as of DATE (archived listing)'."),
+    Setting("frozen_sources", {},
+            "Sources whose publisher stopped, beyond those their spider declares archived (the mutual aid listings): "
+            "name = { archive_url = ..., last_listing = DATE }, or name = false to crawl an archived source as a "
+            "live one. A frozen source is crawled once or on demand, never reported failing or stale; its figures "
+            "say 'as of DATE (archived listing)'.", kind="archives"),
     Setting("backfill_days", 90,
             "A closure, reopening or announcement is old news when its source's date (else the last date it was "
             "listed as it was) is more than this many days before the crawl: counted at its date, never alerted or "

@@ -1,7 +1,8 @@
 """Check a setting's value against what its row in core/config.py declares: type, range, choices.
 
-A Setting's type is its default's unless `kind` names another (a tuple of types, "date" or "timezone"); a number
-lies in [low, high], low being 0 when not given, so no number is ever negative.
+A Setting's type is its default's unless `kind` names another (a tuple of types, "date", "timezone", or "archives":
+a table of tables or false); a number lies in [low, high], low being 0 when not given, so no number is ever
+negative.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class Setting:
     default: Any
     help: str
     env: str | None = None
-    kind: Any = None            # a type, a tuple of types, "date" or "timezone"; None: the default's type
+    kind: Any = None            # a type, a tuple of types, "date", "timezone" or "archives"; None: the default's
     low: float | None = None    # numbers lie in [low, high]; None: 0, so no number is ever negative
     high: float | None = None
     choices: tuple = ()         # for text: the only values allowed
@@ -52,6 +53,8 @@ def expected(s: Setting) -> str:
         return ("a whole number" if kind is int else "a number") + span
     if s.choices:
         return "one of " + ", ".join(f'"{c}"' for c in s.choices)
+    if kind == "archives":
+        return "a table of tables (archive_url, last_listing), or false for a source to treat as live"
     if kind is dict:
         return "a table of tables" if s.default and type(next(iter(s.default.values()))) is dict else \
             "a table of texts in quotes"
@@ -74,6 +77,9 @@ def _fits(s: Setting, value: Any) -> bool:
     if kind is dict:
         item = type(next(iter(s.default.values()))) if s.default else str
         return type(value) is dict and all(type(v) is item for v in value.values())
+    if kind == "archives":
+        return type(value) is dict and all(v is False or (type(v) is dict and all(type(x) is str for x in v.values()))
+                                           for v in value.values())
     if kind in ("date", "timezone"):
         return type(value) is str and _parses(kind, value)
     return type(value) is kind and (not s.choices or value in s.choices)

@@ -60,6 +60,9 @@ class SourceSpider(scrapy.Spider):
     # Its own settings (core.setting_values.Setting), read from the same config file as the monitor's, by name;
     # the spider reads them with self.option(name, default), the monitor from its settings dict.
     options: ClassVar[tuple] = ()
+    # Its publisher stopped: {"archive_url": ..., "last_listing": DATE}. Crawled once or on demand, never reported
+    # failing; the `frozen_sources` setting adds others, or names it false to treat it as live.
+    archived: ClassVar[dict] = {}
 
     @classmethod
     def update_settings(cls, settings) -> None:

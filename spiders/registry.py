@@ -59,6 +59,7 @@ class Source:
     ward_profile: tuple        # its records on the ward_profile page: SQL for section, item, date, detail
     ward_section: dict         # its records on the people's ward page: heading and rank
     options: tuple             # its own settings (core.setting_values.Setting)
+    archived: dict             # its publisher stopped: archive_url, last_listing ({} = a live source)
 
     @property
     def closes_by_absence(self) -> bool:
@@ -92,7 +93,7 @@ def from_spider(cls) -> Source:
                   indicators=tuple(cls.indicators), rank=cls.rank,
                   digest_section=dict(cls.digest_section), venue_kind_nouns=dict(cls.venue_kind_nouns),
                   ward_profile=tuple(cls.ward_profile), ward_section=dict(cls.ward_section),
-                  options=tuple(cls.options))
+                  options=tuple(cls.options), archived=dict(cls.archived))
 
 
 def record_table(cls) -> RecordTable:
@@ -242,6 +243,18 @@ def _record_table_provenance() -> dict[str, dict[str, str]]:
 def enabled(settings: dict) -> list[str]:
     """Return the sources `crawl --all` and the scheduler run: enabled_sources, or every source when it is empty."""
     return list(settings.get("enabled_sources") or sources())
+
+
+def frozen(settings: dict) -> dict[str, dict]:
+    """Return the sources treated as archived -> archive_url and last_listing: those whose spider says so, then the
+    `frozen_sources` setting's (a source named false there is live)."""
+    out = {s.name: dict(s.archived) for s in sources().values() if s.archived}
+    for name, value in (settings.get("frozen_sources") or {}).items():
+        if value is False:
+            out.pop(name, None)
+        else:
+            out[name] = dict(value) if isinstance(value, dict) else {}
+    return out
 
 
 def cron(settings: dict, name: str) -> str | None:

@@ -83,7 +83,7 @@ def test_stale_and_failing_sources(fresh_db, tmp_path):
     add_crawl(fresh_db, "fhrs_pubs", "2024-03-01T05:00:00+00:00")                       # daily source, 10 days old
     add_crawl(fresh_db, "mutual_aid", "2024-03-03T04:30:00+00:00")
     add_crawl(fresh_db, "mutual_aid", "2024-03-10T04:30:00+00:00", healthy=False, reason="timeout")
-    _, _, text, _ = render_digest(fresh_db, settings(tmp_path, frozen_sources={}), NOW)
+    _, _, text, _ = render_digest(fresh_db, settings(tmp_path, frozen_sources={"mutual_aid": False}), NOW)
     assert "Pubs (FSA register): Out of date. Last healthy crawl 2024-03-01 is out of date" in text
     assert "Mutual aid groups: Failing. Latest crawl 2024-03-10 failed (timeout); figures still use the healthy " \
            "crawl of 2024-03-03 and no closures were inferred." in text

@@ -5,19 +5,26 @@ from core.config import defaults
 from monitor.changes import health
 from monitor.indicators.compute import compute
 from monitor.scheduling.scheduler import default_jobs
+from spiders import registry
 from tests.delivery_seed import add_crawl
 from tests.indicator_records import DE_BRUCE, crawl, record
 
 
 def test_mutual_aid_is_frozen_by_default():
-    assert defaults()["frozen_sources"]["mutual_aid"]["last_listing"] == "2020-06-28"
+    # Declared beside its spider (its publisher stopped), not in the monitor's settings.
+    assert defaults()["frozen_sources"] == {}
+    assert registry.frozen(defaults())["mutual_aid"]["last_listing"] == "2020-06-28"
+    # The setting adds another archived source, or names one false to treat it as live.
+    more = registry.frozen({"frozen_sources": {"libraries": {"last_listing": "2023-12-01"}}})
+    assert set(more) == {"mutual_aid", "libraries"}
+    assert registry.frozen({"frozen_sources": {"mutual_aid": False}}) == {}
 
 
 def test_a_frozen_source_never_raises_source_failing(fresh_db):
     settings = {**defaults(), "failure_alert_after": 2}
     ids = [add_crawl(fresh_db, "mutual_aid", f"2024-03-0{d}T05:00:00", healthy=False, reason="gone") for d in (1, 2)]
     assert health.raise_failure_event(fresh_db, "mutual_aid", ids[-1], settings, "2024-03-02T05:00:00") is False
-    unfrozen = {**settings, "frozen_sources": {}}
+    unfrozen = {**settings, "frozen_sources": {"mutual_aid": False}}
     assert health.raise_failure_event(fresh_db, "mutual_aid", ids[-1], unfrozen, "2024-03-02T05:00:00") is True
 
 

@@ -30,7 +30,8 @@ mutual_aid = "0 5 * * *"
 digest = "0 7 * * 1"
 outbox = "0 8 * * *"
 [frozen_sources]
-''', encoding="utf-8")   # mutual aid, frozen by default, stands here for any live source
+mutual_aid = false
+''', encoding="utf-8")   # mutual aid, archived by its spider, stands here for any live source
     return path
 
 

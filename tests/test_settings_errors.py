@@ -34,6 +34,9 @@ WRONG_IN_FILE = [
     ("allow_private_addresses = 1",
      'allow_private_addresses = 1 in c.toml: expected true, false or a list of "host:port" texts'),
     ("[schedule]\ndigest = 7", "schedule = { digest = 7 } in c.toml: expected a table of texts in quotes"),
+    ("[frozen_sources]\nmutual_aid = true", "frozen_sources = { mutual_aid = true } in c.toml: expected a table of "
+                                            "tables (archive_url, last_listing), or false for a source to treat as "
+                                            "live"),
 ]
 WRONG_IN_ENVIRONMENT = [
     ("LBM_SMTP_PORT", "abc", "LBM_SMTP_PORT=abc (setting smtp_port): expected a whole number from 1 to 65535"),

@@ -11,7 +11,7 @@ from monitor.scheduling.status import status
 
 SETTINGS = {**defaults(), "enabled_sources": ["fhrs_pubs", "mutual_aid"], "misfire_grace_seconds": 3600,
             "schedule": {"fhrs_pubs": "0 5 * * *", "mutual_aid": "30 4 * * 0", "digest": "0 7 * * 1"},
-            "stale_after_days": 8}   # mutual_aid is in frozen_sources by default: its publisher stopped in 2020
+            "stale_after_days": 8}   # mutual_aid's spider declares it archived: its publisher stopped in 2020
 
 
 def crawl_run(db, source: str, now: str, status: str) -> None:
@@ -32,7 +32,7 @@ def test_a_source_with_no_healthy_crawl_for_longer_than_stale_after_days_needs_a
     reasons = status(fresh_db, private_db, SETTINGS, "2024-03-10T05:01:00+00:00")["needs_attention"]
     assert "source fhrs_pubs: no healthy crawl since 2024-03-02" in reasons
     assert "source fhrs_pubs: last crawl failed (HTTP 500)" in reasons
-    unfrozen = {**SETTINGS, "frozen_sources": {}}
+    unfrozen = {**SETTINGS, "frozen_sources": {"mutual_aid": False}}
     assert "source mutual_aid: no healthy crawl since 2020-06-29" in \
         status(fresh_db, private_db, unfrozen, "2024-03-10T05:01:00+00:00")["needs_attention"]
 

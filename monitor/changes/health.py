@@ -121,7 +121,7 @@ def record(db, source: str, crawl_id: int, verdicts: list[ScopeHealth], now: str
 
 def raise_failure_event(db, source: str, crawl_id: int, settings: dict, now: str) -> bool:
     """After M consecutive failed crawls of a source, raise one `source_failing` event for the operator."""
-    if source in (settings.get("frozen_sources") or {}):   # its publisher stopped: nothing for the operator to fix
+    if source in registry.frozen(settings):   # its publisher stopped: nothing for the operator to fix
         return False
     m = settings["failure_alert_after"]
     statuses = [r[0] for r in db.execute(

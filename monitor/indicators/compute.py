@@ -20,6 +20,7 @@ from monitor.indicators.coverage import Coverage, counted_sources, source_covera
 from monitor.indicators.definitions import BY_NAME, INDICATORS, Indicator, within  # noqa: F401  (re-exported)
 from monitor.indicators.intervals import money_interval, overlaps, poisson_interval
 from monitor.indicators.tally import Tally, tally_source
+from spiders import registry
 
 PER = 100_000
 
@@ -222,7 +223,7 @@ def compute(db: sqlite_utils.Database, now: datetime | str, settings: dict,
     totals = group_totals(m.wards)
     covered = {name: covered_totals(m, cov) for name, cov in m.coverage.items()}
     min_count, latest = int(settings.get("min_reliable_count", 20)), latest_dates(db)
-    for source, frozen in (settings.get("frozen_sources") or {}).items():
+    for source, frozen in registry.frozen(settings).items():
         cov = m.coverage.get(source)
         if cov is not None and cov.has_data:
             cov.archived = archived_note(db, cov.crawl_id, frozen)

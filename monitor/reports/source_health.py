@@ -54,7 +54,7 @@ def source_health(db: sqlite_utils.Database, settings: dict, now, week_from: str
                             [source, week_from, until]).fetchone()[0]
         state, summary = _judge(last, healthy_at, events, to_datetime(now), _stale_after(settings, source))
         summary += _resolved(last)
-        frozen = (settings.get("frozen_sources") or {}).get(source)
+        frozen = registry.frozen(settings).get(source)
         if frozen and healthy_at and state in ("stale", "failing"):
             state = "archived"
             summary = (f"Archived listing as of {str(frozen.get('last_listing') or healthy_at)[:10]}: its publisher "

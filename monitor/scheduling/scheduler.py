@@ -51,7 +51,7 @@ def default_jobs(settings: dict, db_path, private_db_path, config_path=None) -> 
     """Return the real jobs: one crawl per enabled source, the weekly digest, and outbox retries."""
     def crawl(source: str) -> Callable[[str], object]:
         def job(now: str):
-            if source in (settings.get("frozen_sources") or {}) and _has_healthy_crawl(db_path, source):
+            if source in registry.frozen(settings) and _has_healthy_crawl(db_path, source):
                 return f"{source} is frozen (archived listing): crawled once, not again on a schedule"
             return crawl_job(settings, db_path, private_db_path, source, now, config_path=config_path)
         return job

@@ -50,7 +50,7 @@ def _sources(db, settings: dict) -> list[dict]:
 def stale(sources: list[dict], settings: dict, now: str) -> list[str]:
     """Return why each source's data is old: no healthy crawl in `stale_after_days` (an archived source never is)."""
     limit = outbox.to_datetime(now) - timedelta(days=int(settings["stale_after_days"]))
-    frozen = settings.get("frozen_sources") or {}
+    frozen = registry.frozen(settings)
     return [f"source {s['source']}: no healthy crawl since {(s['last_healthy'] or 'ever')[:10]}"
             + ("" if s["last_healthy"] else " (never crawled healthy)")
             for s in sources if s["source"] not in frozen and s["last_crawl"] is not None

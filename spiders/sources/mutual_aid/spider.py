@@ -69,6 +69,8 @@ class MutualAidSpider(FileSpider):
     credit = "mutualaid.wiki / covidmutualaid.org data, CC BY-NC-SA 4.0"
     subscription_kinds = {"group": ()}
     schedule = "30 4 * * 0"   # weekly
+    # mutualaid.wiki stopped being kept in 2020-21: its last listing is the archive's (docs/indicators.md).
+    archived = {"archive_url": "https://github.com/Covid-Mutual-Aid/mutual-aid-wiki", "last_listing": "2020-06-28"}
 
     def items_from(self, text, response):
         if looks_like_json(text):
